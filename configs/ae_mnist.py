@@ -1,0 +1,57 @@
+r"""Stacked autoencoder 784-300-150-300-784 on MNIST.
+
+    python -m genjax.main --config=configs/ae_mnist.py --workdir=runs/ae
+    python -m genjax.main --config=configs/ae_mnist.py:runlocal --workdir=runs/ae_smoke
+
+Undercomplete by default (a 150-unit code); `--config.model.code_dim=1000`
+makes it overcomplete, `--config.model.tied=True` ties the decoder weights.
+ReLU hidden layers, linear code, sigmoid output, Bernoulli cross-entropy.
+
+Expected result (measured, see README): after 20 epochs (9360 steps of 128),
+test recon_loss (BCE, nats per image) about 56 and test mse per pixel about 0.0032;
+about 1.5 minutes on a 2-core CPU.
+"""
+
+from genjax import config as config_lib
+
+
+def get_config(arg=None):
+  opts = config_lib.parse_arg(arg, runlocal=False, code_dim=150)
+  c = config_lib.base_config()
+  c.method = "autoencoder"
+  c.data.name = "mnist"
+  c.model.hidden = (300,)
+  c.model.code_dim = opts.code_dim
+  c.model.mirror_decoder = True
+  c.model.decoder_hidden = ()
+  c.model.activation = "relu"
+  c.model.code_activation = "linear"
+  c.model.output_activation = "sigmoid"
+  c.model.tied = False
+  c.loss = dict(reconstruction="bce")
+  c.optimizer.lr = 1e-3
+  c.total_epochs = 20.0
+  c.steps_per_dispatch = 100
+  c.log_every_steps = 500
+  c.eval_every_steps = 2000
+  c.checkpoint_every_steps = 2000
+  if opts.runlocal:
+    apply_runlocal(c)
+  return c
+
+
+def apply_runlocal(c):
+  """Same model family, tiny sizes: finishes in seconds (tests, smoke runs)."""
+  c.model.hidden = (32,)
+  c.model.code_dim = 8
+  c.data.max_train_examples = 1024
+  c.data.max_eval_examples = 256
+  c.batch_size = 32
+  c.eval_batch_size = 128
+  c.total_epochs = None
+  c.total_steps = 40
+  c.steps_per_dispatch = 10
+  c.log_every_steps = 10
+  c.eval_every_steps = 20
+  c.checkpoint_every_steps = 20
+  c.num_image_examples = 16

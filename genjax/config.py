@@ -1,0 +1,190 @@
+"""Shared config pieces: the trainer's defaults, `:variant` parsing, validation.
+
+Every file in `configs/` builds on `base_config()` and fills in `method`,
+`data` and `model`. The trainer reads only the keys defined here; each method
+reads its own `model` / `loss` groups and validates them when it is built.
+
+Durations are given as `total_steps` OR `total_epochs`, exactly one of them
+set (the other None), as in big_vision. Intervals (`log_every_steps`, ...) are
+in optimiser steps; events fire at the end of the scanned chunk that crosses
+a multiple of the interval, so chunk boundaries stay fixed and resuming from
+any checkpoint replays the same steps.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ml_collections
+from ml_collections import config_dict
+
+from genjax.errors import ConfigError
+
+ConfigDict = ml_collections.ConfigDict
+
+
+def base_config() -> ConfigDict:
+  """Returns the trainer-level defaults shared by every config file."""
+  c = ConfigDict()
+  c.method = ""  # name in the methods registry, e.g. "autoencoder"
+  c.seed = 0
+
+  c.data = ConfigDict()
+  c.data.name = "mnist"  # any TFDS image dataset with an `image` feature
+  c.data.data_dir = config_dict.placeholder(str)  # None: $TFDS_DATA_DIR or TFDS's default
+  c.data.train_split = "train"
+  c.data.eval_split = "test"
+  c.data.download = True  # try TFDS's download when the data is not prepared
+  # "none": pixels in [0, 1]; "dynamic": a fresh Bernoulli(x) draw every
+  # training step and one fixed draw for evaluation (Salakhutdinov & Murray).
+  c.data.binarize = "none"
+  # Cap the examples read from each split (runlocal and tests); None = all.
+  c.data.max_train_examples = config_dict.placeholder(int)
+  c.data.max_eval_examples = config_dict.placeholder(int)
+
+  c.batch_size = 128  # global batch, split over all devices
+  c.eval_batch_size = 1000
+  c.total_steps = config_dict.placeholder(int)
+  c.total_epochs = config_dict.placeholder(float)
+  c.steps_per_dispatch = 100  # optimiser steps per compiled lax.scan chunk
+  c.log_every_steps = 200
+  c.eval_every_steps = 2000
+  c.checkpoint_every_steps = 2000
+  c.keep_checkpoints = 2
+  c.num_image_examples = 32  # test images in each reconstruction grid
+
+  c.optimizer = optimizer_config()
+  c.model = ConfigDict()
+  return c
+
+
+def optimizer_config(name: str = "adam", lr: float = 1e-3) -> ConfigDict:
+  """An optimiser group; GANs hold two of these (generator, discriminator)."""
+  return ConfigDict(dict(
+      name=name,  # adam | adamw | sgd | momentum | rmsprop
+      lr=lr,
+      b1=0.9,
+      b2=0.999,
+      momentum=0.9,  # sgd with momentum / rmsprop
+      weight_decay=0.0,  # decoupled (adamw) or added to the gradient (others)
+      schedule="constant",  # constant | cosine | linear (decay to 0 at the end)
+      warmup_steps=0,
+      grad_clip_norm=0.0,  # 0 disables global-norm clipping
+  ))
+
+
+def parse_arg(arg: str | None, **defaults: Any) -> ConfigDict:
+  """Parses a config variant string such as "runlocal,code_dim=2".
+
+  Args:
+    arg: the text after the colon in `--config=configs/x.py:ARG`, or None.
+    **defaults: the accepted options and their default values; the type of
+      each default decides how its value is parsed (a bare name sets a bool).
+
+  Returns:
+    A ConfigDict of all options, defaults overridden by `arg`.
+
+  Raises:
+    ConfigError: an option that is not in `defaults`, or a bad value.
+  """
+  opts = ConfigDict(dict(defaults))
+  if not arg:
+    return opts
+  for item in arg.split(","):
+    item = item.strip()
+    if not item:
+      continue
+    key, has_value, value = item.partition("=")
+    if key not in defaults:
+      raise ConfigError(
+          f"unknown config variant option {key!r}; valid options: "
+          f"{', '.join(sorted(defaults)) or '(none)'}")
+    default = defaults[key]
+    if not has_value:
+      if not isinstance(default, bool):
+        raise ConfigError(f"config variant option {key!r} needs a value")
+      opts[key] = True
+      continue
+    try:
+      if isinstance(default, bool):
+        if value.lower() not in ("true", "false", "1", "0"):
+          raise ValueError(value)
+        opts[key] = value.lower() in ("true", "1")
+      elif isinstance(default, int):
+        opts[key] = int(value)
+      elif isinstance(default, float):
+        opts[key] = float(value)
+      else:
+        opts[key] = value
+    except ValueError:
+      raise ConfigError(
+          f"config variant option {key}={value!r} is not a valid "
+          f"{type(default).__name__}") from None
+  return opts
+
+
+def num_train_steps(config: ConfigDict, num_train_examples: int) -> int:
+  """Resolves total_steps / total_epochs (exactly one set) to a step count."""
+  steps, epochs = config.total_steps, config.total_epochs
+  if (steps is None) == (epochs is None):
+    raise ConfigError(
+        "set exactly one of config.total_steps and config.total_epochs "
+        f"(got total_steps={steps}, total_epochs={epochs}); e.g. "
+        "--config.total_steps=1000 --config.total_epochs=None")
+  if steps is not None:
+    if steps <= 0:
+      raise ConfigError(f"config.total_steps must be positive, got {steps}")
+    return int(steps)
+  if epochs <= 0:
+    raise ConfigError(f"config.total_epochs must be positive, got {epochs}")
+  steps_per_epoch = num_train_examples // config.batch_size
+  return max(1, math.ceil(epochs * steps_per_epoch))
+
+
+_POSITIVE_INTS = ("batch_size", "eval_batch_size", "steps_per_dispatch",
+                  "log_every_steps", "eval_every_steps",
+                  "checkpoint_every_steps", "keep_checkpoints")
+
+
+def validate(config: ConfigDict) -> None:
+  """Checks the trainer-level keys; methods check their own groups.
+
+  Raises:
+    ConfigError: naming the key, the bad value and what is allowed.
+  """
+  if not config.method:
+    raise ConfigError("config.method is empty; name a registered method")
+  for key in _POSITIVE_INTS:
+    value = config[key]
+    if not isinstance(value, int) or value <= 0:
+      raise ConfigError(f"config.{key} must be a positive integer, got {value!r}")
+  if config.num_image_examples < 0:
+    raise ConfigError("config.num_image_examples must be >= 0")
+  if config.data.binarize not in ("none", "dynamic"):
+    raise ConfigError(
+        f"config.data.binarize must be 'none' or 'dynamic', got "
+        f"{config.data.binarize!r}")
+  for key in ("max_train_examples", "max_eval_examples"):
+    value = config.data[key]
+    if value is not None and value <= 0:
+      raise ConfigError(f"config.data.{key} must be positive or None, got {value}")
+  validate_optimizer(config.optimizer, "optimizer")
+
+
+def validate_optimizer(opt: ConfigDict, where: str) -> None:
+  """Checks one optimiser group (see `optimizer_config`)."""
+  if opt.name not in ("adam", "adamw", "sgd", "momentum", "rmsprop"):
+    raise ConfigError(
+        f"config.{where}.name={opt.name!r} is not one of adam, adamw, sgd, "
+        "momentum, rmsprop")
+  if not opt.lr > 0:
+    raise ConfigError(f"config.{where}.lr must be positive, got {opt.lr}")
+  if opt.schedule not in ("constant", "cosine", "linear"):
+    raise ConfigError(
+        f"config.{where}.schedule={opt.schedule!r} is not one of constant, "
+        "cosine, linear")
+  if opt.warmup_steps < 0 or opt.weight_decay < 0 or opt.grad_clip_norm < 0:
+    raise ConfigError(
+        f"config.{where}: warmup_steps, weight_decay and grad_clip_norm must "
+        "be >= 0")

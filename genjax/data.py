@@ -1,0 +1,217 @@
+"""TFDS image datasets kept whole on device, with batches drawn on device.
+
+MNIST-size splits (60k 28x28 uint8 images = 47 MB) fit on any accelerator, so
+genjax reads a split once with TFDS, stores it as uint8 on every device, and
+the compiled training chunk gathers its own batches: no host input pipeline,
+no per-step transfer. Pixels become float32 in [0, 1] only inside the step.
+
+Batches follow epochs: each epoch is a fresh permutation of the training set
+drawn from (seed, epoch), and step s of the run reads rows
+[i * B, (i + 1) * B) of its epoch's permutation (the last partial batch is
+dropped). A batch is therefore a function of the step alone, which is what
+makes a resumed run replay exactly the batches of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
+
+from genjax import parallel
+from genjax.config import ConfigDict
+from genjax.errors import DataError
+
+Batch = dict[str, jax.Array]
+
+# One fixed draw for evaluation under dynamic binarisation, the same for every
+# run and seed, so test likelihoods are comparable across runs.
+_EVAL_BINARIZATION_SEED = 20160229
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  """A dataset resident on device.
+
+  Attributes:
+    name: the TFDS name.
+    train: {"image": uint8 [N, H, W, C], "label": int32 [N]}, replicated.
+    eval: {"image", "label", "mask"}: the eval split padded to a multiple of
+      the eval batch size; `mask` is 1 for real rows, 0 for padding.
+    num_train: number of training examples.
+    num_eval: number of real (unpadded) eval examples.
+    image_shape: (H, W, C).
+    num_classes: label classes (0 when the dataset has no labels).
+    train_scale: divide train pixels by this to get [0, 1].
+    eval_scale: the same for eval pixels (1 after a fixed binarisation).
+    binarize: "none" or "dynamic".
+  """
+  name: str
+  train: dict[str, jax.Array]
+  eval: dict[str, jax.Array]
+  num_train: int
+  num_eval: int
+  image_shape: tuple[int, int, int]
+  num_classes: int
+  train_scale: float
+  eval_scale: float
+  binarize: str
+
+  def train_batch(self, train: dict[str, jax.Array], indices: jax.Array,
+                  rng: jax.Array) -> Batch:
+    """Gathers a float batch from the device-resident train split (jit-able).
+
+    Args:
+      train: `self.train`, passed in as a jit argument (closing over it
+        would bake 47 MB of constants into the compiled program).
+      indices: int32 [B] row indices.
+      rng: key for dynamic binarisation (unused otherwise).
+
+    Returns:
+      {"image": float32 [B, H, W, C] in [0, 1], "label": int32 [B]}.
+    """
+    x = train["image"][indices].astype(jnp.float32) / self.train_scale
+    if self.binarize == "dynamic":
+      x = jax.random.bernoulli(rng, x).astype(jnp.float32)
+    return {"image": x, "label": train["label"][indices]}
+
+  def eval_batch(self, eval_arrays: dict[str, jax.Array], start: jax.Array,
+                 size: int) -> Batch:
+    """Slices eval rows [start, start + size) as floats, with their mask."""
+    rows = {k: jax.lax.dynamic_slice_in_dim(v, start, size)
+            for k, v in eval_arrays.items()}
+    rows["image"] = rows["image"].astype(jnp.float32) / self.eval_scale
+    return rows
+
+  def steps_per_epoch(self, batch_size: int) -> int:
+    return max(self.num_train // batch_size, 1)
+
+
+def epoch_permutation(rng: jax.Array, epoch: jax.Array, num_examples: int) -> jax.Array:
+  """The order in which `epoch` visits the training set (jit-able)."""
+  return jax.random.permutation(jax.random.fold_in(rng, epoch), num_examples)
+
+
+def tfds_data_dir(data: ConfigDict) -> str | None:
+  """The data dir TFDS will search: config first, then $TFDS_DATA_DIR."""
+  return data.data_dir or os.environ.get("TFDS_DATA_DIR") or None
+
+
+def _hide_accelerators_from_tensorflow() -> None:
+  # TF would otherwise grab GPU memory (or TPU) that JAX needs; TFDS only
+  # needs TF's CPU input ops.
+  import tensorflow as tf
+  try:
+    tf.config.set_visible_devices([], "GPU")
+    tf.config.set_visible_devices([], "TPU")
+  except (RuntimeError, ValueError):
+    pass  # already initialised, or no such device type
+
+
+def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[str, np.ndarray]:
+  """Reads a whole TFDS split into host numpy arrays.
+
+  Raises:
+    DataError: unknown dataset or split, data not prepared and not
+      downloadable, or no `image` feature; the message says where TFDS
+      looked and how to fix it.
+  """
+  _hide_accelerators_from_tensorflow()
+  import tensorflow_datasets as tfds
+
+  data_dir = tfds_data_dir(data)
+  searched = data_dir or f"TFDS's default ({os.path.expanduser('~/tensorflow_datasets')})"
+  try:
+    builder = tfds.builder(data.name, data_dir=data_dir)
+  except tfds.core.registered.DatasetNotFoundError:
+    raise DataError(
+        f"unknown TFDS dataset {data.name!r}; use a TFDS name such as "
+        "mnist, fashion_mnist, binarized_mnist or cifar10") from None
+  if not builder.is_prepared():
+    fix = (f"prepare it with `tfds build {data.name} --data_dir=DIR` on a "
+           "machine with internet access (or `--manual_dir` with the source "
+           "files), then set TFDS_DATA_DIR=DIR or --config.data.data_dir=DIR")
+    if not data.download:
+      raise DataError(
+          f"dataset {data.name!r} is not prepared in {searched} and "
+          f"config.data.download is False; {fix}")
+    try:
+      builder.download_and_prepare()
+    except Exception as e:  # network errors come in many types
+      raise DataError(
+          f"dataset {data.name!r} is not prepared in {searched} and the "
+          f"download failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+          f"{fix}") from None
+  if split.split("[")[0] not in builder.info.splits:
+    raise DataError(
+        f"dataset {data.name!r} has no split {split!r}; it has "
+        f"{', '.join(sorted(builder.info.splits))}")
+  spec = split if max_examples is None else f"{split}[:{max_examples}]"
+  arrays = tfds.as_numpy(builder.as_dataset(split=spec, batch_size=-1))
+  if "image" not in arrays:
+    raise DataError(f"dataset {data.name!r} has no 'image' feature")
+  image = arrays["image"]
+  if image.ndim != 4:
+    raise DataError(
+        f"dataset {data.name!r}: expected images [N, H, W, C], got shape "
+        f"{image.shape}")
+  label = arrays.get("label", np.zeros(len(image), np.int64))
+  return {"image": image.astype(np.uint8), "label": label.astype(np.int32),
+          "num_classes": _num_classes(builder)}
+
+
+def _num_classes(builder: Any) -> int:
+  features = builder.info.features
+  if "label" not in features.keys():
+    return 0
+  return int(getattr(features["label"], "num_classes", 0) or 0)
+
+
+def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
+  """Loads train and eval splits onto every device.
+
+  Args:
+    data: the config's `data` group.
+    mesh: the device mesh; arrays are replicated over it.
+    eval_batch_size: the eval split is padded to a multiple of it.
+
+  Returns:
+    A `Dataset`.
+  """
+  train = read_split(data, data.train_split, data.max_train_examples)
+  evals = read_split(data, data.eval_split, data.max_eval_examples)
+  if train["image"].shape[1:] != evals["image"].shape[1:]:
+    raise DataError("train and eval images differ in shape")
+  # binarized_mnist is stored as {0, 1}; everything else as 0..255.
+  train_scale = 1.0 if train["image"].max() <= 1 else 255.0
+  eval_scale = 1.0 if evals["image"].max() <= 1 else 255.0
+  eval_image = evals["image"]
+  if data.binarize == "dynamic":
+    rng = np.random.default_rng(_EVAL_BINARIZATION_SEED)
+    p = eval_image.astype(np.float32) / eval_scale
+    eval_image = (rng.uniform(size=p.shape) < p).astype(np.uint8)
+    eval_scale = 1.0
+  num_eval = len(eval_image)
+  pad = (-num_eval) % eval_batch_size
+  eval_arrays = {
+      "image": np.concatenate([eval_image, np.zeros((pad,) + eval_image.shape[1:], np.uint8)]),
+      "label": np.concatenate([evals["label"], np.zeros(pad, np.int32)]),
+      "mask": np.concatenate([np.ones(num_eval, np.float32), np.zeros(pad, np.float32)]),
+  }
+  return Dataset(
+      name=data.name,
+      train=parallel.put_replicated({"image": train["image"], "label": train["label"]}, mesh),
+      eval=parallel.put_replicated(eval_arrays, mesh),
+      num_train=len(train["image"]),
+      num_eval=num_eval,
+      image_shape=tuple(train["image"].shape[1:]),
+      num_classes=train["num_classes"],
+      train_scale=train_scale,
+      eval_scale=eval_scale,
+      binarize=data.binarize,
+  )

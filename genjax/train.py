@@ -1,0 +1,364 @@
+"""The one training loop every method runs through.
+
+    train_and_evaluate(config, workdir)
+
+1. Load the dataset onto every device; build the method named by the config.
+2. Initialise the state (jitted, replicated), or restore the latest checkpoint.
+3. Loop over compiled chunks: each dispatch runs `config.steps_per_dispatch`
+   optimiser steps inside `lax.scan`, drawing its own batches on device, with
+   the state donated. The host touches results only at log, eval and
+   checkpoint steps.
+4. At the end: final checkpoint, eval, image grids, the method's final
+   evaluation, `final_metrics.json`.
+
+Randomness is a pure function of (seed, step): batch order, dynamic
+binarisation and the method's own noise all come from keys folded with the
+step number, so a run resumed from any checkpoint repeats an uninterrupted
+run exactly (on the same device count and platform).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+from jax import lax
+
+from genjax import config as config_lib
+from genjax import data as data_lib
+from genjax import methods, parallel, viz, writers
+from genjax.checkpointing import Checkpointer
+from genjax.config import ConfigDict
+from genjax.errors import ConfigError, NonFiniteError
+
+FINAL_METRICS = "final_metrics.json"
+
+
+def _crossed(prev: int, new: int, every: int) -> bool:
+  """True if (prev, new] contains a multiple of `every`."""
+  return new // every > prev // every
+
+
+class Trainer:
+  """Compiled pieces of one run: the scanned train chunk, eval, image grids.
+
+  Kept separate from the host loop so benchmarks and tests can time and
+  inspect them (`num_chunk_traces` counts compilations of the chunk).
+  """
+
+  def __init__(self, config: ConfigDict, method: methods.Method,
+               dataset: data_lib.Dataset, mesh):
+    self.config = config
+    self.method = method
+    self.dataset = dataset
+    self.mesh = mesh
+    self.num_chunk_traces = 0
+    replicated = parallel.replicated(mesh)
+    self._batch_sharding = parallel.batch_sharded(mesh)
+    self.train_chunk = jax.jit(
+        self._train_chunk, static_argnames="num_steps", donate_argnums=0,
+        out_shardings=(replicated, replicated))
+    self.train_step = jax.jit(  # one step per dispatch: the benchmark's baseline
+        self._train_one, donate_argnums=0, out_shardings=(replicated, replicated))
+    self.evaluate = jax.jit(self._evaluate, out_shardings=replicated)
+    self.images = jax.jit(method.images, out_shardings=replicated) if method.images else None
+    self.init = jax.jit(method.init, out_shardings=replicated)
+
+  def _constrain(self, tree):
+    return lax.with_sharding_constraint(tree, self._batch_sharding)
+
+  def _batch_for_step(self, train, perm, step, rng):
+    """The global batch of `step`, given its epoch's permutation."""
+    b = self.config.batch_size
+    spe = self.dataset.steps_per_epoch(b)
+    idx = lax.dynamic_slice_in_dim(perm, (step % spe) * b, b)
+    return self._constrain(self.dataset.train_batch(train, self._constrain(idx), rng))
+
+  def _permutation(self, data_rng, step):
+    spe = self.dataset.steps_per_epoch(self.config.batch_size)
+    return data_lib.epoch_permutation(data_rng, step // spe, self.dataset.num_train)
+
+  def _step(self, state, train, perm, step, rng):
+    step_rng = jax.random.split(rng)[1]  # [0] orders the data (see _train_chunk)
+    key = jax.random.fold_in(step_rng, step)
+    batch = self._batch_for_step(train, perm, step, jax.random.fold_in(key, 0))
+    return self.method.train_step(state, batch, jax.random.fold_in(key, 1))
+
+  def _train_chunk(self, state, train, start_step, rng, *, num_steps):
+    """`num_steps` optimiser steps from `start_step`; metrics stacked [num_steps]."""
+    self.num_chunk_traces += 1
+    data_rng = jax.random.split(rng)[0]
+    spe = self.dataset.steps_per_epoch(self.config.batch_size)
+
+    def body(carry, i):
+      state, perm = carry
+      step = start_step + i
+      # A new epoch starts: draw its permutation (once per epoch, not per step).
+      perm = lax.cond((step % spe == 0) & (i > 0),
+                      lambda: self._permutation(data_rng, step), lambda: perm)
+      state, metrics = self._step(state, train, perm, step, rng)
+      return (state, perm), metrics
+
+    perm = self._permutation(data_rng, start_step)
+    (state, _), metrics = lax.scan(body, (state, perm), jnp.arange(num_steps))
+    return state, metrics
+
+  def _train_one(self, state, train, step, rng):
+    perm = self._permutation(jax.random.split(rng)[0], step)
+    return self._step(state, train, perm, step, rng)
+
+  def _evaluate(self, state, eval_arrays, rng):
+    """Masked means of the method's per-example metrics over the eval split."""
+    size = self.config.eval_batch_size
+    num_batches = eval_arrays["mask"].shape[0] // size
+
+    def one_batch(i):
+      batch = self.dataset.eval_batch(eval_arrays, i * size, size)
+      mask = batch.pop("mask")
+      values = self.method.eval_step(state, self._constrain(batch), jax.random.fold_in(rng, i))
+      return {k: jnp.sum(jnp.where(mask > 0, v, 0.0)) for k, v in values.items()}
+
+    sums = lax.map(one_batch, jnp.arange(num_batches))
+    return {k: v.sum() / self.dataset.num_eval for k, v in sums.items()}
+
+  def image_batch(self):
+    n = min(self.config.num_image_examples, self.dataset.num_eval)
+    return self.dataset.eval_batch(self.dataset.eval, 0, n) if n else None
+
+
+def _check_finite(step: int, split: str, metrics: dict[str, Any]) -> None:
+  for name, value in metrics.items():
+    if not np.all(np.isfinite(value)):
+      raise NonFiniteError(
+          f"non-finite {split} metric {name!r} ({value}) at step {step}; "
+          "stopping. The last good checkpoint is kept (lower the learning "
+          "rate or enable config.optimizer.grad_clip_norm)")
+
+
+class _SigtermFlag:
+  """Turns SIGTERM into a flag the loop checks after each chunk."""
+
+  def __init__(self):
+    self.raised = False
+    self._previous = None
+
+  def __enter__(self):
+    try:
+      self._previous = signal.signal(signal.SIGTERM, self._handle)
+    except ValueError:  # not the main thread (e.g. a sweep worker thread)
+      self._previous = None
+    return self
+
+  def _handle(self, signum, frame):
+    del signum, frame
+    logging.warning("SIGTERM received: saving a checkpoint and stopping")
+    self.raised = True
+
+  def __exit__(self, *exc):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
+
+
+def _save_config(config: ConfigDict, workdir: str) -> None:
+  if jax.process_index() != 0:
+    return
+  path = os.path.join(workdir, "config.json")
+  text = config.to_json_best_effort(indent=2, sort_keys=True)
+  if os.path.exists(path):
+    with open(path) as f:
+      old = f.read()
+    if old != text:
+      logging.warning("config differs from the one saved in %s; the run "
+                      "continues with the new config and overwrites it", path)
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    f.write(text)
+  os.replace(tmp, path)
+
+
+def _write_json(path: str, obj: dict) -> None:
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    json.dump(obj, f, indent=2, sort_keys=True)
+  os.replace(tmp, path)
+
+
+def build(config: ConfigDict):
+  """Validates the config, loads data, builds the method and the Trainer.
+
+  Returns:
+    (trainer, num_train_steps).
+  """
+  config_lib.validate(config)
+  mesh = parallel.make_mesh()
+  parallel.check_divisible(config.batch_size, "batch_size")
+  parallel.check_divisible(config.eval_batch_size, "eval_batch_size")
+  dataset = data_lib.load(config.data, mesh=mesh, eval_batch_size=config.eval_batch_size)
+  if dataset.num_train < config.batch_size:
+    raise ConfigError(
+        f"config.batch_size={config.batch_size} exceeds the {dataset.num_train} "
+        "training examples")
+  total = config_lib.num_train_steps(config, dataset.num_train)
+  info = methods.DataInfo(image_shape=dataset.image_shape,
+                          num_classes=dataset.num_classes, num_train=dataset.num_train)
+  method = methods.build(config, data_info=info, num_train_steps=total)
+  return Trainer(config, method, dataset, mesh), total
+
+
+def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
+  """Trains `config` in `workdir`, resuming from its latest checkpoint.
+
+  Args:
+    config: a config built on `genjax.config.base_config()`.
+    workdir: where checkpoints, metrics, image grids and the config go.
+
+  Returns:
+    The final eval metrics (also written to `workdir/final_metrics.json`).
+
+  Raises:
+    UserError subclasses for bad configs, missing data and diverged training.
+  """
+  workdir = os.path.abspath(workdir)
+  os.makedirs(workdir, exist_ok=True)
+  trainer, total = build(config)
+  dataset, method = trainer.dataset, trainer.method
+  logging.info("dataset %s: %d train / %d eval examples of shape %s; %d devices; "
+               "%d steps of batch %d (%.2f epochs)", dataset.name, dataset.num_train,
+               dataset.num_eval, dataset.image_shape, jax.device_count(), total,
+               config.batch_size,
+               total / dataset.steps_per_epoch(config.batch_size))
+
+  root = jax.random.key(config.seed)
+  init_rng, train_rng, eval_rng, image_rng = (jax.random.fold_in(root, i) for i in range(4))
+  example = dataset.train_batch(dataset.train, jnp.arange(config.batch_size), init_rng)
+  state = trainer.init(init_rng, example)
+  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
+  writer = writers.MetricWriter(workdir)
+  step = 0
+  latest = ckpt.latest_step()
+  if latest is not None:
+    state = ckpt.restore(latest, state)
+    step = int(latest)
+    logging.info("resumed from the checkpoint at step %d", step)
+  writer.truncate_after(step)
+  _save_config(config, workdir)
+  final_path = os.path.join(workdir, FINAL_METRICS)
+  if step >= total and os.path.exists(final_path):
+    logging.info("run already finished at step %d (%s); nothing to do", step, final_path)
+    with open(final_path) as f:
+      return json.load(f)["eval"]
+
+  def run_eval(at_step: int) -> dict[str, float]:
+    metrics = jax.device_get(trainer.evaluate(state, dataset.eval, eval_rng))
+    _check_finite(at_step, "eval", metrics)
+    metrics = {k: float(v) for k, v in metrics.items()}
+    writer.write(at_step, "eval", metrics)
+    logging.info("eval at step %d: %s", at_step,
+                 " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
+    image_batch = trainer.image_batch()
+    if trainer.images is not None and image_batch is not None and jax.process_index() == 0:
+      for name, grid in jax.device_get(trainer.images(state, image_batch, image_rng)).items():
+        viz.save_grid(os.path.join(workdir, "images", f"{name}_{at_step:08d}.png"), grid)
+    return metrics
+
+  pending: list[tuple[int, int, Any]] = []  # (first step, num steps, device metrics)
+  last_eval: dict[str, float] | None = None
+  timer = {"t": time.perf_counter(), "train_s": 0.0, "steps": 0}
+
+  def pause_timer():
+    jax.block_until_ready(state)
+    timer["train_s"] += time.perf_counter() - timer["t"]
+
+  def resume_timer():
+    timer["t"] = time.perf_counter()
+
+  def flush_train_metrics(at_step: int) -> None:
+    """Fetches pending chunk metrics, checks them, logs their mean."""
+    if not pending:
+      return
+    pause_timer()
+    fetched = jax.device_get([m for _, _, m in pending])
+    stacked: dict[str, list] = {}
+    for (first, n, _), chunk_metrics in zip(pending, fetched):
+      for name, values in chunk_metrics.items():
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+          _check_finite(first + int(bad[0]) + 1, "train", {name: values[bad[0]]})
+        stacked.setdefault(name, []).append(values)
+    pending.clear()
+    means = {k: float(np.mean(np.concatenate(v))) for k, v in stacked.items()}
+    rate = float("nan")
+    if timer["steps"]:  # the first chunk (compile) is not timed
+      rate = timer["steps"] / max(timer["train_s"], 1e-9)
+      means["steps_per_sec"] = rate
+      means["examples_per_sec"] = rate * config.batch_size
+    writer.write(at_step, "train", means)
+    logging.info("%s", writers.progress_line(
+        at_step, total, rate * config.batch_size, (total - at_step) / rate,
+        means, method.main_metric))
+    timer["train_s"], timer["steps"] = 0.0, 0
+    resume_timer()
+
+  try:
+    with _SigtermFlag() as sigterm:
+      k = config.steps_per_dispatch
+      first_chunk = True
+      while step < total:
+        n = min(k, total - step)
+        t0 = time.perf_counter()
+        state, metrics = trainer.train_chunk(state, dataset.train, jnp.int32(step),
+                                             train_rng, num_steps=n)
+        pending.append((step, n, metrics))
+        prev, step = step, step + n
+        if first_chunk:
+          # Keep compile time out of the throughput figures.
+          jax.block_until_ready(state)
+          logging.info("first chunk of %d steps compiled and ran in %.1fs", n,
+                       time.perf_counter() - t0)
+          first_chunk = False
+          resume_timer()
+        else:
+          timer["steps"] += n
+        finished = step >= total
+        stop = sigterm.raised
+        if _crossed(prev, step, config.log_every_steps) or finished or stop:
+          flush_train_metrics(step)
+        if _crossed(prev, step, config.checkpoint_every_steps) or finished or stop:
+          flush_train_metrics(step)  # never checkpoint a state with NaN metrics
+          pause_timer()
+          ckpt.save(step, state)
+          resume_timer()
+        if stop:
+          ckpt.wait()
+          logging.warning("stopped by SIGTERM at step %d; re-run the same command "
+                          "to resume", step)
+          return last_eval or {}
+        if _crossed(prev, step, config.eval_every_steps) and not finished:
+          pause_timer()
+          last_eval = run_eval(step)
+          resume_timer()
+
+    ckpt.wait()
+    final = run_eval(step)
+    extras = {}
+    if method.final_eval is not None:
+      t0 = time.perf_counter()
+      extras = {k: float(v) for k, v in
+                method.final_eval(state, dataset, jax.random.fold_in(root, 4)).items()}
+      logging.info("final evaluation (%.1fs): %s", time.perf_counter() - t0, extras)
+      writer.write(step, "final", extras)
+    if jax.process_index() == 0:
+      _write_json(final_path, {"step": step, "eval": final, "final": extras,
+                               "compilations": trainer.num_chunk_traces})
+    return final
+  finally:
+    ckpt.close()
+    writer.close()

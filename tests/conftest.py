@@ -1,0 +1,54 @@
+"""Shared test set-up: offline TFDS data, quiet logs, small helpers."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SHARED_TFDS = REPO.parent / "shared" / "tensorflow_datasets"
+
+# Tests never touch the network: use the offline copy when it is beside the
+# repository (as in CI) unless the caller chose a data dir.
+if "TFDS_DATA_DIR" not in os.environ and SHARED_TFDS.is_dir():
+  os.environ["TFDS_DATA_DIR"] = str(SHARED_TFDS)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _has_mnist() -> bool:
+  data_dir = os.environ.get("TFDS_DATA_DIR")
+  return bool(data_dir) and (pathlib.Path(data_dir) / "mnist").is_dir()
+
+
+requires_mnist = pytest.mark.skipif(
+    not _has_mnist(),
+    reason="needs prepared TFDS mnist: set TFDS_DATA_DIR (e.g. ../shared/tensorflow_datasets)")
+
+
+def load_config(name: str, arg: str | None = None, **overrides):
+  """Loads configs/<name>.py:get_config(arg) and applies dotted overrides."""
+  import importlib.util
+  spec = importlib.util.spec_from_file_location(f"cfg_{name}", REPO / "configs" / f"{name}.py")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config(arg)
+  for key, value in overrides.items():
+    node = config
+    *parents, leaf = key.split(".")
+    for p in parents:
+      node = node[p]
+    node[leaf] = value
+  return config
+
+
+def run_launcher(*args: str, env: dict | None = None, timeout: float = 300,
+                 **popen_kwargs) -> subprocess.CompletedProcess:
+  """Runs `python -m genjax.main ARGS` from the repository root."""
+  full_env = {**os.environ, **(env or {})}
+  return subprocess.run([sys.executable, "-m", "genjax.main", *args], cwd=REPO,
+                        env=full_env, capture_output=True, text=True,
+                        timeout=timeout, **popen_kwargs)

@@ -1,0 +1,83 @@
+"""Config files, variants, overrides and validation."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from genjax import config as config_lib
+from genjax.errors import ConfigError
+from conftest import REPO, load_config, run_launcher
+
+CONFIG_FILES = sorted(p.stem for p in (REPO / "configs").glob("*.py"))
+
+
+@pytest.mark.parametrize("name", CONFIG_FILES)
+def test_every_config_loads_validates_and_documents_its_command(name):
+  source = (REPO / "configs" / f"{name}.py").read_text()
+  doc = source.split('"""')[1]
+  assert f"--config=configs/{name}.py" in doc, "docstring must give the command"
+  for arg in (None, "runlocal"):
+    config = load_config(name, arg)
+    config_lib.validate(config)
+    assert config.method
+  small = load_config(name, "runlocal")
+  assert small.total_steps is not None and small.total_steps <= 200
+
+
+def test_parse_arg_types_and_errors():
+  opts = config_lib.parse_arg("runlocal,code_dim=2,lr=0.5", runlocal=False,
+                              code_dim=150, lr=1e-3, name="x")
+  assert opts.runlocal is True and opts.code_dim == 2 and opts.lr == 0.5
+  assert config_lib.parse_arg(None, runlocal=False).runlocal is False
+  with pytest.raises(ConfigError, match="unknown config variant option 'bogus'"):
+    config_lib.parse_arg("bogus", runlocal=False)
+  with pytest.raises(ConfigError, match="not a valid int"):
+    config_lib.parse_arg("code_dim=abc", code_dim=1)
+
+
+def test_num_train_steps_needs_exactly_one_duration():
+  config = load_config("ae_mnist")
+  assert config_lib.num_train_steps(config, 60000) == 20 * (60000 // 128)
+  config.total_steps = 7
+  with pytest.raises(ConfigError, match="exactly one"):
+    config_lib.num_train_steps(config, 60000)
+  config.total_epochs = None
+  assert config_lib.num_train_steps(config, 60000) == 7
+  config.total_steps = -3
+  with pytest.raises(ConfigError, match="positive"):
+    config_lib.num_train_steps(config, 60000)
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("batch_size", -8, "batch_size must be a positive integer"),
+    ("steps_per_dispatch", 0, "steps_per_dispatch"),
+    ("data.binarize", "sometimes", "binarize"),
+    ("optimizer.name", "adagrad7", "optimizer.name"),
+    ("optimizer.lr", -1.0, "lr must be positive"),
+])
+def test_validate_rejects_bad_values(key, value, match):
+  config = load_config("ae_mnist", "runlocal", **{key: value})
+  with pytest.raises(ConfigError, match=match):
+    config_lib.validate(config)
+
+
+def test_config_is_locked_against_new_keys():
+  config = load_config("ae_mnist")
+  config.lock()
+  with pytest.raises(AttributeError):
+    config.optimizer.learning_rate = 1.0  # the key is `lr`
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--config=configs/ae_mnist.py", "--config.optimizer.learning_rate=1"], "learning_rate"),
+    (["--config=configs/ae_mnist.py", "--config.batch_size=abc"], "batch_size"),
+    (["--config=configs/ae_mnist.py:bogus"], "unknown config variant option 'bogus'"),
+    (["--config=configs/no_such_config.py"], "no_such_config"),
+])
+def test_launcher_rejects_bad_flags_with_a_clear_message(tmp_path, args, expected):
+  result = run_launcher(*args, f"--workdir={tmp_path}", timeout=120)
+  assert result.returncode != 0
+  assert expected in result.stderr
+  assert not (pathlib.Path(tmp_path) / "checkpoints").exists()
