@@ -67,6 +67,8 @@ _BUILDERS: dict[str, Builder] = {}
 # Modules imported on first use so that `methods.build` finds their builders.
 _MODULES = {
     "autoencoder": "genjax.methods.autoencoder",
+    "vae": "genjax.methods.vae",
+    "gan": "genjax.methods.gan",
 }
 
 
