@@ -1,0 +1,1 @@
+"""Evaluation metrics: likelihood bounds, sample quality, representation probes."""
