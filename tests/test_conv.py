@@ -4,8 +4,9 @@ Every check compares against flax.linen.Conv / ConvTranspose (or lax) run on
 the same parameters: outputs, input gradients, kernel and bias gradients, for
 a grid of strides, kernel sizes, paddings, odd/even sizes and batch sizes, and
 under jit, lax.scan and vmap. Data comes from numpy (eager jax.random would
-compile a sampler per shape) and the big grid runs eagerly, so the file stays
-fast on a 2-core CPU.
+compile a sampler per shape), the big grid compiles one small jit per case
+(cheaper than eager per-op compiles) and the smaller tests run eagerly, so
+the file stays fast on a 2-core CPU.
 """
 
 import itertools
@@ -42,15 +43,17 @@ def _params(rng, kernel_size, cin, features, use_bias=True):
     return {"params": params}
 
 
-def _value_and_vjp(module, variables, x, g=None, rng=None):
-    """Output and (d variables, d x) for cotangent g (random if not given)."""
-    y, vjp = jax.vjp(lambda v, x: module.apply(v, x), variables, x)
-    if g is None:
-        g = _rand(rng, y.shape)
-    return y, vjp(jnp.asarray(g, y.dtype)), g
+def _value_and_vjp(module, variables, x, g, jit):
+    """Output and (d variables, d x) for the output cotangent g."""
+
+    def f(v, x, g):
+        y, vjp = jax.vjp(module.apply, v, x)
+        return y, vjp(g.astype(y.dtype))
+
+    return (jax.jit(f) if jit else f)(variables, x, g)
 
 
-def _assert_same_as_flax(kind, kwargs, x_shape, seed=0):
+def _assert_same_as_flax(kind, kwargs, x_shape, seed=0, jit=False):
     """Ours and flax's: same output shape/values, same gradients for all inputs."""
     ours_cls, flax_cls = PAIRS[kind]
     rng = np.random.default_rng(seed)
@@ -58,8 +61,10 @@ def _assert_same_as_flax(kind, kwargs, x_shape, seed=0):
     kernel_size = (kernel_size,) if isinstance(kernel_size, int) else kernel_size
     variables = _params(rng, kernel_size, x_shape[-1], kwargs["features"])
     x = _rand(rng, x_shape)
-    y_ref, (dv_ref, dx_ref), g = _value_and_vjp(flax_cls(**kwargs), variables, x, rng=rng)
-    y, (dv, dx), _ = _value_and_vjp(ours_cls(**kwargs), variables, x, g=g)
+    ref = flax_cls(**kwargs)
+    g = _rand(rng, jax.eval_shape(ref.apply, variables, x).shape)
+    y_ref, (dv_ref, dx_ref) = _value_and_vjp(ref, variables, x, g, jit)
+    y, (dv, dx) = _value_and_vjp(ours_cls(**kwargs), variables, x, g, jit)
     assert y.shape == y_ref.shape
     np.testing.assert_allclose(y, y_ref, **TOL)
     np.testing.assert_allclose(dx, dx_ref, **TOL)
@@ -79,7 +84,8 @@ GEOMETRIES = [(1, 7, 7), (3, 8, 6)]
 def test_matches_flax_grid(kind, strides, kernel, padding):
     for i, (b, h, w) in enumerate(GEOMETRIES):
         kwargs = dict(features=3, kernel_size=(kernel, kernel), strides=strides, padding=padding)
-        y = _assert_same_as_flax(kind, kwargs, (b, h, w, 2), seed=i)
+        # jit: one compile per case is cheaper than eager per-op compiles here.
+        y = _assert_same_as_flax(kind, kwargs, (b, h, w, 2), seed=i, jit=True)
         if kind == "conv_transpose" and padding == "SAME":
             assert y.shape[1:3] == (h * strides, w * strides)  # flax's convention
 
@@ -145,8 +151,9 @@ def test_dtype_like_flax(kind):
     rng = np.random.default_rng(3)
     variables = _params(rng, (3, 3), 2, 3)
     x = _rand(rng, (2, 6, 6, 2))
-    y_ref, (dv_ref, dx_ref), g = _value_and_vjp(flax_cls(**kwargs), variables, x, rng=rng)
-    y, (dv, dx), _ = _value_and_vjp(ours_cls(**kwargs), variables, x, g=g)
+    g = _rand(rng, (2, 3, 3, 3) if kind == "conv" else (2, 12, 12, 3))
+    y_ref, (dv_ref, dx_ref) = _value_and_vjp(flax_cls(**kwargs), variables, x, g, jit=False)
+    y, (dv, dx) = _value_and_vjp(ours_cls(**kwargs), variables, x, g, jit=False)
     assert y.dtype == y_ref.dtype == jnp.bfloat16
     assert dx.dtype == dx_ref.dtype and dv["params"]["kernel"].dtype == jnp.float32
     bf16 = dict(rtol=5e-2, atol=5e-2)
@@ -196,9 +203,9 @@ def _conv_eqns(jaxpr):
 
 def test_every_conv_in_the_gradient_is_canonical():
     """Forward, input grad and kernel grad: NHWC/HWIO->NHWC, no negative pads."""
-    x = jnp.ones((2, 8, 8, 3))
+    x = jax.ShapeDtypeStruct((2, 8, 8, 3), jnp.float32)
     model = nn.Sequential([Conv(4, (4, 4), strides=2), ConvTranspose(3, (4, 4), strides=2)])
-    variables = model.init(jax.random.key(0), x)
+    variables = jax.eval_shape(model.init, jax.random.key(0), x)  # tracing only
 
     def loss(v, x):
         return jnp.sum(model.apply(v, x) ** 2)
@@ -231,15 +238,15 @@ class _Net(nn.Module):
         return conv_t(2, (4, 4), strides=2, padding="SAME")(h)
 
 
-def _net_setup(batch=3, seed=5):
-    rng = np.random.default_rng(seed)
-    x = jnp.asarray(_rand(rng, (batch, 9, 9, 2)))
-    target = jnp.asarray(_rand(rng, (batch, 6, 6, 2)))
-    variables = _Net("flax").init(jax.random.key(seed), x)
-    # Same tree for both implementations: initialise once, use for both.
-    assert jax.tree.structure(variables) == jax.tree.structure(
-        _Net("fast").init(jax.random.key(seed), x)
-    )
+@pytest.fixture(scope="module")
+def net_setup():
+    """Shared params (one tree serves both implementations), inputs, targets."""
+    rng = np.random.default_rng(5)
+    x = jnp.asarray(_rand(rng, (3, 9, 9, 2)))
+    target = jnp.asarray(_rand(rng, (3, 6, 6, 2)))
+    variables = _Net("flax").init(jax.random.key(5), x)
+    ours = jax.eval_shape(_Net("fast").init, jax.random.key(5), x)
+    assert jax.tree.structure(variables) == jax.tree.structure(ours)
     return variables, x, target
 
 
@@ -256,8 +263,8 @@ def _assert_trees_close(a, b, **tol):
         np.testing.assert_allclose(u, v, **(tol or TOL))
 
 
-def test_jit_value_and_grad_matches_flax():
-    variables, x, target = _net_setup()
+def test_jit_value_and_grad_matches_flax(net_setup):
+    variables, x, target = net_setup
     results = {
         impl: jax.jit(jax.value_and_grad(_loss(impl)))(variables, x, target)
         for impl in CONV_IMPLS
@@ -265,9 +272,9 @@ def test_jit_value_and_grad_matches_flax():
     _assert_trees_close(results["fast"], results["flax"])
 
 
-def test_scan_training_steps_match_flax():
+def test_scan_training_steps_match_flax(net_setup):
     """Three SGD steps inside lax.scan (how genjax trains) give the same params."""
-    variables, x, target = _net_setup()
+    variables, x, target = net_setup
 
     def train(impl):
         grad_fn = jax.grad(_loss(impl))
@@ -285,15 +292,16 @@ def test_scan_training_steps_match_flax():
     assert not np.allclose(v_flax["params"]["Conv_0"]["kernel"], variables["params"]["Conv_0"]["kernel"])
 
 
-def test_vmap_per_example_grads_match_flax():
-    """vmap over unbatched examples: outputs and per-example gradients."""
-    variables, x, target = _net_setup(batch=2)
+def test_vmap_per_example_grads_match_flax(net_setup):
+    """vmap over unbatched examples: losses and per-example gradients (jitted)."""
+    variables, x, target = net_setup
 
     def per_example(impl):
         def loss(v, xi, ti):  # xi: (H, W, C), no batch dim
             return jnp.mean((_Net(impl).apply(v, xi) - ti) ** 2)
 
-        return jax.vmap(jax.value_and_grad(loss), in_axes=(None, 0, 0))(variables, x, target)
+        per_ex = jax.vmap(jax.value_and_grad(loss), in_axes=(None, 0, 0))
+        return jax.jit(per_ex)(variables, x, target)
 
     _assert_trees_close(per_example("fast"), per_example("flax"))
 

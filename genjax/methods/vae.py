@@ -1,0 +1,417 @@
+r"""Variational autoencoders (Kingma & Welling 2014) and the IWAE bound (Burda et al. 2016).
+
+Model: p(z) = N(0, I), a decoder p(x|z) (Bernoulli for binary pixels,
+Gaussian for continuous ones), and an encoder q(z|x) = N(mu(x), diag(s^2(x)))
+that outputs mu and log s^2. Training maximises the evidence lower bound
+
+    ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z)) <= log p(x),
+
+with the KL in closed form and the expectation estimated by the
+reparameterisation z = mu + exp(log s^2 / 2) * eps, eps ~ N(0, I): z is a
+differentiable function of the encoder outputs, so one backward pass gives
+low-variance gradients for encoder and decoder together.
+
+Options (config groups `model`, `loss`, `eval`):
+
+* `loss.objective="iwae"` trains on L_k = E[log (1/k) sum_i w_i],
+  w_i = p(x|z_i) p(z_i) / q(z_i|x), a tighter bound for k > 1 (k =
+  `loss.num_samples`; with "elbo", k samples are averaged instead).
+* `loss.beta` weights the KL (beta-VAE); `loss.kl_warmup_steps` ramps that
+  weight linearly from 0 (a step counter lives in the state). Under IWAE the
+  weight multiplies log p(z) - log q(z|x) inside each weight.
+* `model.likelihood="gaussian"` with `model.gaussian_variance` "fixed"
+  (`model.gaussian_std`), "learned" (one free log-variance per pixel) or
+  "predicted" (the decoder outputs it from z). Gaussian means pass through a
+  sigmoid, since pixels lie in [0, 1]. Continuous log-densities are not
+  comparable with the discrete nats of Bernoulli models.
+
+Evaluation, all in nats per image: `eval_step` returns the single-sample test
+negative ELBO, its reconstruction and KL terms and, if `eval.iwae_samples`
+> 0, a cheap IWAE-k NLL. `final_eval` estimates the test NLL with
+`eval.nll_samples` importance samples (5000 by convention) in chunks of
+`eval.nll_chunk_size`, counts active latent units (Burda's criterion
+Cov_x(E_q[z]) > 1e-2), and, given a workdir and a 2-D latent, writes the
+latent manifold and a scatter of test-set posterior means coloured by label.
+`images` gives reconstructions, samples from the prior, interpolations
+between test digits and (2-D latent) the manifold grid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from absl import logging
+
+from genjax import methods, viz
+from genjax.config import ConfigDict
+from genjax.errors import ConfigError
+from genjax.evaluation import likelihood as lik
+from genjax.methods.autoencoder import reconstruction_grid
+from genjax.models import conv as conv_lib
+from genjax.models import mlp
+from genjax.models import vae_models
+from genjax.optim import make_optimizer
+
+ARCHS = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian")
+GAUSSIAN_VARIANCES = ("fixed", "learned", "predicted")
+OBJECTIVES = ("elbo", "iwae")
+
+
+@dataclasses.dataclass(frozen=True)
+class Likelihood:
+  """The decoder's observation model p(x|z), given the decoder outputs.
+
+  Attributes:
+    kind: "bernoulli" (outputs are logits) or "gaussian" (outputs are
+      pre-sigmoid means, plus log-variances unless the variance is fixed).
+    variance: Gaussian only: "fixed", "learned" or "predicted".
+    fixed_log_variance: log sigma^2 of the fixed Gaussian.
+    min_log_variance: floor for learned/predicted log-variances; without it
+      the density of near-constant pixels (MNIST borders) grows without bound.
+  """
+  kind: str = "bernoulli"
+  variance: str = "fixed"
+  fixed_log_variance: float = 0.0
+  min_log_variance: float = -7.0
+
+  @property
+  def outputs_per_pixel(self) -> int:
+    return 2 if self.kind == "gaussian" and self.variance == "predicted" else 1
+
+  @property
+  def pixel_log_variance(self) -> bool:
+    return self.kind == "gaussian" and self.variance == "learned"
+
+  def log_prob(self, outputs: tuple[jax.Array, ...], x: jax.Array) -> jax.Array:
+    """log p(x|z) per example: outputs [..., H, W, C], x broadcastable -> [...]."""
+    if self.kind == "bernoulli":
+      return lik.bernoulli_log_prob(outputs[0], x)
+    mean = jax.nn.sigmoid(outputs[0])
+    if self.variance == "fixed":
+      log_variance = jnp.float32(self.fixed_log_variance)
+    else:
+      log_variance = jnp.maximum(outputs[1], self.min_log_variance)
+    return lik.gaussian_log_prob(x, mean, log_variance)
+
+  def mean(self, outputs: tuple[jax.Array, ...]) -> jax.Array:
+    """E[x|z] in [0, 1], for image grids."""
+    return jax.nn.sigmoid(outputs[0])
+
+
+def likelihood_from_config(model: ConfigDict) -> Likelihood:
+  if model.likelihood == "bernoulli":
+    return Likelihood("bernoulli")
+  return Likelihood("gaussian", model.gaussian_variance,
+                    fixed_log_variance=2.0 * math.log(model.gaussian_std),
+                    min_log_variance=model.min_log_variance)
+
+
+def validate(config: ConfigDict) -> None:
+  """Checks the VAE's `model`, `loss` and `eval` groups."""
+  m, loss, ev = config.model, config.loss, config.eval
+  if m.arch not in ARCHS:
+    raise ConfigError(f"config.model.arch={m.arch!r}; valid: {', '.join(ARCHS)}")
+  sizes = [m.latent_dim, *(m.hidden if m.arch == "mlp" else (*m.conv_channels, m.conv_dense))]
+  if any(not isinstance(s, int) or s <= 0 for s in sizes):
+    raise ConfigError(f"VAE layer sizes and model.latent_dim must be positive integers; got {sizes}")
+  if m.arch == "mlp" and m.activation not in mlp.ACTIVATIONS:
+    raise ConfigError(
+        f"config.model.activation={m.activation!r}; valid: {', '.join(sorted(mlp.ACTIVATIONS))}")
+  if m.arch == "conv" and m.conv_impl not in conv_lib.CONV_IMPLS:
+    raise ConfigError(
+        f"config.model.conv_impl={m.conv_impl!r}; valid: {', '.join(conv_lib.CONV_IMPLS)}")
+  if m.likelihood not in LIKELIHOODS:
+    raise ConfigError(f"config.model.likelihood={m.likelihood!r}; valid: {', '.join(LIKELIHOODS)}")
+  if m.likelihood == "gaussian":
+    if m.gaussian_variance not in GAUSSIAN_VARIANCES:
+      raise ConfigError(f"config.model.gaussian_variance={m.gaussian_variance!r}; valid: "
+                        f"{', '.join(GAUSSIAN_VARIANCES)}")
+    if not m.gaussian_std > 0:
+      raise ConfigError(f"config.model.gaussian_std must be positive, got {m.gaussian_std}")
+  if loss.objective not in OBJECTIVES:
+    raise ConfigError(f"config.loss.objective={loss.objective!r}; valid: {', '.join(OBJECTIVES)}")
+  if loss.num_samples < 1 or loss.beta < 0 or loss.kl_warmup_steps < 0:
+    raise ConfigError("config.loss: num_samples must be >= 1, beta and kl_warmup_steps >= 0")
+  if ev.iwae_samples < 0:
+    raise ConfigError(f"config.eval.iwae_samples must be >= 0, got {ev.iwae_samples}")
+  if ev.nll_samples < 0 or (ev.nll_samples and (
+      ev.nll_chunk_size <= 0 or ev.nll_samples % ev.nll_chunk_size)):
+    raise ConfigError(
+        f"config.eval.nll_samples={ev.nll_samples} must be 0 (skip) or a positive multiple "
+        f"of config.eval.nll_chunk_size={ev.nll_chunk_size}")
+
+
+def make_model(config: ConfigDict, image_shape, likelihood: Likelihood) -> vae_models.VAE:
+  m = config.model
+  image_shape = tuple(image_shape)
+  n_out = likelihood.outputs_per_pixel
+  if m.arch == "mlp":
+    encoder = vae_models.MLPEncoder(tuple(m.hidden), m.latent_dim, m.activation)
+    decoder = vae_models.MLPDecoder(tuple(m.hidden[::-1]), image_shape, n_out, m.activation)
+  else:
+    encoder = vae_models.ConvEncoder(tuple(m.conv_channels), m.conv_dense, m.latent_dim,
+                                     m.conv_impl)
+    decoder = vae_models.ConvDecoder(image_shape, tuple(m.conv_channels), n_out, m.conv_impl)
+  return vae_models.VAE(encoder, decoder, image_shape,
+                        pixel_log_variance=likelihood.pixel_log_variance)
+
+
+# ----------------------------------------------------------------------------
+# Objectives: pure functions of (model, params, x, rng), reused by the tests.
+# ----------------------------------------------------------------------------
+
+
+def sample_posterior(rng: jax.Array, mean: jax.Array, log_variance: jax.Array,
+                     num_samples: int) -> tuple[jax.Array, jax.Array]:
+  """Reparameterised draws z = mean + exp(log_variance / 2) * eps.
+
+  Returns:
+    (z, eps), each [num_samples, B, D]; z is differentiable in mean and
+    log_variance, eps is the standard-normal noise.
+  """
+  eps = jax.random.normal(rng, (num_samples,) + mean.shape, mean.dtype)
+  return mean + jnp.exp(0.5 * log_variance) * eps, eps
+
+
+def posterior_log_prob_from_noise(eps: jax.Array, log_variance: jax.Array) -> jax.Array:
+  """log q(z|x) at z = mean + s * eps, computed from eps (no cancellation)."""
+  return -0.5 * jnp.sum(jnp.square(eps) + log_variance + lik.LOG_2PI, axis=-1)
+
+
+def objective_terms(model: vae_models.VAE, params: Any, x: jax.Array, rng: jax.Array,
+                    likelihood: Likelihood, num_samples: int) -> dict[str, jax.Array]:
+  """Encodes x, draws `num_samples` reparameterised z per example, decodes.
+
+  Args:
+    model, params: the VAE and its parameters.
+    x: float32 [B, H, W, C].
+    rng: key for the posterior noise.
+    likelihood: the observation model.
+    num_samples: k posterior samples per example.
+
+  Returns:
+    {"log_px_z": [k, B] log p(x|z_i), "kl": [B] analytic KL(q || p),
+     "log_prior_minus_q": [k, B] log p(z_i) - log q(z_i|x),
+     "mean", "log_variance": [B, D] posterior parameters}.
+  """
+  variables = {"params": params}
+  mean, log_variance = model.apply(variables, x, method=model.encode)
+  z, eps = sample_posterior(rng, mean, log_variance, num_samples)
+  outputs = model.apply(variables, z, method=model.decode)
+  return {
+      "log_px_z": likelihood.log_prob(outputs, x),
+      "kl": lik.gaussian_kl_to_standard_normal(mean, log_variance),
+      "log_prior_minus_q": (lik.standard_normal_log_prob(z)
+                            - posterior_log_prob_from_noise(eps, log_variance)),
+      "mean": mean,
+      "log_variance": log_variance,
+  }
+
+
+def kl_weight(step: jax.Array, beta: float, warmup_steps: int) -> jax.Array:
+  """beta, ramped linearly from 0 over the first `warmup_steps` steps."""
+  if warmup_steps <= 0:
+    return jnp.float32(beta)
+  return beta * jnp.minimum(1.0, step.astype(jnp.float32) / warmup_steps)
+
+
+def training_loss(terms: dict[str, jax.Array], objective: str,
+                  weight: jax.Array) -> jax.Array:
+  """Per-example loss [B] to minimise.
+
+  elbo: -(mean_i log p(x|z_i)) + weight * KL (analytic).
+  iwae: -log (1/k) sum_i exp(log p(x|z_i) + weight * (log p(z_i) - log q(z_i|x))).
+  """
+  if objective == "elbo":
+    return -terms["log_px_z"].mean(0) + weight * terms["kl"]
+  return -lik.iwae_bound(terms["log_px_z"] + weight * terms["log_prior_minus_q"], axis=0)
+
+
+# ----------------------------------------------------------------------------
+# Figures
+# ----------------------------------------------------------------------------
+
+
+def manifold_latents(n: int, lo: float = 0.05, hi: float = 0.95) -> jax.Array:
+  """An n x n grid of 2-D latents, evenly spaced in prior probability.
+
+  The grid is uniform in (lo, hi)^2 and mapped through the Gaussian inverse
+  CDF, so each cell covers the same prior mass (Kingma & Welling, Fig. 4).
+  Rows go from high z_2 (top) to low z_2, columns from low to high z_1.
+
+  Returns:
+    float32 [n, n, 2].
+  """
+  q = jax.scipy.special.ndtri(jnp.linspace(lo, hi, n))
+  z1, z2 = jnp.meshgrid(q, q[::-1])
+  return jnp.stack([z1, z2], axis=-1)
+
+
+def write_latent_scatter(path: str, means: np.ndarray, labels: np.ndarray) -> None:
+  """Writes a PNG scatter of 2-D posterior means coloured by label."""
+  from matplotlib.backends.backend_agg import FigureCanvasAgg
+  from matplotlib.figure import Figure  # no pyplot: no global state, no display
+
+  fig = Figure(figsize=(6, 5), dpi=100)
+  FigureCanvasAgg(fig)
+  ax = fig.add_subplot()
+  points = ax.scatter(means[:, 0], means[:, 1], c=labels, cmap="tab10", s=2, alpha=0.6)
+  fig.colorbar(points, ax=ax, label="label")
+  ax.set_xlabel("E_q[z_1]")
+  ax.set_ylabel("E_q[z_2]")
+  ax.set_title("test-set posterior means")
+  os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+  fig.savefig(path + ".tmp.png")
+  os.replace(path + ".tmp.png", path)
+
+
+# ----------------------------------------------------------------------------
+# The method
+# ----------------------------------------------------------------------------
+
+
+@methods.register("vae")
+def build(config: ConfigDict, *, data_info: methods.DataInfo,
+          num_train_steps: int) -> methods.Method:
+  """Builds the VAE method (see the module docstring)."""
+  validate(config)
+  likelihood = likelihood_from_config(config.model)
+  model = make_model(config, data_info.image_shape, likelihood)
+  tx = make_optimizer(config.optimizer, num_train_steps)
+  objective, k_train = config.loss.objective, config.loss.num_samples
+  beta, warmup = float(config.loss.beta), int(config.loss.kl_warmup_steps)
+  ev = config.eval
+  latent_dim = config.model.latent_dim
+
+  def init(rng, batch):
+    params = model.init(rng, batch["image"])["params"]
+    return {"params": params, "opt_state": tx.init(params), "step": jnp.int32(0)}
+
+  def train_step(state, batch, rng):
+    weight = kl_weight(state["step"], beta, warmup)
+
+    def loss_fn(params):
+      terms = objective_terms(model, params, batch["image"], rng, likelihood, k_train)
+      loss = training_loss(terms, objective, weight).mean()
+      recon = -terms["log_px_z"].mean()
+      kl = terms["kl"].mean()
+      metrics = {"neg_elbo": recon + kl, "recon_loss": recon, "kl": kl}
+      if objective == "iwae":
+        metrics[f"iwae{k_train}_neg_bound"] = -lik.iwae_bound(
+            terms["log_px_z"] + terms["log_prior_minus_q"], axis=0).mean()
+      return loss, metrics
+
+    (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
+    updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
+    params = optax.apply_updates(state["params"], updates)
+    metrics = {"loss": loss, **metrics, "kl_weight": weight,
+               "grad_norm": optax.global_norm(grads)}
+    return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, metrics
+
+  def eval_step(state, batch, rng):
+    x = batch["image"]
+    sample_rng, iwae_rng = jax.random.split(rng)
+    terms = objective_terms(model, state["params"], x, sample_rng, likelihood, 1)
+    recon = -terms["log_px_z"][0]
+    metrics = {"loss": recon + terms["kl"], "neg_elbo": recon + terms["kl"],
+               "recon_loss": recon, "kl": terms["kl"]}
+    if ev.iwae_samples:
+      metrics[f"iwae{ev.iwae_samples}_nll"] = -log_likelihood(
+          state["params"], x, iwae_rng, ev.iwae_samples, ev.iwae_samples)
+    return metrics
+
+  def log_likelihood(params, x, rng, num_samples, chunk_size):
+    """Importance-sampled log p(x) [B], the encoder run once per example."""
+    variables = {"params": params}
+    mean, log_variance = model.apply(variables, x, method=model.encode)
+
+    def log_weights(chunk_rng, n):
+      z, eps = sample_posterior(chunk_rng, mean, log_variance, n)
+      outputs = model.apply(variables, z, method=model.decode)
+      return (likelihood.log_prob(outputs, x) + lik.standard_normal_log_prob(z)
+              - posterior_log_prob_from_noise(eps, log_variance))
+
+    return lik.importance_sampled_log_likelihood(log_weights, rng, num_samples, chunk_size)
+
+  def images(state, batch, rng):
+    variables = {"params": state["params"]}
+    x = batch["image"]
+    decode_mean = lambda z: likelihood.mean(model.apply(variables, z, method=model.decode))
+    mean, _ = model.apply(variables, x, method=model.encode)
+    grids = {"reconstructions": reconstruction_grid(x[:32], decode_mean(mean[:32]))}
+    z = jax.random.normal(rng, (8, 8, latent_dim))
+    grids["samples"] = decode_mean(z)
+    pairs = min(4, x.shape[0] // 2)
+    if pairs:
+      # Straight lines between the posterior means of test digits 2i and 2i+1.
+      t = jnp.linspace(0.0, 1.0, 10)[None, :, None]
+      a, b = mean[0:2 * pairs:2, None], mean[1:2 * pairs:2, None]
+      grids["interpolations"] = decode_mean((1.0 - t) * a + t * b)
+    if latent_dim == 2:
+      grids["manifold"] = decode_mean(manifold_latents(15))
+    return grids
+
+  def final_eval(state, dataset, rng, workdir: str | None = None) -> dict[str, float]:
+    """Test NLL (IWAE k = eval.nll_samples), active units, latent figures.
+
+    Args:
+      state: the trained state.
+      dataset: the `genjax.data.Dataset`.
+      rng: key for the importance samples.
+      workdir: where to write figures (2-D latent only); None skips them.
+
+    Returns:
+      {"nll": nats per test image, "nll_samples", "nll_seconds",
+       "active_units", ...}.
+    """
+    params = state["params"]
+    size = config.eval_batch_size
+    num_batches = dataset.eval["mask"].shape[0] // size
+    batches = [dataset.eval_batch(dataset.eval, i * size, size) for i in range(num_batches)]
+    results: dict[str, float] = {}
+
+    encode = jax.jit(lambda p, x: model.apply({"params": p}, x, method=model.encode)[0])
+    means = np.concatenate([np.asarray(encode(params, b["image"])) for b in batches])
+    mask = np.concatenate([np.asarray(b["mask"]) for b in batches]) > 0
+    labels = np.concatenate([np.asarray(b["label"]) for b in batches])[mask]
+    means = means[mask]
+    count, activity = lik.active_units(jnp.asarray(means))
+    results["active_units"] = int(count)
+    results["latent_dim"] = latent_dim
+    logging.info("active units %d / %d; activities %s", int(count), latent_dim,
+                 np.array2string(np.sort(np.asarray(activity))[::-1], precision=3))
+
+    if ev.nll_samples:
+      nll_fn = jax.jit(lambda p, x, r: -log_likelihood(p, x, r, ev.nll_samples,
+                                                       ev.nll_chunk_size))
+      t0 = time.perf_counter()
+      total = 0.0
+      for i, b in enumerate(batches):
+        nll = np.asarray(nll_fn(params, b["image"], jax.random.fold_in(rng, i)))
+        total += float(np.sum(nll[np.asarray(b["mask"]) > 0], dtype=np.float64))
+      results["nll"] = total / dataset.num_eval
+      results["nll_samples"] = ev.nll_samples
+      results["nll_seconds"] = time.perf_counter() - t0
+      logging.info("test NLL (IWAE k=%d) %.3f nats, %.1fs", ev.nll_samples,
+                   results["nll"], results["nll_seconds"])
+
+    if workdir is not None and latent_dim == 2 and jax.process_index() == 0:
+      decode_mean = jax.jit(lambda p, z: likelihood.mean(
+          model.apply({"params": p}, z, method=model.decode)))
+      viz.save_grid(os.path.join(workdir, "figures", "latent_manifold.png"),
+                    np.asarray(decode_mean(params, manifold_latents(20))))
+      write_latent_scatter(os.path.join(workdir, "figures", "latent_scatter.png"),
+                           means, labels)
+    return results
+
+  return methods.Method(init=init, train_step=train_step, eval_step=eval_step,
+                        images=images, final_eval=final_eval, main_metric="neg_elbo")
