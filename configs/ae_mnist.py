@@ -2,6 +2,7 @@ r"""Stacked autoencoder 784-300-150-300-784 on MNIST.
 
     python -m genjax.main --config=configs/ae_mnist.py --workdir=runs/ae
     python -m genjax.main --config=configs/ae_mnist.py:runlocal --workdir=runs/ae_smoke
+    python scripts/sweep.py --config=configs/ae_mnist.py --workdir=runs/ae_code_sweep
 
 Undercomplete by default (a 150-unit code); `--config.model.code_dim=1000`
 makes it overcomplete, `--config.model.tied=True` ties the decoder weights.
@@ -40,6 +41,12 @@ def get_config(arg=None):
   if opts.runlocal:
     apply_runlocal(c)
   return c
+
+
+def sweep(add):
+  """Code size: strongly undercomplete to overcomplete (`scripts/sweep.py`)."""
+  for code_dim in (8, 32, 150, 1000):
+    add(**{"model.code_dim": code_dim})
 
 
 def apply_runlocal(c):

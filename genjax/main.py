@@ -8,7 +8,10 @@ Flags:
   --workdir     where everything the run produces goes; re-running the same
                 command resumes from its latest checkpoint.
   --jax_distributed   call `jax.distributed.initialize()` first (multi-host
-                GPU clusters and TPU pods; on Cloud TPU it needs no arguments).
+                GPU clusters and TPU pods). On Cloud TPU, SLURM and other
+                clusters JAX finds the coordinator itself; elsewhere pass
+                --coordinator_address, --num_processes and --process_id
+                (e.g. two CPU processes on 127.0.0.1, as the tests do).
 
 A `genjax.errors.UserError` (bad config, missing data, NaN loss) ends the run
 with one line on stderr and exit status 1.
@@ -33,6 +36,10 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and images.")
 _DISTRIBUTED = flags.DEFINE_bool(
     "jax_distributed", False, "Initialise jax.distributed (multi-host runs).")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "host:port of process 0 (with --jax_distributed).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "With --jax_distributed.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "With --jax_distributed.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -50,7 +57,9 @@ def main(argv):
   logging.get_absl_handler().addFilter(_QuietLibraries())
   import jax  # after flag parsing, so --help stays fast
   if _DISTRIBUTED.value:
-    jax.distributed.initialize()
+    jax.distributed.initialize(coordinator_address=_COORDINATOR.value,
+                               num_processes=_NUM_PROCESSES.value,
+                               process_id=_PROCESS_ID.value)
   from genjax import train  # imports TF (via TFDS) lazily too
   logging.info("JAX %s, %d processes, devices: %s", jax.__version__,
                jax.process_count(), jax.devices())

@@ -39,7 +39,7 @@ from genjax.checkpointing import Checkpointer
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError, NonFiniteError
 
-FINAL_METRICS = "final_metrics.json"
+FINAL_METRICS = writers.FINAL_METRICS
 
 
 def _crossed(prev: int, new: int, every: int) -> bool:
@@ -264,9 +264,12 @@ def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
     logging.info("eval at step %d: %s", at_step,
                  " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
     image_batch = trainer.image_batch()
-    if trainer.images is not None and image_batch is not None and jax.process_index() == 0:
-      for name, grid in jax.device_get(trainer.images(state, image_batch, image_rng)).items():
-        viz.save_grid(os.path.join(workdir, "images", f"{name}_{at_step:08d}.png"), grid)
+    if trainer.images is not None and image_batch is not None:
+      # Every process runs the (SPMD) computation; process 0 writes the files.
+      grids = jax.device_get(trainer.images(state, image_batch, image_rng))
+      if jax.process_index() == 0:
+        for name, grid in grids.items():
+          viz.save_grid(os.path.join(workdir, "images", f"{name}_{at_step:08d}.png"), grid)
     return metrics
 
   pending: list[tuple[int, int, Any]] = []  # (first step, num steps, device metrics)
@@ -357,6 +360,7 @@ def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
       writer.write(step, "final", extras)
     if jax.process_index() == 0:
       _write_json(final_path, {"step": step, "eval": final, "final": extras,
+                               "main_metric": method.main_metric,
                                "compilations": trainer.num_chunk_traces})
     return final
   finally:

@@ -15,6 +15,10 @@ from typing import Mapping
 
 import jax
 
+# Written by train.train_and_evaluate when a run completes; its presence is
+# what marks a run finished (sweeps skip such runs).
+FINAL_METRICS = "final_metrics.json"
+
 
 class MetricWriter:
   """Writes scalar metrics of process 0 to JSONL and TensorBoard."""

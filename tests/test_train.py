@@ -29,7 +29,13 @@ def load_params(workdir, step=None):
   ckpt_dir = pathlib.Path(workdir) / "checkpoints"
   if step is None:
     step = max(int(p.name) for p in ckpt_dir.iterdir() if p.name.isdigit())
-  tree = ocp.StandardCheckpointer().restore(ckpt_dir / str(step) / "default")
+  checkpointer = ocp.StandardCheckpointer()
+  path = ckpt_dir / str(step) / "default"
+  # Restore onto this process's first device, whatever mesh wrote it.
+  device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+  abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
+                          checkpointer.metadata(path).item_metadata)
+  tree = checkpointer.restore(path, abstract)
   return step, jax.tree.map(np.asarray, tree["params"])
 
 
