@@ -29,6 +29,10 @@ def get_config(arg=None):
   c.model.output_activation = "linear"
   c.model.tied = False
   c.loss = dict(reconstruction="mse")
+  # Final evaluation: linear probes on the codes vs raw pixels (100 / 1000 labels);
+  # an exact ||df/dx||_F on the first 100 images of each eval batch.
+  c.probe = dict(enabled=True, sizes=(100, 1000), num_steps=200)
+  c.evals = dict(jacobian_examples=100)
   c.optimizer.lr = 1e-3
   c.total_epochs = 10.0
   c.log_every_steps = 500
@@ -47,4 +51,7 @@ def get_config(arg=None):
     c.eval_every_steps = 20
     c.checkpoint_every_steps = 20
     c.num_image_examples = 16
+    c.probe.sizes = (100,)
+    c.probe.num_steps = 20
+    c.evals.jacobian_examples = 8
   return c

@@ -34,7 +34,9 @@ class Checkpointer:
 
   def restore(self, step: int, like):
     """Restores `step` with the shapes, dtypes and shardings of `like`."""
-    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+    abstract = jax.tree.map(
+        lambda x: x if isinstance(x, jax.ShapeDtypeStruct) else ocp.utils.to_shape_dtype_struct(x),
+        like)
     return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
 
   def wait(self) -> None:

@@ -40,7 +40,8 @@ class Dataset:
 
   Attributes:
     name: the TFDS name.
-    train: {"image": uint8 [N, H, W, C], "label": int32 [N]}, replicated.
+    train: {"image": uint8 [N, H, W, C], "label": int32 [N]}, replicated
+      (toy datasets: float32 points [N, D]).
     eval: {"image", "label", "mask"}: the eval split padded to a multiple of
       the eval batch size; `mask` is 1 for real rows, 0 for padding.
     num_train: number of training examples.
@@ -121,6 +122,11 @@ def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[s
       downloadable, or no `image` feature; the message says where TFDS
       looked and how to fix it.
   """
+  if data.name.startswith("toy_"):
+    # Synthetic low-dimensional distributions with known densities (GAN toys):
+    # float32 points [N, D] instead of images, sampled, never downloaded.
+    from genjax import toy_data
+    return toy_data.sample_split(data.name, split, max_examples)
   _hide_accelerators_from_tensorflow()
   import tensorflow_datasets as tfds
 
@@ -165,6 +171,12 @@ def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[s
           "num_classes": _num_classes(builder)}
 
 
+def _pixel_scale(images: np.ndarray) -> float:
+  if np.issubdtype(images.dtype, np.floating) or images.max() <= 1:
+    return 1.0
+  return 255.0
+
+
 def _num_classes(builder: Any) -> int:
   features = builder.info.features
   if "label" not in features.keys():
@@ -187,9 +199,9 @@ def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
   evals = read_split(data, data.eval_split, data.max_eval_examples)
   if train["image"].shape[1:] != evals["image"].shape[1:]:
     raise DataError("train and eval images differ in shape")
-  # binarized_mnist is stored as {0, 1}; everything else as 0..255.
-  train_scale = 1.0 if train["image"].max() <= 1 else 255.0
-  eval_scale = 1.0 if evals["image"].max() <= 1 else 255.0
+  # binarized_mnist is stored as {0, 1}, other images as 0..255, toy points as floats.
+  train_scale = _pixel_scale(train["image"])
+  eval_scale = _pixel_scale(evals["image"])
   eval_image = evals["image"]
   if data.binarize == "dynamic":
     rng = np.random.default_rng(_EVAL_BINARIZATION_SEED)
@@ -199,7 +211,7 @@ def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
   num_eval = len(eval_image)
   pad = (-num_eval) % eval_batch_size
   eval_arrays = {
-      "image": np.concatenate([eval_image, np.zeros((pad,) + eval_image.shape[1:], np.uint8)]),
+      "image": np.concatenate([eval_image, np.zeros((pad,) + eval_image.shape[1:], eval_image.dtype)]),
       "label": np.concatenate([evals["label"], np.zeros(pad, np.int32)]),
       "mask": np.concatenate([np.ones(num_eval, np.float32), np.zeros(pad, np.float32)]),
   }
@@ -209,7 +221,7 @@ def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
       eval=parallel.put_replicated(eval_arrays, mesh),
       num_train=len(train["image"]),
       num_eval=num_eval,
-      image_shape=tuple(train["image"].shape[1:]),
+      image_shape=tuple(train["image"].shape[1:]),  # (D,) for toy points
       num_classes=train["num_classes"],
       train_scale=train_scale,
       eval_scale=eval_scale,

@@ -213,6 +213,40 @@ def build(config: ConfigDict):
   return Trainer(config, method, dataset, mesh), total
 
 
+def load_state(config: ConfigDict, workdir: str, step: int | None = None):
+  """The trained state of a run, for experiments and analyses.
+
+  Args:
+    config: the run's config (as passed to `train_and_evaluate`).
+    workdir: the run's workdir.
+    step: checkpoint step; None for the latest.
+
+  Returns:
+    (trainer, state): the compiled pieces (with `trainer.dataset` loaded)
+    and the restored method state.
+
+  Raises:
+    UserError: the workdir has no checkpoint.
+  """
+  trainer, _ = build(config)
+  ckpt = Checkpointer(os.path.join(os.path.abspath(workdir), "checkpoints"),
+                      config.keep_checkpoints)
+  try:
+    step = ckpt.latest_step() if step is None else step
+    if step is None:
+      raise ConfigError(f"no checkpoint in {workdir}; train it first")
+    ds = trainer.dataset
+    rng = jax.random.key(config.seed)
+    like = jax.eval_shape(trainer.init, rng,
+                          ds.train_batch(ds.train, jnp.arange(config.batch_size), rng))
+    replicated = parallel.replicated(trainer.mesh)
+    like = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
+                        like)
+    return trainer, ckpt.restore(step, like)
+  finally:
+    ckpt.close()
+
+
 def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
   """Trains `config` in `workdir`, resuming from its latest checkpoint.
 

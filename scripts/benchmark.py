@@ -11,6 +11,9 @@ Measures, in one process on the real dataset:
   compile    seconds to compile the chunk.
   flops      XLA's FLOP count of one step, the achieved FLOP/s, and the same
              run's dense float32 matmul FLOP/s as the machine's practical peak.
+  collectives  all-reduce / all-gather ops in the compiled step: the gradient
+             all-reduce of data parallelism (run with
+             XLA_FLAGS=--xla_force_host_platform_device_count=8 to see it).
 
 Chunk and per-step rounds are interleaved and medians reported, because this
 is a shared, noisy machine: compare ratios from one run, not absolute numbers
@@ -74,7 +77,12 @@ def measure(config) -> dict:
   compiled = lowered.compile()
   compile_s = time.perf_counter() - t
   # XLA counts a while loop's body once, so take FLOPs from the single step.
-  cost = trainer.train_step.lower(state, ds.train, jnp.int32(0), rng).compile().cost_analysis()
+  step_compiled = trainer.train_step.lower(state, ds.train, jnp.int32(0), rng).compile()
+  cost = step_compiled.cost_analysis()
+  # With several devices, the gradient all-reduce XLA inserted shows up in the
+  # compiled program (none with one device).
+  collectives = {op: step_compiled.as_text().count(f" {op}(")
+                 for op in ("all-reduce", "all-gather", "reduce-scatter")}
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   flops_per_step = float(cost.get("flops", 0.0)) if cost else 0.0
 
@@ -111,6 +119,7 @@ def measure(config) -> dict:
       "chunk_rounds": chunk_rates,
       "per_step_rounds": step_rates,
       "flops_per_step": flops_per_step,
+      "collectives_in_step": collectives,
   }
   result["scan_speedup_over_per_step"] = (
       result["chunk_examples_per_sec"] / result["per_step_examples_per_sec"])

@@ -31,18 +31,8 @@ requires_mnist = pytest.mark.skipif(
 
 def load_config(name: str, arg: str | None = None, **overrides):
   """Loads configs/<name>.py:get_config(arg) and applies dotted overrides."""
-  import importlib.util
-  spec = importlib.util.spec_from_file_location(f"cfg_{name}", REPO / "configs" / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config(arg)
-  for key, value in overrides.items():
-    node = config
-    *parents, leaf = key.split(".")
-    for p in parents:
-      node = node[p]
-    node[leaf] = value
-  return config
+  from genjax.config import load_config_file
+  return load_config_file(str(REPO / "configs" / f"{name}.py"), arg, overrides)
 
 
 def run_launcher(*args: str, env: dict | None = None, timeout: float = 300,

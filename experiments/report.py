@@ -1,0 +1,88 @@
+"""What every experiment writes: report.md, results.json and its figures.
+
+A report states the claim, what the theory predicts, the measured table, the
+verdict (does the measurement agree?), the budget (full or --quick) and the
+wall time. Training runs go into sub-workdirs of the experiment's workdir
+through `train.train_and_evaluate`, so an interrupted experiment resumes and a
+finished one re-renders its report without training again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from typing import Any
+
+from genjax import train
+from genjax.config import ConfigDict, load_config_file
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def config(name: str, arg: str | None = None, **overrides: Any) -> ConfigDict:
+  """configs/<name>.py:get_config(arg) with dotted overrides (use `__` for dots)."""
+  overrides = {k.replace("__", "."): v for k, v in overrides.items()}
+  return load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg, overrides)
+
+
+def train_run(cfg: ConfigDict, workdir: str) -> dict[str, float]:
+  """Trains (or resumes, or just reads) one run; returns its final eval metrics."""
+  return train.train_and_evaluate(cfg, workdir)
+
+
+@dataclasses.dataclass
+class Report:
+  """Accumulates an experiment's findings, then writes them."""
+  name: str
+  claim: str
+  prediction: str
+  quick: bool
+  started: float = dataclasses.field(default_factory=time.time)
+  sections: list[str] = dataclasses.field(default_factory=list)
+  results: dict[str, Any] = dataclasses.field(default_factory=dict)
+  verdicts: list[tuple[str, bool]] = dataclasses.field(default_factory=list)
+
+  def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    lines = [f"### {title}", "", "| " + " | ".join(columns) + " |",
+             "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+    self.sections.append("\n".join(lines))
+
+  def figure(self, title: str, filename: str) -> None:
+    self.sections.append(f"### {title}\n\n![{title}]({filename})")
+
+  def text(self, text: str) -> None:
+    self.sections.append(text)
+
+  def verdict(self, statement: str, holds: bool) -> None:
+    self.verdicts.append((statement, bool(holds)))
+
+  def write(self, workdir: str) -> str:
+    """Writes report.md and results.json; returns the report's path."""
+    wall = time.time() - self.started
+    budget = ("--quick (reduced budget: numbers are indicative, not final)"
+              if self.quick else "full")
+    lines = [f"# {self.name}", "", f"**Claim.** {self.claim}", "",
+             f"**Theory predicts.** {self.prediction}", "",
+             f"**Budget:** {budget}. **Wall time:** {wall / 60:.1f} min "
+             "(2-core CPU unless stated; includes training unless runs were reused).", "",
+             "## Verdict", ""]
+    lines += [f"- {'AGREES' if ok else 'DISAGREES'}: {s}" for s, ok in self.verdicts]
+    lines += ["", "## Measurements", ""]
+    lines += [s + "\n" for s in self.sections]
+    path = os.path.join(workdir, "report.md")
+    with open(path, "w") as f:
+      f.write("\n".join(lines))
+    with open(os.path.join(workdir, "results.json"), "w") as f:
+      json.dump({"name": self.name, "quick": self.quick, "wall_s": wall,
+                 "verdicts": [{"statement": s, "agrees": ok} for s, ok in self.verdicts],
+                 "results": self.results}, f, indent=2, default=float)
+    return path
+
+
+def _fmt(v: Any) -> str:
+  if isinstance(v, float):
+    return f"{v:.4g}"
+  return str(v)
