@@ -3,6 +3,7 @@ r"""Contractive autoencoder 784-256 (sigmoid code, tied weights) on MNIST.
     python -m genjax.main --config=configs/cae_mnist.py --workdir=runs/cae
     python -m genjax.main --config=configs/cae_mnist.py --config.loss.contractive_weight=0 --workdir=runs/cae_ae0   # the plain AE, same architecture
     python -m genjax.main --config=configs/cae_mnist.py:runlocal --workdir=runs/cae_smoke
+    python scripts/sweep.py --config=configs/cae_mnist.py --workdir=runs/cae_sweep
 
 Omega(h) = lambda * ||df(x)/dx||_F^2 per example (Rifai et al. 2011), one
 sigmoid layer h = sigmoid(W x + b) with the decoder tied to W^T, as in the
@@ -46,7 +47,8 @@ def get_config(arg=None):
   c.loss = dict(reconstruction="bce", contractive_weight=opts.weight,
                 contractive_mode=opts.mode, contractive_probes=opts.probes)
   c.evals = dict(jacobian="jacrev", jacobian_examples=0)
-  c.probe = dict(enabled=True, sizes=(100, 1000, 0), l2=1e-3, num_steps=200, pixels=True)
+  # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
+  c.probe = dict(enabled=True, sizes=(100, 1000), l2=1e-3, num_steps=200, pixels=True)
   c.optimizer.lr = 1e-3
   c.total_epochs = 10.0
   c.steps_per_dispatch = 100
@@ -69,3 +71,9 @@ def get_config(arg=None):
     c.probe.sizes = (100,)
     c.probe.num_steps = 20
   return c
+
+
+def sweep(add):
+  """Contractive weight, 0 (plain AE of the same architecture) to strong."""
+  for weight in (0.0, 1.0, 5.0, 8.0, 20.0):
+    add(**{"loss.contractive_weight": weight})

@@ -3,6 +3,7 @@ r"""Sparse autoencoder 784-1000 (overcomplete sigmoid code) on MNIST.
     python -m genjax.main --config=configs/sparse_ae_mnist.py --workdir=runs/sparse_ae
     python -m genjax.main --config=configs/sparse_ae_mnist.py:penalty=l1 --workdir=runs/sparse_ae_l1
     python -m genjax.main --config=configs/sparse_ae_mnist.py:runlocal --workdir=runs/sparse_smoke
+    python scripts/sweep.py --config=configs/sparse_ae_mnist.py --workdir=runs/sparse_sweep
 
 A code wider than the input could copy it; the sparsity penalty stops that.
 Default `:penalty=kl`: Omega(h) = beta * sum_j KL(rho || rho_hat_j) with
@@ -40,7 +41,8 @@ def get_config(arg=None):
   c.loss = dict(reconstruction="bce", sparsity=opts.penalty, sparsity_target=opts.rho,
                 kl_weight=opts.beta, l1_weight=opts.l1, near_zero_threshold=0.01)
   c.evals = dict(jacobian="jacrev", jacobian_examples=100)
-  c.probe = dict(enabled=True, sizes=(100, 1000, 0), l2=1e-3, num_steps=200, pixels=True)
+  # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
+  c.probe = dict(enabled=True, sizes=(100, 1000), l2=1e-3, num_steps=200, pixels=True)
   c.optimizer.lr = 1e-3
   c.total_epochs = 5.0
   c.steps_per_dispatch = 100
@@ -64,3 +66,10 @@ def get_config(arg=None):
     c.probe.sizes = (100,)
     c.probe.num_steps = 20
   return c
+
+
+def sweep(add):
+  """Sparsity weight beta x target rho (KL penalty): 3 x 2 runs."""
+  for beta in (1.0, 3.0, 10.0):
+    for rho in (0.05, 0.1):
+      add(**{"loss.kl_weight": beta, "loss.sparsity_target": rho})
