@@ -8,8 +8,12 @@ No non-linearity anywhere and a squared-error loss: the global optimum of
 subspace as the top `code_dim` principal components, though W_enc need not be
 orthogonal. `--config.model.tied=True` gives W_dec = W_enc^T.
 
-Expected result (measured, see README): after 10 epochs, test mse per pixel
-about 0.0188, within a few percent of the PCA-32 reconstruction error.
+Expected result (measured 2026-11-24, 2-core CPU shared with other jobs): with
+--config.model.code_dim=8 and 5 epochs, test mse per pixel 0.03753 vs PCA-8's
+0.03744 (within 0.3%); principal angles to the PCA-8 subspace
+0.2, 0.2, 0.2, 0.3, 0.5, 0.7, 4.5, 32.8 degrees (the last direction lies where
+PCA's 8th and 9th variances are nearly equal, so the loss barely sees it).
+`python -m experiments.pca_vs_linear_ae` reports k = 2, 8, 32.
 """
 
 from genjax import config as config_lib
@@ -33,7 +37,10 @@ def get_config(arg=None):
   # an exact ||df/dx||_F on the first 100 images of each eval batch.
   c.probe = dict(enabled=True, sizes=(100, 1000), num_steps=200)
   c.evals = dict(jacobian_examples=100)
-  c.optimizer.lr = 1e-3
+  # A linear AE's loss is nearly flat along directions whose PCA variances are
+  # close; a higher rate decayed to zero converges much further than Adam 1e-3.
+  c.optimizer.lr = 3e-3
+  c.optimizer.schedule = "cosine"
   c.total_epochs = 10.0
   c.log_every_steps = 500
   c.eval_every_steps = 2000

@@ -32,12 +32,19 @@ CODE_SIZES = (2, 8, 32)
 
 
 def _pixels(cfg, split: str) -> np.ndarray:
-  arrays = data_lib.read_split(cfg.data, split, None)
+  limit = cfg.data.max_train_examples if split == "train" else cfg.data.max_eval_examples
+  arrays = data_lib.read_split(cfg.data, split, limit)
   return arrays["image"].reshape(len(arrays["image"]), -1).astype(np.float64) / 255.0
 
 
-def run(workdir: str, quick: bool) -> str:
-  """Trains what the claim needs, measures it and writes the report."""
+def run(workdir: str, quick: bool, smoke: bool = False) -> str:
+  """Trains what the claim needs, measures it and writes the report.
+
+  Args:
+    workdir: where the runs, figures and report go.
+    quick: reduced budget (minutes).
+    smoke: tiny budget on a data subset, for tests only (numbers meaningless).
+  """
   os.makedirs(workdir, exist_ok=True)
   rep = report_lib.Report(
       name="PCA vs linear autoencoder",
@@ -46,39 +53,54 @@ def run(workdir: str, quick: bool) -> str:
       prediction="principal angles between decoder column space and the top-k PCA "
                  "subspace near 0; linear-AE test MSE equal to PCA's; non-linear AE MSE lower.",
       quick=quick)
-  linear_epochs = 3.0 if quick else 30.0
+  linear_epochs = 3.0 if quick else 20.0
   nonlinear_epochs = 2.0 if quick else 20.0
 
-  base = report_lib.config("linear_ae_mnist")
+  # Smoke: the test suite's end-to-end check of the experiment's plumbing.
+  small = dict(total_epochs=None, total_steps=20, steps_per_dispatch=10,
+               data__max_train_examples=1024, data__max_eval_examples=500,
+               eval_batch_size=500) if smoke else {}
+  base = report_lib.config("linear_ae_mnist", **small)
   train_x, test_x = _pixels(base, "train"), _pixels(base, "test")
   mean, components, variances = subspace.pca(train_x)
 
   rows, results = [], {}
   for k in CODE_SIZES:
     # Probes and Jacobians are other experiments' business: skip them here.
-    lin_cfg = report_lib.config("linear_ae_mnist", model__code_dim=k, total_epochs=linear_epochs,
-                                probe__enabled=False, evals__jacobian_examples=1)
+    lin_cfg = report_lib.config("linear_ae_mnist", **{
+        "model.code_dim": k, "total_epochs": linear_epochs, "probe.enabled": False,
+        "evals.jacobian_examples": 1, **small})
     lin_dir = os.path.join(workdir, f"linear_k{k}")
     lin = report_lib.train_run(lin_cfg, lin_dir)
     _, state = train.load_state(lin_cfg, lin_dir)
     decoder = np.asarray(state["params"]["decoder_0"]["kernel"])  # [k, 784]
     angles = np.degrees(subspace.principal_angles(decoder.T, components[:, :k]))
-    nl_cfg = report_lib.config("ae_mnist", model__code_dim=k, total_epochs=nonlinear_epochs,
-                               probe__enabled=False, evals__jacobian_examples=1)
+    nl_cfg = report_lib.config("ae_mnist", **{
+        "model.code_dim": k, "total_epochs": nonlinear_epochs, "probe.enabled": False,
+        "evals.jacobian_examples": 1, **small})
     nl = report_lib.train_run(nl_cfg, os.path.join(workdir, f"nonlinear_k{k}"))
     pca_mse = subspace.pca_reconstruction_mse(test_x, mean, components, k)
-    results[k] = {"largest_angle_deg": float(angles[-1]), "mean_angle_deg": float(angles.mean()),
+    results[k] = {"largest_angle_deg": float(angles[-1]),
+                  "median_angle_deg": float(np.median(angles)),
+                  "angles_deg": [float(a) for a in angles],
+                  "eigengap_ratio": float(variances[k - 1] / variances[k]),
                   "linear_ae_mse": lin["mse"], "pca_mse": pca_mse, "nonlinear_ae_mse": nl["mse"],
                   "explained_variance": float(variances[:k].sum() / variances.sum())}
-    rows.append([k, angles[-1], angles.mean(), pca_mse, lin["mse"], lin["mse"] / pca_mse,
-                 nl["mse"]])
+    rows.append([k, angles[-1], np.median(angles), variances[k - 1] / variances[k], pca_mse,
+                 lin["mse"], lin["mse"] / pca_mse, nl["mse"]])
   rep.results = {f"k={k}": v for k, v in results.items()}
   rep.table("Test reconstruction and subspace agreement",
-            ["k", "largest angle (deg)", "mean angle (deg)", "PCA MSE", "linear AE MSE",
-             "linear/PCA", "non-linear AE MSE"], rows)
-  rep.text(f"Budgets: linear AE {linear_epochs:g} epochs, non-linear AE {nonlinear_epochs:g} "
-           "epochs (Adam 1e-3, batch 128). MSE is per pixel on the 10k MNIST test images; "
-           "PCA is fitted on the 60k training images.")
+            ["k", "largest angle (deg)", "median angle (deg)", "var_k / var_k+1", "PCA MSE",
+             "linear AE MSE", "linear/PCA", "non-linear AE MSE"], rows)
+  rep.text(f"Budgets: linear AE {linear_epochs:g} epochs (Adam 3e-3, cosine decay), "
+           f"non-linear AE {nonlinear_epochs:g} epochs (Adam 1e-3); batch 128. MSE is per "
+           "pixel on the 10k MNIST test images; PCA is fitted on the 60k training images. "
+           "Gradient descent converges along each principal direction at a rate set by "
+           "the gap between the variances it separates (`var_k / var_k+1` near 1 means a "
+           "nearly flat loss), so the largest angle is the slowest statistic to reach 0; "
+           "the MSE, which weighs directions by their variance, converges first.")
+  rep.text("All angles (degrees):\n\n" + "\n".join(
+      f"- k={k}: " + ", ".join(f"{a:.1f}" for a in results[k]["angles_deg"]) for k in CODE_SIZES))
 
   import matplotlib
   matplotlib.use("Agg")
@@ -101,12 +123,12 @@ def run(workdir: str, quick: bool) -> str:
   # A small k has well separated eigenvalues, so its subspace is well defined;
   # at k = 32 the 32nd and 33rd variances are close and the slowest direction
   # converges slowly, so the largest angle is the harshest statistic there.
-  rep.verdict("linear-AE test MSE within 2% of PCA's for every k",
-              all(r["linear_ae_mse"] <= 1.02 * r["pca_mse"] for r in results.values()))
-  rep.verdict("largest principal angle below 10 degrees for k = 2 and 8",
-              all(results[k]["largest_angle_deg"] < 10 for k in (2, 8)))
-  rep.verdict("mean principal angle below 10 degrees for every k",
-              all(r["mean_angle_deg"] < 10 for r in results.values()))
+  rep.verdict("linear-AE test MSE within 1% of PCA's for every k",
+              all(r["linear_ae_mse"] <= 1.01 * r["pca_mse"] for r in results.values()))
+  rep.verdict("median principal angle below 5 degrees for every k",
+              all(r["median_angle_deg"] < 5 for r in results.values()))
+  rep.verdict("largest principal angle below 10 degrees for every k",
+              all(r["largest_angle_deg"] < 10 for r in results.values()))
   rep.verdict("non-linear AE beats PCA at every k",
               all(r["nonlinear_ae_mse"] < r["pca_mse"] for r in results.values()))
   return rep.write(workdir)
