@@ -1,6 +1,8 @@
 r"""Training throughput of a config: scanned chunk vs per-step dispatch vs launcher.
 
     python scripts/benchmark.py --config=configs/ae_mnist.py --out=runs/bench_ae.json
+    python scripts/benchmark.py --config=configs/conv_dae_mnist.py --compare=model.conv_impl=fast,flax \
+        --config.steps_per_dispatch=10 --launcher_chunks=0
 
 Measures, in one process on the real dataset:
   chunk      examples/s of the compiled `lax.scan` chunk (K = steps_per_dispatch
@@ -40,6 +42,9 @@ _ROUNDS = flags.DEFINE_integer("rounds", 5, "Interleaved timing rounds.")
 _CHUNKS = flags.DEFINE_integer("chunks_per_round", 3, "Chunks timed per round.")
 _LAUNCHER_CHUNKS = flags.DEFINE_integer(
     "launcher_chunks", 30, "Chunks the launcher run trains (0 skips it).")
+_COMPARE = flags.DEFINE_string(
+    "compare", None, "KEY=V1,V2: time one variant per value in the same run, "
+    "e.g. model.conv_impl=fast,flax (ratios are first / others).")
 flags.mark_flags_as_required(["config"])
 
 
@@ -60,94 +65,152 @@ def matmul_flops_per_sec(n: int = 1024, repeats: int = 20) -> float:
   return 2 * n**3 * repeats / best
 
 
-def measure(config) -> dict:
-  import jax
-  import jax.numpy as jnp
+class Bench:
+  """One config's compiled chunk and per-step functions, ready to time."""
+
+  def __init__(self, config):
+    import jax
+    import jax.numpy as jnp
+    from genjax import train
+
+    self.config = config
+    self.trainer, _ = train.build(config)
+    ds = self.trainer.dataset
+    self.k, self.b = config.steps_per_dispatch, config.batch_size
+    self.rng = jax.random.key(config.seed)
+    self.state = self.trainer.init(self.rng, ds.train_batch(ds.train, jnp.arange(self.b), self.rng))
+    t = time.perf_counter()
+    self.chunk = self.trainer.train_chunk.lower(
+        self.state, ds.train, jnp.int32(0), self.rng, num_steps=self.k).compile()
+    self.compile_s = time.perf_counter() - t
+    # XLA counts a while loop's body once, so take FLOPs from the single step.
+    step_compiled = self.trainer.train_step.lower(
+        self.state, ds.train, jnp.int32(0), self.rng).compile()
+    cost = step_compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    self.flops_per_step = float(cost.get("flops", 0.0)) if cost else 0.0
+    # With several devices, the gradient all-reduce XLA inserted shows up in the
+    # compiled program (none with one device).
+    self.collectives = {op: step_compiled.as_text().count(f" {op}(")
+                        for op in ("all-reduce", "all-gather", "reduce-scatter")}
+    self.step = 0
+    self.chunk_rates: list[float] = []
+    self.step_rates: list[float] = []
+    self.time_chunks(1)  # warm-up (first dispatch, allocation)
+    self.time_steps(1)   # the per-step jit compiles here
+    self.chunk_rates.clear()
+    self.step_rates.clear()
+
+  def time_chunks(self, n: int) -> None:
+    import jax
+    import jax.numpy as jnp
+    t = time.perf_counter()
+    for _ in range(n):
+      self.state, m = self.chunk(self.state, self.trainer.dataset.train,
+                                 jnp.int32(self.step), self.rng)
+      self.step += self.k
+    jax.block_until_ready((self.state, m))
+    self.chunk_rates.append(n * self.k * self.b / (time.perf_counter() - t))
+
+  def time_steps(self, n: int) -> None:
+    import jax
+    import jax.numpy as jnp
+    t = time.perf_counter()
+    for _ in range(n):
+      self.state, m = self.trainer.train_step(self.state, self.trainer.dataset.train,
+                                              jnp.int32(self.step), self.rng)
+      self.step += 1
+    jax.block_until_ready((self.state, m))
+    self.step_rates.append(n * self.b / (time.perf_counter() - t))
+
+  def result(self) -> dict:
+    import jax
+    chunk = statistics.median(self.chunk_rates)
+    per_step = statistics.median(self.step_rates)
+    achieved = self.flops_per_step * chunk / self.b
+    return {
+        "devices": jax.device_count(),
+        "platform": jax.devices()[0].platform,
+        "batch_size": self.b,
+        "steps_per_dispatch": self.k,
+        "compile_s": self.compile_s,
+        "chunk_examples_per_sec": chunk,
+        "per_step_examples_per_sec": per_step,
+        "scan_speedup_over_per_step": chunk / per_step,
+        "chunk_rounds": self.chunk_rates,
+        "per_step_rounds": self.step_rates,
+        "flops_per_step": self.flops_per_step,
+        "achieved_flops_per_sec": achieved,
+        "collectives_in_step": self.collectives,
+    }
+
+
+def launcher_rate(config, num_chunks: int) -> dict:
+  """Examples/s the full train_and_evaluate loop reports (eval/ckpt at the end only)."""
   from genjax import train, writers
+  with tempfile.TemporaryDirectory() as workdir:
+    cfg = config.copy_and_resolve_references()
+    cfg.unlock()
+    cfg.total_epochs = None
+    cfg.total_steps = num_chunks * cfg.steps_per_dispatch
+    cfg.eval_every_steps = 10**9  # eval only at the end
+    cfg.checkpoint_every_steps = 10**9  # checkpoint only at the end
+    cfg.log_every_steps = max(cfg.steps_per_dispatch, min(cfg.log_every_steps, cfg.total_steps // 3))
+    if "probe" in cfg:
+      cfg.probe.enabled = False  # final evaluations are not training throughput
+    t = time.perf_counter()
+    train.train_and_evaluate(cfg, workdir)
+    rows = [r for r in writers.read_metrics(workdir, "train") if "examples_per_sec" in r]
+    # Steady state: all logged windows but the last (which contains the
+    # final checkpoint flush), or all if there are only two.
+    windows = rows[:-1] if len(rows) > 2 else rows
+    return {"launcher_examples_per_sec": statistics.median(r["examples_per_sec"] for r in windows),
+            "launcher_wall_s": time.perf_counter() - t}
 
-  trainer, _ = train.build(config)
-  ds = trainer.dataset
-  k, b = config.steps_per_dispatch, config.batch_size
-  rng = jax.random.key(config.seed)
-  example = ds.train_batch(ds.train, jnp.arange(b), rng)
-  state = trainer.init(rng, example)
 
-  t = time.perf_counter()
-  lowered = trainer.train_chunk.lower(state, ds.train, jnp.int32(0), rng, num_steps=k)
-  compiled = lowered.compile()
-  compile_s = time.perf_counter() - t
-  # XLA counts a while loop's body once, so take FLOPs from the single step.
-  step_compiled = trainer.train_step.lower(state, ds.train, jnp.int32(0), rng).compile()
-  cost = step_compiled.cost_analysis()
-  # With several devices, the gradient all-reduce XLA inserted shows up in the
-  # compiled program (none with one device).
-  collectives = {op: step_compiled.as_text().count(f" {op}(")
-                 for op in ("all-reduce", "all-gather", "reduce-scatter")}
-  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-  flops_per_step = float(cost.get("flops", 0.0)) if cost else 0.0
+def variants(config) -> list[tuple[str, object]]:
+  """The config itself, or one copy per --compare value."""
+  if not _COMPARE.value:
+    return [("config", config)]
+  key, _, values = _COMPARE.value.partition("=")
+  out = []
+  for raw in values.split(","):
+    cfg = config.copy_and_resolve_references()
+    node = cfg
+    *parents, leaf = key.split(".")
+    for p in parents:
+      node = node[p]
+    node[leaf] = type(node[leaf])(raw) if not isinstance(node[leaf], str) else raw
+    out.append((f"{key}={raw}", cfg))
+  return out
 
-  # Warm both paths up (the per-step jit compiles here).
-  state, _ = compiled(state, ds.train, jnp.int32(0), rng)
-  state, _ = trainer.train_step(state, ds.train, jnp.int32(0), rng)
-  jax.block_until_ready(state)
 
-  chunk_rates, step_rates = [], []
-  step = k
+def measure(config) -> dict:
+  benches = [(name, Bench(cfg)) for name, cfg in variants(config)]
+  # Interleave every variant's chunk and per-step rounds: load on this shared
+  # machine then hits all of them alike.
   for _ in range(_ROUNDS.value):
-    t = time.perf_counter()
-    for _ in range(_CHUNKS.value):
-      state, m = compiled(state, ds.train, jnp.int32(step), rng)
-      step += k
-    jax.block_until_ready((state, m))
-    chunk_rates.append(_CHUNKS.value * k * b / (time.perf_counter() - t))
-    t = time.perf_counter()
-    for _ in range(_CHUNKS.value * k):
-      state, m = trainer.train_step(state, ds.train, jnp.int32(step), rng)
-      step += 1
-    jax.block_until_ready((state, m))
-    step_rates.append(_CHUNKS.value * k * b / (time.perf_counter() - t))
-
-  result = {
-      "config": sys.argv[1:],
-      "devices": jax.device_count(),
-      "platform": jax.devices()[0].platform,
-      "batch_size": b,
-      "steps_per_dispatch": k,
-      "compile_s": compile_s,
-      "chunk_examples_per_sec": statistics.median(chunk_rates),
-      "per_step_examples_per_sec": statistics.median(step_rates),
-      "chunk_rounds": chunk_rates,
-      "per_step_rounds": step_rates,
-      "flops_per_step": flops_per_step,
-      "collectives_in_step": collectives,
-  }
-  result["scan_speedup_over_per_step"] = (
-      result["chunk_examples_per_sec"] / result["per_step_examples_per_sec"])
-  result["achieved_flops_per_sec"] = flops_per_step * result["chunk_examples_per_sec"] / b
-  result["matmul_flops_per_sec"] = matmul_flops_per_sec()
-  result["flop_utilisation"] = result["achieved_flops_per_sec"] / result["matmul_flops_per_sec"]
-
+    for _, bench in benches:
+      bench.time_chunks(_CHUNKS.value)
+      bench.time_steps(_CHUNKS.value * bench.k)
+  result = {"command": sys.argv[1:], "matmul_flops_per_sec": matmul_flops_per_sec(),
+            "variants": {}}
+  for name, bench in benches:
+    r = bench.result()
+    r["flop_utilisation"] = r["achieved_flops_per_sec"] / result["matmul_flops_per_sec"]
+    result["variants"][name] = r
+  if len(benches) > 1:
+    first, *rest = benches
+    for name, bench in rest:
+      for kind in ("chunk_examples_per_sec", "per_step_examples_per_sec"):
+        result[f"{first[0]} / {name} ({kind})"] = (
+            result["variants"][first[0]][kind] / result["variants"][name][kind])
   if _LAUNCHER_CHUNKS.value:
-    with tempfile.TemporaryDirectory() as workdir:
-      cfg = config.copy_and_resolve_references()
-      cfg.unlock()
-      cfg.total_epochs = None
-      cfg.total_steps = _LAUNCHER_CHUNKS.value * k
-      cfg.eval_every_steps = 10**9  # eval only at the end
-      cfg.checkpoint_every_steps = 10**9  # checkpoint only at the end
-      cfg.log_every_steps = min(cfg.log_every_steps, cfg.total_steps // 3)
-      t = time.perf_counter()
-      train.train_and_evaluate(cfg, workdir)
-      rows = [r for r in writers.read_metrics(workdir, "train") if "examples_per_sec" in r]
-      # Steady state: all logged windows but the last (which contains the
-      # final checkpoint flush), or all if there are only two.
-      windows = rows[:-1] if len(rows) > 2 else rows
-      result["launcher_examples_per_sec"] = statistics.median(
-          r["examples_per_sec"] for r in windows)
-      result["launcher_wall_s"] = time.perf_counter() - t
-    # The chunk figure to compare with is the one measured just before.
-    result["launcher_over_chunk"] = (
-        result["launcher_examples_per_sec"] / result["chunk_examples_per_sec"])
+    name, bench = benches[0]
+    r = result["variants"][name]
+    r.update(launcher_rate(bench.config, _LAUNCHER_CHUNKS.value))
+    # Compared with the chunk figure of the same config measured just before.
+    r["launcher_over_chunk"] = r["launcher_examples_per_sec"] / r["chunk_examples_per_sec"]
   return result
 
 
