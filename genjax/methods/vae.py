@@ -107,6 +107,54 @@ class Likelihood:
     return jax.nn.sigmoid(outputs[0])
 
 
+def model_config(**overrides: Any) -> ConfigDict:
+  """The `model` group with its defaults (Kingma & Welling's MLP VAE).
+
+  Config files start from this and override what differs, so every VAE
+  config has every key and `--config.model.X=...` works on any of them.
+  """
+  c = ConfigDict(dict(
+      arch="mlp",  # mlp | conv
+      hidden=(500,),  # mlp: encoder widths; the decoder mirrors them
+      activation="relu",  # mlp hidden activation
+      conv_channels=(32, 64),  # conv: 3x3 stride-2 layers; decoder mirrors them
+      conv_dense=16,  # conv: dense layer between the convolutions and the latent
+      conv_impl="fast",  # conv: fast | flax (see genjax/models/conv.py)
+      latent_dim=20,
+      likelihood="bernoulli",  # bernoulli | gaussian
+      gaussian_variance="fixed",  # fixed | learned | predicted (gaussian only)
+      gaussian_std=0.1,  # the fixed Gaussian's sigma
+      min_log_variance=-7.0,  # floor for learned/predicted log sigma^2
+  ))
+  c.update(overrides)
+  return c
+
+
+def loss_config(**overrides: Any) -> ConfigDict:
+  """The `loss` group: objective, samples per example, KL weight and warm-up."""
+  c = ConfigDict(dict(
+      objective="elbo",  # elbo | iwae
+      num_samples=1,  # posterior samples per example (IWAE's k)
+      beta=1.0,  # KL weight
+      kl_warmup_steps=0,  # linear ramp of the KL weight from 0; 0 disables
+  ))
+  c.update(overrides)
+  return c
+
+
+def eval_config(**overrides: Any) -> ConfigDict:
+  """The `eval` group: cheap per-eval IWAE and the final k-sample NLL."""
+  c = ConfigDict(dict(
+      iwae_samples=0,  # >0: an IWAE-k NLL at every eval (keep k small)
+      nll_samples=5000,  # final importance-sampled NLL; 0 skips it
+      # Samples per vectorised chunk: chunk x eval_batch_size decoder rows at
+      # once (10 x 1000 rows measured fastest here, ~100 MB).
+      nll_chunk_size=10,
+  ))
+  c.update(overrides)
+  return c
+
+
 def likelihood_from_config(model: ConfigDict) -> Likelihood:
   if model.likelihood == "bernoulli":
     return Likelihood("bernoulli")
@@ -314,7 +362,7 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
     updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
     params = optax.apply_updates(state["params"], updates)
     metrics = {"loss": loss, **metrics, "kl_weight": weight,
-               "grad_norm": optax.global_norm(grads)}
+               "grad_norm": optax.tree.norm(grads)}
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, metrics
 
   def eval_step(state, batch, rng):
@@ -398,6 +446,8 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
       for i, b in enumerate(batches):
         nll = np.asarray(nll_fn(params, b["image"], jax.random.fold_in(rng, i)))
         total += float(np.sum(nll[np.asarray(b["mask"]) > 0], dtype=np.float64))
+        logging.info("NLL batch %d/%d done (%.0fs)", i + 1, len(batches),
+                     time.perf_counter() - t0)
       results["nll"] = total / dataset.num_eval
       results["nll_samples"] = ev.nll_samples
       results["nll_seconds"] = time.perf_counter() - t0
