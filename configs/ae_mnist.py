@@ -57,17 +57,7 @@ def apply_runlocal(c):
   """Same model family, tiny sizes: finishes in seconds (tests, smoke runs)."""
   c.model.hidden = (32,)
   c.model.code_dim = 8
-  c.data.max_train_examples = 1024
-  c.data.max_eval_examples = 256
-  c.batch_size = 32
-  c.eval_batch_size = 128
-  c.total_epochs = None
-  c.total_steps = 40
-  c.steps_per_dispatch = 10
-  c.log_every_steps = 10
-  c.eval_every_steps = 20
-  c.checkpoint_every_steps = 20
-  c.num_image_examples = 16
+  config_lib.shrink_for_runlocal(c, total_steps=40, eval_every=20, checkpoint_every=20)
   c.probe.sizes = (100,)
   c.probe.num_steps = 20
   c.evals.jacobian_examples = 8

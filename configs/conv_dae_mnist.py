@@ -55,18 +55,8 @@ def get_config(arg=None):
   if opts.runlocal:
     c.model.features = (4, 8)
     c.model.code_channels = 2
-    c.data.max_train_examples = 1024
-    c.data.max_eval_examples = 256
-    c.batch_size = 32
-    c.eval_batch_size = 128
+    config_lib.shrink_for_runlocal(c, total_steps=20)
     c.evals.jacobian_examples = 4
-    c.total_epochs = None
-    c.total_steps = 20
-    c.steps_per_dispatch = 10
-    c.log_every_steps = 10
-    c.eval_every_steps = 20
-    c.checkpoint_every_steps = 20
-    c.num_image_examples = 16
     c.probe.sizes = (100,)
     c.probe.num_steps = 20
   return c

@@ -50,17 +50,7 @@ def apply_runlocal(c):
   """Same model family, tiny sizes: finishes in seconds (tests, smoke runs)."""
   c.model.hidden = (64,)
   c.model.latent_dim = min(c.model.latent_dim, 8)
-  c.data.max_train_examples = 1024
-  c.data.max_eval_examples = 256
-  c.batch_size = 32
-  c.eval_batch_size = 128
-  c.total_epochs = None
-  c.total_steps = 60
-  c.steps_per_dispatch = 10
-  c.log_every_steps = 10
-  c.eval_every_steps = 30
-  c.checkpoint_every_steps = 30
-  c.num_image_examples = 16
+  config_lib.shrink_for_runlocal(c, total_steps=60, eval_every=30, checkpoint_every=30)
   c.eval.nll_samples = 20
   c.eval.nll_chunk_size = 10
   c.eval.iwae_samples = 5

@@ -126,6 +126,43 @@ def parse_arg(arg: str | None, **defaults: Any) -> ConfigDict:
   return opts
 
 
+def group_with_defaults(config: ConfigDict, group: str,
+                        defaults: Mapping[str, Mapping[str, Any]]) -> ConfigDict:
+  """`config.<group>` with `defaults[group]` filled in for the keys it lacks.
+
+  Lets a method add config keys without breaking configs written before them.
+  """
+  out = ConfigDict(dict(defaults.get(group, {})))
+  given = config.get(group)
+  if given is not None:
+    for key, value in given.items():
+      out[key] = value
+  return out
+
+
+def shrink_for_runlocal(c: ConfigDict, *, total_steps: int, train_examples: int = 1024,
+                        eval_examples: int = 256, batch_size: int = 32,
+                        eval_batch_size: int = 128, steps_per_dispatch: int = 10,
+                        log_every: int = 10, eval_every: int | None = None,
+                        checkpoint_every: int | None = None, image_examples: int = 16) -> None:
+  """The trainer half of every config's `:runlocal` variant: tiny data, few steps.
+
+  Each config then shrinks its own model; together they finish in seconds
+  (tests, smoke runs). Evals and checkpoints default to once, at the end.
+  """
+  c.data.max_train_examples = train_examples
+  c.data.max_eval_examples = eval_examples
+  c.batch_size = batch_size
+  c.eval_batch_size = eval_batch_size
+  c.total_epochs = None
+  c.total_steps = total_steps
+  c.steps_per_dispatch = steps_per_dispatch
+  c.log_every_steps = log_every
+  c.eval_every_steps = eval_every or total_steps
+  c.checkpoint_every_steps = checkpoint_every or total_steps
+  c.num_image_examples = image_examples
+
+
 def num_train_steps(config: ConfigDict, num_train_examples: int) -> int:
   """Resolves total_steps / total_epochs (exactly one set) to a step count."""
   steps, epochs = config.total_steps, config.total_epochs

@@ -389,7 +389,8 @@ def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
     if method.final_eval is not None:
       t0 = time.perf_counter()
       extras = {k: float(v) for k, v in
-                method.final_eval(state, dataset, jax.random.fold_in(root, 4)).items()}
+                method.final_eval(state, dataset, jax.random.fold_in(root, 4),
+                                  workdir=workdir).items()}
       logging.info("final evaluation (%.1fs): %s", time.perf_counter() - t0, extras)
       writer.write(step, "final", extras)
     if jax.process_index() == 0:

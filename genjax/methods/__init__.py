@@ -19,9 +19,10 @@ The interface (all functions pure and jit-able except `final_eval`):
       whole eval split, so padding never biases a metric.
   images(state, batch, rng) -> {name: float32 [rows, cols, H, W, C]}
       Image grids (reconstructions, samples) written as PNG at eval steps.
-  final_eval(state, dataset, rng) -> {name: float}    (optional)
+  final_eval(state, dataset, rng, workdir) -> {name: float}    (optional)
       Expensive end-of-run evaluations (IWAE NLL, linear probes, FID) that
-      may compile their own functions; written to final_metrics.json.
+      may compile their own functions and write figures into `workdir`
+      (process 0 only); the numbers go to final_metrics.json.
 
 A batch is {"image": float32 [B, H, W, C] in [0, 1], "label": int32 [B]}.
 """
@@ -57,7 +58,7 @@ class Method:
   train_step: Callable[[State, Batch, jax.Array], tuple[State, Metrics]]
   eval_step: Callable[[State, Batch, jax.Array], Metrics]
   images: Callable[[State, Batch, jax.Array], dict[str, jax.Array]] | None = None
-  final_eval: Callable[[State, Any, jax.Array], dict[str, float]] | None = None
+  final_eval: Callable[..., dict[str, float]] | None = None
   # The metric a progress line, a sweep summary or a plot leads with.
   main_metric: str = "loss"
 

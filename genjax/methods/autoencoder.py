@@ -80,6 +80,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax import corruption, methods
+from genjax import config as config_lib
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 from genjax.evaluation import image_quality, linear_probe
@@ -108,12 +109,7 @@ DEFAULTS = {
 
 def settings(config: ConfigDict, group: str) -> ConfigDict:
   """The config group `group` with DEFAULTS filled in for missing keys."""
-  out = ConfigDict(dict(DEFAULTS.get(group, {})))
-  given = config.get(group)
-  if given is not None:
-    for key, value in given.items():
-      out[key] = value
-  return out
+  return config_lib.group_with_defaults(config, group, DEFAULTS)
 
 
 # --------------------------------------------------------------------------
@@ -454,7 +450,8 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
           [x, x_noisy, median, jnp.clip(out_act(out_n), 0.0, 1.0)])
     return grids
 
-  def final_eval(state, dataset, rng) -> dict[str, float]:
+  def final_eval(state, dataset, rng, workdir=None) -> dict[str, float]:
+    del workdir  # the probes write no figures
     if not probe_cfg.enabled or dataset.num_classes < 2:
       return {}
     return linear_probe.probe_dataset(

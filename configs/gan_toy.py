@@ -1,0 +1,68 @@
+r"""Small GANs on toy distributions with known densities (genjax/toy_data.py).
+
+    python -m genjax.main --config=configs/gan_toy.py --workdir=runs/gan_ring8
+    python -m genjax.main --config=configs/gan_toy.py:dist=grid25 --workdir=runs/gan_grid25
+    python -m genjax.main --config=configs/gan_toy.py:dist=mog1d --workdir=runs/gan_mog1d
+    python -m genjax.main --config=configs/gan_toy.py:dist=ring8,loss=minimax --workdir=runs/gan_ring8_mm
+    python -m genjax.main --config=configs/gan_toy.py:runlocal --workdir=runs/gan_toy_smoke
+
+G: z ~ N(0, I_16) -> 128 ReLU -> 128 ReLU -> R^D (linear); D: 128 -> 128
+LeakyReLU -> logit. Adam 2e-4 / b1 0.5, batch 256. `final_eval` reports the
+modes covered (a mode gets >= 10% of its expected share of samples within
+3 std) and the fraction of samples within 3 std of a mode, over 10k samples;
+for the 1-D mixture also the optimal-discriminator gap |D - D*| of a fresh
+D trained against the frozen G (genjax/evaluation/optimal_discriminator.py).
+Eval logs `sample_log_density`, log p_data at generated points.
+
+Expected result (measured 2026-11-24 on the shared 2-core CPU, 10000 steps
+of batch 256, 1m20s wall including start-up): ring8 covers 3 of 8 modes
+with 58% of samples within 3 std of a mode (final eval sample_log_density
+-84; it was -956 at step 5000) - the classic partial mode dropping of a
+plain GAN; the histogram grid (WORKDIR/images) shows G's mass spread along
+the ring between the modes it found.
+mog1d (`:dist=mog1d`, 10000 steps, 1m15s wall): all 3 modes covered, 97.7%
+of samples within 3 std; eval d_loss 1.377 against the equilibrium
+2 ln 2 = 1.386 (D(x) 0.51, D(G(z)) 0.50). The optimal-discriminator check
+(fresh D, G frozen, 3000 steps) in final_eval: max |D - D*| 0.54, mean 0.11
+over the grid where p_data + p_g > 1% of its peak; a second draw (plot:
+genjax.evaluation.optimal_discriminator.check(..., plot_path=...)) gave max
+0.33, mean 0.087, density-weighted 0.026 and D loss 1.353: D tracks D* where
+the mass is, the large gaps sit in the thin bridges between modes and the
+tails, where D* is a ratio of tiny densities.
+"""
+
+from genjax import config as config_lib
+from genjax.methods.gan import gan_config
+
+
+def get_config(arg=None):
+  opts = config_lib.parse_arg(arg, runlocal=False, dist="ring8", loss="non_saturating")
+  c = gan_config(kind="mlp", latent_dim=16, latent_dist="normal", g_hidden=(128, 128),
+                 d_hidden=(128, 128), maxout_pieces=1, output_activation="linear")
+  c.data.name = f"toy_{opts.dist}"
+  c.gan.generator_loss = opts.loss
+  c.evals.sample_quality = False
+  c.batch_size = 256
+  c.eval_batch_size = 1000
+  c.total_epochs = None
+  c.total_steps = 10000
+  c.steps_per_dispatch = 500
+  c.log_every_steps = 1000
+  c.eval_every_steps = 5000
+  c.checkpoint_every_steps = 5000
+  c.num_image_examples = 2000  # real points in the 2-D histogram grid
+  if opts.runlocal:
+    apply_runlocal(c)
+  return c
+
+
+def apply_runlocal(c):
+  """Small widths, few steps: seconds (tests, smoke runs)."""
+  c.model.latent_dim = 4
+  c.model.g_hidden = (32,)
+  c.model.d_hidden = (32,)
+  config_lib.shrink_for_runlocal(
+      c, total_steps=100, train_examples=2048, eval_examples=1000, batch_size=128,
+      eval_batch_size=1000, steps_per_dispatch=50, log_every=50, image_examples=500)
+  c.evals.toy_num_samples = 1000
+  c.evals.optimal_discriminator = False

@@ -1,0 +1,280 @@
+r"""Sample-quality metrics in the features of a project-trained classifier.
+
+All metrics use `genjax.evaluation.classifier` (a small convnet trained on the
+same dataset, shipped as weights): its penultimate ReLU layer phi(x) in R^128
+and its softmax p(y | x). Nothing is downloaded. Each metric is reported with
+its *real-data floor*, the same metric between N training and N test images,
+because a finite-sample estimate is not 0 even for a perfect generator.
+
+Frechet distance (FID's formula, Heusel et al. 2017, in our features): fit
+Gaussians N(mu_g, S_g), N(mu_r, S_r) to generated and real features;
+
+    FD = ||mu_g - mu_r||^2 + tr(S_g + S_r - 2 (S_g S_r)^{1/2}).
+
+tr((S_g S_r)^{1/2}) is computed as sum_i sqrt(lambda_i) with lambda_i the
+eigenvalues of the symmetric PSD matrix S_r^{1/2} S_g S_r^{1/2} (similar to
+S_g S_r, so same eigenvalues), in float64: no complex sqrtm residue.
+
+Classifier score (the Inception score's formula, Salimans et al. 2016):
+exp(E_x KL(p(y | x) || p(y))), p(y) the marginal over the samples. High when
+each sample is confidently one class and the classes are balanced; at most
+the number of classes (10).
+
+Precision / recall (Kynkaanniemi et al. 2019): approximate each set's
+manifold by the union of balls around its points, each with the radius to
+its k-th nearest neighbour within the set. Precision = fraction of generated
+points inside the real manifold (quality); recall = fraction of real points
+inside the generated manifold (coverage).
+
+Label metrics: a conditional GAN's samples are classified and compared with
+the requested labels (conditional accuracy); an InfoGAN's categorical code
+has no label names, so its accuracy is taken after the best one-to-one
+matching of categories to classes (Hungarian algorithm, as for clustering
+accuracy).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from genjax.evaluation import classifier as classifier_lib
+
+
+# --------------------------------------------------------------------------
+# Distances and scores on features (pure, testable without a classifier)
+# --------------------------------------------------------------------------
+
+
+def gaussian_frechet_distance(mu1, cov1, mu2, cov2) -> float:
+  """Frechet (2-Wasserstein^2) distance between N(mu1, cov1) and N(mu2, cov2).
+
+  Args:
+    mu1, mu2: means [D].
+    cov1, cov2: covariances [D, D] (symmetric PSD).
+
+  Returns:
+    ||mu1 - mu2||^2 + tr(cov1 + cov2 - 2 (cov1 cov2)^{1/2}), as a float.
+  """
+  mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+  cov1, cov2 = np.asarray(cov1, np.float64), np.asarray(cov2, np.float64)
+  w, v = np.linalg.eigh(cov2)
+  root2 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+  middle = root2 @ cov1 @ root2
+  eig = np.linalg.eigvalsh((middle + middle.T) / 2)
+  trace_sqrt = np.sum(np.sqrt(np.clip(eig, 0, None)))
+  return float(np.sum(np.square(mu1 - mu2)) + np.trace(cov1) + np.trace(cov2)
+               - 2 * trace_sqrt)
+
+
+def frechet_distance(features_a, features_b) -> float:
+  """Frechet distance between Gaussians fitted to two feature sets [N, D], [M, D]."""
+  a = np.asarray(features_a, np.float64)
+  b = np.asarray(features_b, np.float64)
+  return gaussian_frechet_distance(a.mean(0), np.cov(a, rowvar=False),
+                                   b.mean(0), np.cov(b, rowvar=False))
+
+
+def classifier_score(logits) -> float:
+  """exp(E_x KL(p(y|x) || p(y))) from classifier logits [N, K]."""
+  logp = jax.nn.log_softmax(jnp.asarray(logits, jnp.float32), -1)
+  p = jnp.exp(logp)
+  log_marginal = jnp.log(jnp.mean(p, 0) + 1e-12)
+  kl = jnp.sum(p * (logp - log_marginal), -1)
+  return float(jnp.exp(jnp.mean(kl)))
+
+
+def _pairwise_sq_dists(a: jax.Array, b: jax.Array) -> jax.Array:
+  # ||a||^2 - 2 a.b + ||b||^2: one matmul; clipped because rounding can
+  # make a distance of a point to itself slightly negative.
+  d = jnp.sum(a * a, -1)[:, None] - 2 * a @ b.T + jnp.sum(b * b, -1)[None, :]
+  return jnp.maximum(d, 0.0)
+
+
+def _blocks(x: jax.Array, block: int) -> tuple[jax.Array, int]:
+  n = x.shape[0]
+  pad = (-n) % block
+  padded = jnp.concatenate([x, jnp.zeros((pad,) + x.shape[1:], x.dtype)])
+  return padded.reshape((-1, block) + x.shape[1:]), n
+
+
+def knn_radii(features, k: int = 3, block: int = 500) -> jax.Array:
+  """Squared distance from each point to its k-th nearest other point [N]."""
+  x = jnp.asarray(features, jnp.float32)
+  blocks, n = _blocks(x, block)
+
+  @jax.jit
+  def run(blocks, x):
+    def one(rows):
+      # k + 1 smallest: the first is the point itself (distance 0).
+      neg, _ = lax.top_k(-_pairwise_sq_dists(rows, x), k + 1)
+      return -neg[:, k]
+    return lax.map(one, blocks).reshape(-1)[:n]
+
+  return run(blocks, x)
+
+
+def manifold_coverage(points, manifold, radii, block: int = 500) -> float:
+  """Fraction of `points` inside the union of balls (manifold_i, radius_i)."""
+  p = jnp.asarray(points, jnp.float32)
+  blocks, n = _blocks(p, block)
+
+  @jax.jit
+  def run(blocks, manifold, radii):
+    def one(rows):
+      return jnp.any(_pairwise_sq_dists(rows, manifold) <= radii[None, :], -1)
+    return lax.map(one, blocks).reshape(-1)[:n]
+
+  return float(jnp.mean(run(blocks, jnp.asarray(manifold, jnp.float32), radii)))
+
+
+def precision_recall(real_features, fake_features, k: int = 3,
+                     block: int = 500) -> tuple[float, float]:
+  """Improved precision and recall of fake against real (Kynkaanniemi et al.).
+
+  Args:
+    real_features: [N, D].
+    fake_features: [M, D].
+    k: the k of the k-NN radii (3 in the paper).
+    block: rows per distance block (memory is block x max(N, M) floats).
+
+  Returns:
+    (precision, recall), each in [0, 1].
+  """
+  real_radii = knn_radii(real_features, k, block)
+  fake_radii = knn_radii(fake_features, k, block)
+  precision = manifold_coverage(fake_features, real_features, real_radii, block)
+  recall = manifold_coverage(real_features, fake_features, fake_radii, block)
+  return precision, recall
+
+
+def hungarian_accuracy(predicted, labels, num_classes: int | None = None
+                       ) -> tuple[float, np.ndarray]:
+  """Accuracy of a clustering after the best one-to-one cluster -> class map.
+
+  Args:
+    predicted: int [N] cluster ids.
+    labels: int [N] true classes.
+    num_classes: size of both label sets (default: inferred).
+
+  Returns:
+    (accuracy, mapping) where mapping[cluster] = matched class.
+  """
+  # scipy is a test extra in pyproject.toml: import it only when needed.
+  import scipy.optimize
+  predicted = np.asarray(predicted, np.int64)
+  labels = np.asarray(labels, np.int64)
+  k = num_classes or int(max(predicted.max(), labels.max()) + 1)
+  counts = np.zeros((k, k), np.int64)
+  np.add.at(counts, (predicted, labels), 1)
+  rows, cols = scipy.optimize.linear_sum_assignment(counts, maximize=True)
+  mapping = np.zeros(k, np.int64)
+  mapping[rows] = cols
+  return float(counts[rows, cols].sum() / len(labels)), mapping
+
+
+# --------------------------------------------------------------------------
+# Classifier outputs and the full evaluation
+# --------------------------------------------------------------------------
+
+
+def classifier_outputs(images, dataset_name: str, scale: float = 1.0,
+                       batch_size: int = 500) -> tuple[jax.Array, jax.Array]:
+  """(logits [N, K], features [N, 128]) of images [N, H, W, C] (divided by `scale`)."""
+  model, params, _ = classifier_lib.load(dataset_name)
+  images = jnp.asarray(images)
+  blocks, n = _blocks(images, min(batch_size, images.shape[0]))
+
+  @jax.jit
+  def run(blocks, params):
+    def one(x):
+      return model.apply({"params": params}, x.astype(jnp.float32) / scale)
+    logits, feats = lax.map(one, blocks)
+    return logits.reshape(-1, logits.shape[-1])[:n], feats.reshape(-1, feats.shape[-1])[:n]
+
+  return run(blocks, params)
+
+
+def generate_outputs(generate: Callable[[jax.Array, jax.Array], jax.Array], rng: jax.Array,
+                     labels: jax.Array, dataset_name: str, batch_size: int = 500
+                     ) -> tuple[jax.Array, jax.Array]:
+  """Generates images batch by batch and classifies them, never holding all images.
+
+  Args:
+    generate: (key, labels int [b]) -> images [b, H, W, C] in [0, 1] (jit-able;
+      unconditional generators ignore the labels).
+    rng: key; batch i uses fold_in(rng, i).
+    labels: int [N] labels requested per sample (or any ints if unused);
+      N must be a multiple of batch_size.
+    dataset_name: which classifier.
+
+  Returns:
+    (logits [N, K], features [N, 128]).
+  """
+  model, params, _ = classifier_lib.load(dataset_name)
+  label_blocks = jnp.asarray(labels).reshape(-1, batch_size)
+
+  @jax.jit
+  def run(label_blocks, params):
+    def one(args):
+      i, lab = args
+      x = generate(jax.random.fold_in(rng, i), lab)
+      return model.apply({"params": params}, x)
+    logits, feats = lax.map(one, (jnp.arange(label_blocks.shape[0]), label_blocks))
+    return logits.reshape(-1, logits.shape[-1]), feats.reshape(-1, feats.shape[-1])
+
+  return run(label_blocks, params)
+
+
+def evaluate_generator(generate, dataset, rng: jax.Array, *, num_samples: int = 10_000,
+                       batch_size: int = 500, k: int = 3, conditional: bool = False
+                       ) -> dict[str, float]:
+  """Every sample-quality metric of a generator, each beside its real-data floor.
+
+  Args:
+    generate: (key, labels [b]) -> images [b, H, W, C] in [0, 1].
+    dataset: a `genjax.data.Dataset` whose `name` has a shipped classifier.
+    rng: key for the samples.
+    num_samples: N generated images, compared with N test and N train images
+      (capped by the split sizes; rounded down to a multiple of batch_size).
+    batch_size: generation / classification batch.
+    k: k-NN radius of precision/recall.
+    conditional: request labels 0..K-1 in turn and report the classifier's
+      accuracy on the samples against them.
+
+  Returns:
+    {"fd", "fd_floor", "classifier_score", "classifier_score_real",
+     "precision", "recall", "precision_floor", "recall_floor",
+     "eval_classifier_accuracy"[, "conditional_accuracy"]}.
+  """
+  name = dataset.name
+  n = min(num_samples, dataset.num_eval, dataset.num_train)
+  batch_size = min(batch_size, n)
+  n = (n // batch_size) * batch_size
+  num_classes = max(dataset.num_classes, 1)
+  requested = jnp.arange(n, dtype=jnp.int32) % num_classes
+  fake_logits, fake = generate_outputs(generate, rng, requested, name, batch_size)
+  test_logits, test = classifier_outputs(dataset.eval["image"][:n], name,
+                                         dataset.eval_scale, batch_size)
+  _, train = classifier_outputs(dataset.train["image"][:n], name, dataset.train_scale,
+                                batch_size)
+  precision, recall = precision_recall(test, fake, k)
+  precision_floor, recall_floor = precision_recall(test, train, k)
+  test_acc = jnp.mean(jnp.argmax(test_logits, -1) == dataset.eval["label"][:n])
+  out = {
+      "fd": frechet_distance(fake, test),
+      "fd_floor": frechet_distance(train, test),
+      "classifier_score": classifier_score(fake_logits),
+      "classifier_score_real": classifier_score(test_logits),
+      "precision": precision, "recall": recall,
+      "precision_floor": precision_floor, "recall_floor": recall_floor,
+      "eval_classifier_accuracy": float(test_acc),
+      "num_quality_samples": float(n),
+  }
+  if conditional:
+    out["conditional_accuracy"] = float(jnp.mean(jnp.argmax(fake_logits, -1) == requested))
+  return out

@@ -1,0 +1,198 @@
+"""GAN losses, update isolation, the optimal discriminator, runlocal runs of each config."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from genjax import methods, train, writers
+from genjax.evaluation import classifier as classifier_lib
+from genjax.evaluation import optimal_discriminator
+from genjax.methods import gan
+from conftest import load_config, requires_mnist
+
+SP0, SP1, SP2 = math.log(2.0), math.log1p(math.exp(-1.0)), math.log1p(math.exp(-2.0))
+
+
+def test_discriminator_loss_by_hand():
+  real, fake = jnp.array([0.0, 2.0]), jnp.array([0.0, -1.0])
+  # -log sigmoid(0) = ln 2; -log sigmoid(2) = log(1 + e^-2);
+  # -log(1 - sigmoid(0)) = ln 2; -log(1 - sigmoid(-1)) = log(1 + e^-1).
+  expected = (SP0 + SP2) / 2 + (SP0 + SP1) / 2
+  assert float(gan.discriminator_loss(real, fake)) == pytest.approx(expected, rel=1e-6)
+  # Equilibrium: D = 1/2 everywhere gives 2 ln 2.
+  assert float(gan.discriminator_loss(jnp.zeros(4), jnp.zeros(4))) == pytest.approx(
+      2 * math.log(2), rel=1e-6)
+  np.testing.assert_allclose(gan.discriminator_loss_per_example(real, fake),
+                             [2 * SP0, SP2 + SP1], rtol=1e-6)
+
+
+def test_generator_losses_by_hand_and_saturation():
+  fake = jnp.array([-1.0])
+  # minimax: log(1 - D) = log(1 - sigmoid(-1)) = -log(1 + e^-1).
+  assert float(gan.generator_loss(fake, "minimax")) == pytest.approx(-SP1, rel=1e-6)
+  # non-saturating: -log D = -log sigmoid(-1) = log(1 + e).
+  assert float(gan.generator_loss(fake, "non_saturating")) == pytest.approx(
+      math.log1p(math.e), rel=1e-6)
+  # When D confidently rejects (l = -10) the minimax gradient vanishes
+  # (-sigmoid(l) ~ -4.5e-5) while the non-saturating one is ~ -1.
+  grad = lambda kind: float(jax.grad(lambda l: gan.generator_loss(l, kind))(jnp.array(-10.0)))
+  assert grad("minimax") == pytest.approx(-1 / (1 + math.exp(10)), rel=1e-4)
+  assert grad("non_saturating") == pytest.approx(-1 / (1 + math.exp(-10)), rel=1e-4)
+  # Stable from logits: no inf/nan at extreme logits.
+  extreme = jnp.array([-200.0, 200.0])
+  for kind in gan.GENERATOR_LOSSES:
+    assert np.all(np.isfinite(gan.generator_loss_per_example(extreme, kind)))
+  assert np.isfinite(float(gan.discriminator_loss(extreme, extreme)))
+  with pytest.raises(ValueError, match="unknown generator loss"):
+    gan.generator_loss(fake, "wasserstein")
+
+
+def test_info_loss_by_hand():
+  q = jnp.array([[0.0, 0.0, 1.0, -1.0]])  # 2 category logits, 2 continuous means
+  loss = gan.info_loss_per_example(q, jnp.array([1]), jnp.array([[0.0, 1.0]]), 2, 0.5)
+  # CE of a uniform 2-way softmax = ln 2; 0.5 * ((0-1)^2 + (1+1)^2) / 2 = 1.25.
+  assert float(loss[0]) == pytest.approx(math.log(2) + 1.25, rel=1e-6)
+
+
+def _steps(name):
+  config = load_config(name, "runlocal")
+  shape = (2,) if name == "gan_toy" else (28, 28, 1)
+  info = methods.DataInfo(image_shape=shape, num_classes=10, num_train=512)
+  steps = gan.make_steps(config, data_info=info, num_train_steps=100)
+  batch = {"image": jax.random.uniform(jax.random.key(0), (8,) + shape),
+           "label": jnp.arange(8) % 10}
+  return steps, steps.init(jax.random.key(1), batch), batch
+
+
+def _changed(a, b):
+  return any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def test_d_update_leaves_g_alone_and_vice_versa():
+  # InfoGAN: the DCGAN's batch norm plus the Q head shared with D.
+  steps, state, batch = _steps("infogan_mnist")
+  after_d, _ = jax.jit(steps.d_update)(state, batch["image"], batch["label"], jax.random.key(2))
+  assert _changed(state["d"], after_d["d"]) and _changed(state["d_opt"], after_d["d_opt"])
+  # G's params, batch statistics and optimiser state are untouched.
+  for key in ("g", "g_opt"):
+    assert not _changed(state[key], after_d[key]), key
+  after_g, _ = jax.jit(steps.g_update)(state, batch["label"], jax.random.key(3))
+  assert _changed(state["g"]["params"], after_g["g"]["params"])
+  for key in ("d", "d_opt"):
+    assert not _changed(state[key], after_g[key]), key
+
+
+def test_train_step_runs_k_d_steps():
+  config = load_config("gan_toy", "runlocal")
+  config.gan.d_steps = 3
+  info = methods.DataInfo(image_shape=(2,), num_classes=8, num_train=512)
+  steps = gan.make_steps(config, data_info=info, num_train_steps=10)
+  batch = {"image": jnp.ones((16, 2)), "label": jnp.zeros(16, jnp.int32)}
+  state = steps.init(jax.random.key(0), batch)
+  state, metrics = jax.jit(steps.train_step)(state, batch, jax.random.key(1))
+  # Adam counts its updates: three for D, one for G.
+  assert int(state["d_opt"][0].count) == 3 and int(state["g_opt"][0].count) == 1
+  assert {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"} <= set(metrics)
+
+
+def test_trained_discriminator_reaches_the_optimal_discriminator():
+  # A frozen "generator" N(0.5, 1.5^2) against the 1-D mixture: D trained to
+  # convergence must match D* = p_data / (p_data + p_g) where mass lies.
+  def generator(key, n):
+    return 0.5 + 1.5 * jax.random.normal(key, (n, 1))
+
+  result = optimal_discriminator.check(generator, "toy_mog1d", jax.random.key(0),
+                                       num_gen_samples=100_000, steps=2500)
+  assert result["od_mean_gap"] < 0.03, result["od_mean_gap"]
+  assert result["od_max_gap"] < 0.12, result["od_max_gap"]
+  assert result["od_weighted_gap"] < 0.02, result["od_weighted_gap"]
+  # The D* curve itself: near 1 on the data modes where p_g is small, < 1/2 between.
+  d_star, grid = result["d_star"], result["grid"]
+  assert d_star[np.argmin(np.abs(grid - 3.0))] > 0.5
+  assert d_star[np.argmin(np.abs(grid - 1.5))] < 0.1
+
+
+def test_generator_equal_to_data_gives_one_half():
+  from genjax import toy_data
+  mix = toy_data.mixture("toy_mog1d")
+  means, logits = jnp.asarray(mix.means), jnp.log(jnp.asarray(mix.weights))
+
+  def generator(key, n):
+    kc, kn = jax.random.split(key)
+    comp = jax.random.categorical(kc, logits, shape=(n,))
+    return means[comp] + mix.std * jax.random.normal(kn, (n, 1))
+
+  result = optimal_discriminator.check(generator, "toy_mog1d", jax.random.key(1),
+                                       num_gen_samples=100_000, steps=800)
+  # Weighted by where the mass is (in the far tails the KDE's smoothing
+  # biases the estimated D* below 1/2 by up to ~0.09).
+  weight = result["p_data"] + result["p_g"]
+  weighted = lambda v: np.sum(np.abs(v - 0.5) * weight) / np.sum(weight)
+  assert weighted(result["d_star"]) < 0.02
+  assert weighted(result["d"]) < 0.04
+  assert result["od_weighted_gap"] < 0.04
+  assert result["od_d_loss"] == pytest.approx(2 * math.log(2), abs=0.02)
+
+
+def test_bad_gan_configs_are_rejected():
+  from genjax.errors import ConfigError
+  info = methods.DataInfo(image_shape=(28, 28, 1), num_classes=10, num_train=512)
+  for key, value, match in [("gan.generator_loss", "hinge", "generator_loss"),
+                            ("gan.d_steps", 0, "d_steps"),
+                            ("model.kind", "resnet", "model.kind")]:
+    config = load_config("dcgan_mnist", "runlocal", **{key: value})
+    with pytest.raises(ConfigError, match=match):
+      gan.make_steps(config, data_info=info, num_train_steps=10)
+  config = load_config("infogan_mnist", "runlocal", **{"model.conditional": True})
+  with pytest.raises(ConfigError, match="not both"):
+    gan.make_steps(config, data_info=info, num_train_steps=10)
+
+
+# ---- runlocal end to end, through the real trainer --------------------------
+
+
+def _run(name, tmp_path, arg="runlocal", **overrides):
+  config = load_config(name, arg, **overrides)
+  final = train.train_and_evaluate(config, str(tmp_path))
+  summary = json.loads((tmp_path / "final_metrics.json").read_text())
+  rows = writers.read_metrics(str(tmp_path), "train")
+  assert rows and all(np.isfinite(rows[-1][k]) for k in ("d_loss", "g_loss"))
+  assert summary["compilations"] == 1
+  return final, summary["final"], sorted(p.name for p in (tmp_path / "images").iterdir())
+
+
+@requires_mnist
+def test_runlocal_dcgan_with_sample_quality(tmp_path):
+  final, extras, pngs = _run("dcgan_mnist", tmp_path)
+  assert {"d_loss", "d_real", "d_fake"} <= set(final)
+  assert any(p.startswith("samples_") for p in pngs)
+  if classifier_lib.available("mnist"):
+    assert extras["fd"] > extras["fd_floor"] >= 0
+    assert 1.0 <= extras["classifier_score"] <= 10.0
+    assert 0.0 <= extras["precision"] <= 1.0 and 0.0 <= extras["recall"] <= 1.0
+
+
+@requires_mnist
+@pytest.mark.parametrize("name,grid", [("gan_mnist", "samples_"),
+                                       ("cgan_mnist", "samples_by_class_"),
+                                       ("infogan_mnist", "c1_traversal_")])
+def test_runlocal_mnist_gans(tmp_path, name, grid):
+  final, extras, pngs = _run(name, tmp_path)
+  assert any(p.startswith(grid) for p in pngs)
+  if name == "infogan_mnist":
+    assert "mi_lower_bound" in final
+    assert any(p.startswith("c3_traversal_") for p in pngs)
+    assert 0.1 <= extras["c1_hungarian_accuracy"] <= 1.0
+
+
+def test_runlocal_toy(tmp_path):
+  final, extras, pngs = _run("gan_toy", tmp_path)
+  assert "sample_log_density" in final
+  assert 0 <= extras["modes_covered"] <= extras["num_modes"] == 8
+  assert pngs and pngs[0].startswith("samples_")

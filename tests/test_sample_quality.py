@@ -1,0 +1,131 @@
+"""Sample-quality metrics, the evaluation classifier and the toy distributions."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.linalg
+
+from genjax import toy_data
+from genjax.evaluation import classifier as classifier_lib
+from genjax.evaluation import sample_quality as sq
+from conftest import requires_mnist
+
+
+def test_frechet_distance_of_a_set_with_itself_is_zero():
+  x = np.random.default_rng(0).normal(size=(2000, 16)) @ np.diag(np.arange(1, 17))
+  assert abs(sq.frechet_distance(x, x)) < 1e-6
+
+
+def test_gaussian_frechet_distance_matches_closed_forms():
+  rng = np.random.default_rng(1)
+  d = 6
+  # Diagonal covariances: ||dmu||^2 + sum (sqrt(a) - sqrt(b))^2.
+  a, b = rng.uniform(0.5, 2.0, d), rng.uniform(0.5, 2.0, d)
+  mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
+  expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
+  assert sq.gaussian_frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(
+      expected, rel=1e-9)
+  # Full, non-commuting covariances: against scipy's matrix square root.
+  m1, m2 = rng.normal(size=(d, d)), rng.normal(size=(d, d))
+  c1, c2 = m1 @ m1.T + 0.1 * np.eye(d), m2 @ m2.T + 0.1 * np.eye(d)
+  root = scipy.linalg.sqrtm(c1 @ c2).real
+  expected = np.sum((mu1 - mu2) ** 2) + np.trace(c1 + c2 - 2 * root)
+  assert sq.gaussian_frechet_distance(mu1, c1, mu2, c2) == pytest.approx(expected, rel=1e-6)
+
+
+def test_frechet_distance_of_shifted_gaussian_samples():
+  rng = np.random.default_rng(2)
+  shift = np.array([1.0, -2.0, 0.5, 0.0])
+  x = rng.normal(size=(20000, 4))
+  # A shifted copy has exactly the same covariance: FD = ||shift||^2 = 5.25.
+  assert sq.frechet_distance(x, x + shift) == pytest.approx(5.25, rel=1e-9)
+  # Independent samples: 5.25 up to sampling error (std ~0.05 here).
+  y = rng.normal(size=(20000, 4)) + shift
+  assert sq.frechet_distance(x, y) == pytest.approx(5.25, abs=0.2)
+
+
+def test_precision_recall_identical_and_disjoint_sets():
+  x = np.random.default_rng(3).normal(size=(600, 8)).astype(np.float32)
+  assert sq.precision_recall(x, x, k=3, block=256) == (1.0, 1.0)
+  precision, recall = sq.precision_recall(x, x + 100.0, k=3, block=256)
+  assert precision == 0.0 and recall == 0.0
+  # Fake points concentrated on half the real manifold: high precision, low recall.
+  half = x[x[:, 0] > 0.5]
+  precision, recall = sq.precision_recall(x, half + 0.01, k=3, block=256)
+  assert precision > 0.95 and recall < 0.6
+
+
+def test_hungarian_matching_recovers_a_permuted_labelling():
+  rng = np.random.default_rng(4)
+  labels = rng.integers(0, 10, 5000)
+  perm = rng.permutation(10)
+  clusters = perm[labels]  # cluster c <-> class inverse_perm[c]
+  acc, mapping = sq.hungarian_accuracy(clusters, labels, 10)
+  assert acc == 1.0
+  np.testing.assert_array_equal(mapping[perm], np.arange(10))
+  noisy = clusters.copy()
+  flip = rng.random(5000) < 0.2
+  noisy[flip] = rng.integers(0, 10, flip.sum())
+  acc, _ = sq.hungarian_accuracy(noisy, labels, 10)
+  assert acc == pytest.approx(1 - 0.2 * 0.9, abs=0.02)
+
+
+def test_classifier_score_bounds():
+  confident = 50.0 * jax.nn.one_hot(jnp.arange(1000) % 10, 10)
+  assert sq.classifier_score(confident) == pytest.approx(10.0, rel=1e-4)
+  one_class = 50.0 * jax.nn.one_hot(jnp.zeros(1000, jnp.int32), 10)
+  assert sq.classifier_score(one_class) == pytest.approx(1.0, abs=1e-4)
+  uncertain = jnp.zeros((1000, 10))
+  assert sq.classifier_score(uncertain) == pytest.approx(1.0, abs=1e-4)
+
+
+@requires_mnist
+def test_shipped_mnist_classifier_is_small_and_accurate():
+  import os
+  from genjax import config as config_lib, data as data_lib
+  path = classifier_lib.asset_path("mnist")
+  assert os.path.getsize(path) < 500 * 1024
+  _, _, meta = classifier_lib.load("mnist")
+  assert meta["test_accuracy"] >= 0.99
+  data = config_lib.base_config().data
+  arrays = data_lib.read_split(data, "test", 1000)
+  logits, feats = sq.classifier_outputs(arrays["image"], "mnist", 255.0)
+  assert feats.shape == (1000, classifier_lib.FEATURE_DIM)
+  assert np.mean(np.argmax(logits, -1) == arrays["label"]) >= 0.98
+
+
+@pytest.mark.parametrize("name", toy_data.NAMES)
+def test_toy_splits_are_reproducible_and_distinct(name):
+  a = toy_data.sample_split(name, "train", 500)
+  b = toy_data.sample_split(name, "train", 500)
+  t = toy_data.sample_split(name, "test", 500)
+  np.testing.assert_array_equal(a["image"], b["image"])
+  assert not np.allclose(a["image"], t["image"])
+  assert a["image"].dtype == np.float32 and a["label"].dtype == np.int32
+  assert a["num_classes"] == len(toy_data.mixture(name).weights)
+  # True samples cover every mode and sit within 3 std of one.
+  stats = toy_data.mode_statistics(name, toy_data.sample_split(name, "test", None)["image"])
+  assert stats["modes_covered"] == stats["num_modes"]
+  assert stats["high_quality_fraction"] > 0.98
+
+
+def test_toy_log_density_normalises():
+  grid = np.linspace(-6, 6, 24001)[:, None]
+  p = np.exp(np.asarray(toy_data.log_density("toy_mog1d", grid)))
+  assert np.sum(p) * (grid[1, 0] - grid[0, 0]) == pytest.approx(1.0, abs=1e-4)
+  g = np.linspace(-3, 3, 1201)
+  xx, yy = np.meshgrid(g, g)
+  pts = np.stack([xx.ravel(), yy.ravel()], -1)
+  p2 = np.exp(np.asarray(toy_data.log_density("toy_ring8", pts)))
+  assert np.sum(p2) * (g[1] - g[0]) ** 2 == pytest.approx(1.0, abs=1e-3)
+
+
+def test_mode_statistics_detects_a_dropped_mode():
+  x, labels = toy_data.sample("toy_ring8", 8000, seed=5)
+  stats = toy_data.mode_statistics("toy_ring8", x[labels != 3])
+  assert stats["modes_covered"] == 7
+  spread = x + np.random.default_rng(0).normal(scale=0.5, size=x.shape)
+  assert toy_data.mode_statistics("toy_ring8", spread)["high_quality_fraction"] < 0.1
