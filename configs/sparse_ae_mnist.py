@@ -13,11 +13,12 @@ codes. Logged at eval: code_mean (mean activation; the KL penalty drives it
 to rho) and code_frac_near_zero (fraction of units with |h| < 0.01 per
 example).
 
-Expected result (measured, see the report of issue 4): --config.total_epochs=2 (936 steps of 128), KL
-  penalty: test mean code activation 0.062 (rho = 0.05; train 0.064 and still
-  falling), 23.5% of units below 0.01 per example, recon_loss 109.6 nats,
-  mse 0.0224, ||df/dx||_F 4.35; 2.3 minutes on a shared 2-core CPU. The default
-  5 epochs has not been measured.
+Expected result (measured 2026-11-24, 2-core CPU): at the default 5 epochs
+(2340 steps of 128), KL penalty: test mean code activation 0.0565 (rho = 0.05,
++13%), 37% of units below 0.01 per example, recon_loss 75.6 nats, mse 0.0097,
+||df/dx||_F 6.25; linear probe with 1000 labels on codes 0.914 vs raw pixels
+0.855 (100 labels: 0.733 vs 0.714). About 1.5 minutes of training. After 2
+epochs (936 steps) the mean activation was still 0.062.
 """
 
 from genjax import config as config_lib
