@@ -23,8 +23,11 @@ Expected result (measured, see the report of issue 4): 5 epochs (2340 steps of 1
     (1.96x), mse 0.0350; probe 0.877 (100 labels: 0.723); measured idle-ish.
   :weight=20.0: ||df/dx||_F 0.76 (13x smaller), recon_loss 184.9 (2.6x); probe 0.685.
   About 1 min of training (+ about 40 s per exact-Jacobian eval) per run.
-  Step time (batch 128, median of scanned chunks): plain 17 ms, hutchinson
-  38 ms (2.2x), hutchinson_vjp 48 ms, jacrev 2.2 s, jacfwd 2.5 s.
+  Step time, idle machine, batch 128 (`scripts/benchmark.py --compare=...`):
+  scanned K=100, plain AE (weight 0) 23,585 ex/s vs Hutchinson (1 probe,
+  weight 8) 18,577 ex/s: 1.27x the plain step. One step per dispatch: plain
+  4,170, Hutchinson 3,886, jacrev 226, jacfwd 226 ex/s (exact Jacobians cost
+  ~18x a Hutchinson step here: 784 JVPs or 256 VJPs per example).
   Weight 8 is where both "5x smaller Jacobian" and "reconstruction within 2x"
   of the plain AE hold (barely: 5.08x and 1.96x).
 """
