@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 
-import jax
 import orbax.checkpoint as ocp
 
 
@@ -32,11 +31,9 @@ class Checkpointer:
       return
     self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
 
-  def restore(self, step: int, like):
-    """Restores `step` with the shapes, dtypes and shardings of `like`."""
-    abstract = jax.tree.map(
-        lambda x: x if isinstance(x, jax.ShapeDtypeStruct) else ocp.utils.to_shape_dtype_struct(x),
-        like)
+  def restore(self, step: int, abstract):
+    """Restores `step` as a tree of the shapes, dtypes and shardings in `abstract`
+    (jax.ShapeDtypeStruct leaves, e.g. `Trainer.abstract_state()`)."""
     return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
 
   def wait(self) -> None:

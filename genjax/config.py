@@ -108,22 +108,28 @@ def parse_arg(arg: str | None, **defaults: Any) -> ConfigDict:
         raise ConfigError(f"config variant option {key!r} needs a value")
       opts[key] = True
       continue
-    try:
-      if isinstance(default, bool):
-        if value.lower() not in ("true", "false", "1", "0"):
-          raise ValueError(value)
-        opts[key] = value.lower() in ("true", "1")
-      elif isinstance(default, int):
-        opts[key] = int(value)
-      elif isinstance(default, float):
-        opts[key] = float(value)
-      else:
-        opts[key] = value
-    except ValueError:
-      raise ConfigError(
-          f"config variant option {key}={value!r} is not a valid "
-          f"{type(default).__name__}") from None
+    opts[key] = parse_like(default, value, f"config variant option {key}")
   return opts
+
+
+def parse_like(default: Any, text: str, what: str) -> Any:
+  """Parses `text` as a value of `default`'s type (bool, int, float or str).
+
+  Raises:
+    ConfigError: naming `what`, when `text` is not such a value.
+  """
+  try:
+    if isinstance(default, bool):
+      if text.lower() not in ("true", "false", "1", "0"):
+        raise ValueError(text)
+      return text.lower() in ("true", "1")
+    if isinstance(default, int):
+      return int(text)
+    if isinstance(default, float):
+      return float(text)
+    return text
+  except ValueError:
+    raise ConfigError(f"{what}={text!r} is not a valid {type(default).__name__}") from None
 
 
 def group_with_defaults(config: ConfigDict, group: str,
@@ -229,6 +235,21 @@ def validate_optimizer(opt: ConfigDict, where: str) -> None:
         "be >= 0")
 
 
+def import_config_file(path: str):
+  """Imports a config file as a module (its get_config, sweep, ...).
+
+  Raises:
+    ConfigError: the file does not exist.
+  """
+  if not os.path.isfile(path):
+    raise ConfigError(f"config file {path!r} not found")
+  name = os.path.splitext(os.path.basename(path))[0]
+  spec = importlib.util.spec_from_file_location(f"genjax_config_{name}", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
 def load_config_file(path: str, arg: str | None = None,
                      overrides: Mapping[str, Any] | None = None) -> ConfigDict:
   """Loads `get_config(arg)` from a config file and applies dotted overrides.
@@ -239,22 +260,29 @@ def load_config_file(path: str, arg: str | None = None,
   Raises:
     ConfigError: missing file, or an override naming an unknown key.
   """
-  if not os.path.isfile(path):
-    raise ConfigError(f"config file {path!r} not found")
-  name = os.path.splitext(os.path.basename(path))[0]
-  spec = importlib.util.spec_from_file_location(f"genjax_config_{name}", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config(arg)
+  config = import_config_file(path).get_config(arg)
   for key, value in (overrides or {}).items():
-    node = config
-    *parents, leaf = key.split(".")
     try:
-      for p in parents:
-        node = node[p]
-      if leaf not in node:
-        raise KeyError(leaf)
-    except KeyError:
-      raise ConfigError(f"unknown config key {key!r} in {path}") from None
+      node, leaf = dotted_parent(config, key)
+    except ConfigError as e:
+      raise ConfigError(f"{e} in {path}") from None
     node[leaf] = value
   return config
+
+
+def dotted_parent(config: ConfigDict, key: str) -> tuple[ConfigDict, str]:
+  """The group holding a dotted key ("optimizer.lr" -> (config.optimizer, "lr")).
+
+  Raises:
+    ConfigError: the key does not exist.
+  """
+  node = config
+  *parents, leaf = key.split(".")
+  try:
+    for p in parents:
+      node = node[p]
+    if leaf not in node:
+      raise KeyError(leaf)
+  except KeyError:
+    raise ConfigError(f"unknown config key {key!r}") from None
+  return node, leaf

@@ -20,7 +20,6 @@ from __future__ import annotations
 import concurrent.futures
 import csv
 import dataclasses
-import importlib.util
 import itertools
 import json
 import os
@@ -29,6 +28,7 @@ import subprocess
 import sys
 from typing import Any, Callable, Iterable, Mapping
 
+from genjax.config import import_config_file
 from genjax.errors import ConfigError
 from genjax.writers import FINAL_METRICS
 
@@ -72,11 +72,7 @@ def load_sweep(config_arg: str) -> list[Run]:
     ConfigError: no such file, no `sweep` function, or a duplicate run.
   """
   path = config_arg.split(":", 1)[0]
-  if not os.path.isfile(path):
-    raise ConfigError(f"config file {path!r} not found")
-  spec = importlib.util.spec_from_file_location("_sweep_config", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
+  module = import_config_file(path)
   if not hasattr(module, "sweep"):
     raise ConfigError(f"{path} defines no sweep(add) function")
   runs: list[Run] = []

@@ -129,6 +129,17 @@ class Trainer:
     sums = lax.map(one_batch, jnp.arange(num_batches))
     return {k: v.sum() / self.dataset.num_eval for k, v in sums.items()}
 
+  def init_state(self, rng):
+    """A fresh, replicated method state (shapes from the first training batch)."""
+    ds = self.dataset
+    return self.init(rng, ds.train_batch(ds.train, jnp.arange(self.config.batch_size), rng))
+
+  def abstract_state(self):
+    """Shapes, dtypes and shardings of the state, without computing it (restores)."""
+    replicated = parallel.replicated(self.mesh)
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
+                        jax.eval_shape(self.init_state, jax.random.key(0)))
+
   def image_batch(self):
     n = min(self.config.num_image_examples, self.dataset.num_eval)
     return self.dataset.eval_batch(self.dataset.eval, 0, n) if n else None
@@ -235,14 +246,7 @@ def load_state(config: ConfigDict, workdir: str, step: int | None = None):
     step = ckpt.latest_step() if step is None else step
     if step is None:
       raise ConfigError(f"no checkpoint in {workdir}; train it first")
-    ds = trainer.dataset
-    rng = jax.random.key(config.seed)
-    like = jax.eval_shape(trainer.init, rng,
-                          ds.train_batch(ds.train, jnp.arange(config.batch_size), rng))
-    replicated = parallel.replicated(trainer.mesh)
-    like = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
-                        like)
-    return trainer, ckpt.restore(step, like)
+    return trainer, ckpt.restore(step, trainer.abstract_state())
   finally:
     ckpt.close()
 
@@ -272,14 +276,15 @@ def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
 
   root = jax.random.key(config.seed)
   init_rng, train_rng, eval_rng, image_rng = (jax.random.fold_in(root, i) for i in range(4))
-  example = dataset.train_batch(dataset.train, jnp.arange(config.batch_size), init_rng)
-  state = trainer.init(init_rng, example)
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
   writer = writers.MetricWriter(workdir)
   step = 0
   latest = ckpt.latest_step()
-  if latest is not None:
-    state = ckpt.restore(latest, state)
+  if latest is None:
+    state = trainer.init_state(init_rng)
+  else:
+    # Restoring needs only the state's shapes: no initialisation to throw away.
+    state = ckpt.restore(latest, trainer.abstract_state())
     step = int(latest)
     logging.info("resumed from the checkpoint at step %d", step)
   writer.truncate_after(step)

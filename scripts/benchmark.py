@@ -36,6 +36,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
+from genjax import config as config_lib  # noqa: E402
+
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file.", lock_config=True)
 _OUT = flags.DEFINE_string("out", None, "Write the JSON result here too.")
 _ROUNDS = flags.DEFINE_integer("rounds", 5, "Interleaved timing rounds.")
@@ -78,7 +80,7 @@ class Bench:
     ds = self.trainer.dataset
     self.k, self.b = config.steps_per_dispatch, config.batch_size
     self.rng = jax.random.key(config.seed)
-    self.state = self.trainer.init(self.rng, ds.train_batch(ds.train, jnp.arange(self.b), self.rng))
+    self.state = self.trainer.init_state(self.rng)
     t = time.perf_counter()
     self.chunk = self.trainer.train_chunk.lower(
         self.state, ds.train, jnp.int32(0), self.rng, num_steps=self.k).compile()
@@ -176,11 +178,8 @@ def variants(config) -> list[tuple[str, object]]:
   out = []
   for raw in values.split(","):
     cfg = config.copy_and_resolve_references()
-    node = cfg
-    *parents, leaf = key.split(".")
-    for p in parents:
-      node = node[p]
-    node[leaf] = type(node[leaf])(raw) if not isinstance(node[leaf], str) else raw
+    node, leaf = config_lib.dotted_parent(cfg, key)
+    node[leaf] = config_lib.parse_like(node[leaf], raw, f"--compare {key}")
     out.append((f"{key}={raw}", cfg))
   return out
 

@@ -142,7 +142,7 @@ def test_dae_draws_fresh_noise_every_step_in_the_trainer():
   trainer, _ = train.build(config)
   ds = trainer.dataset
   rng = jax.random.key(0)
-  state = trainer.init(rng, ds.train_batch(ds.train, jnp.arange(config.batch_size), rng))
+  state = trainer.init_state(rng)
   _, metrics = trainer.train_chunk(state, ds.train, jnp.int32(0), rng, num_steps=10)
   noise_mse = np.asarray(metrics["noise_mse"])
   # Same input every step: equal values would mean the same noise was reused.

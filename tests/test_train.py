@@ -210,7 +210,7 @@ config = load_config("ae_mnist", "runlocal")
 trainer, total = train.build(config)
 rng = jax.random.key(0)
 ds = trainer.dataset
-state = trainer.init(rng, ds.train_batch(ds.train, jnp.arange(32), rng))
+state = trainer.init_state(rng)
 losses = []
 for start in (0, 10, 20):
   state, m = trainer.train_chunk(state, ds.train, jnp.int32(start), rng, num_steps=10)
