@@ -29,7 +29,7 @@ from genjax import config as config_lib
 
 def get_config(arg=None):
   opts = config_lib.parse_arg(arg, runlocal=False, noise="gaussian", level=0.5,
-                              conv_impl="fast")
+                              conv_impl="fast", compute_dtype="float32")
   c = config_lib.base_config()
   c.method = "autoencoder"
   c.data.name = "mnist"
@@ -38,6 +38,9 @@ def get_config(arg=None):
   c.model.code_channels = 8
   c.model.kernel_size = 3
   c.model.conv_impl = opts.conv_impl
+  # "bfloat16": mixed precision (bf16 activations, float32 params and loss);
+  # for accelerators -- on this CPU it is slower (see README, Accelerators).
+  c.model.compute_dtype = opts.compute_dtype
   c.model.activation = "relu"
   c.model.code_activation = "linear"
   c.model.output_activation = "sigmoid"

@@ -42,3 +42,15 @@ def run_launcher(*args: str, env: dict | None = None, timeout: float = 300,
   return subprocess.run([sys.executable, "-m", "genjax.main", *args], cwd=REPO,
                         env=full_env, capture_output=True, text=True,
                         timeout=timeout, **popen_kwargs)
+
+
+def conv_equations(jaxpr) -> list:
+  """All conv_general_dilated equations in a jaxpr, nested ones included."""
+  import jax.extend
+  found = []
+  for eqn in jaxpr.eqns:
+    if eqn.primitive.name == "conv_general_dilated":
+      found.append(eqn)
+    for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+      found.extend(conv_equations(sub))
+  return found

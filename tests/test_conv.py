@@ -17,6 +17,8 @@ import jax.extend
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
+from conftest import conv_equations
 from jax import lax
 
 from genjax.models.conv import (
@@ -209,17 +211,6 @@ def test_pure_functions_match_lax(padding):
             np.testing.assert_allclose(a, b, **TOL)
 
 
-def _conv_eqns(jaxpr):
-    """All conv_general_dilated equations in a (closed) jaxpr, recursively."""
-    found = []
-    for eqn in jaxpr.eqns:
-        if eqn.primitive.name == "conv_general_dilated":
-            found.append(eqn)
-        for sub in jax.extend.core.jaxprs_in_params(eqn.params):
-            found.extend(_conv_eqns(sub))
-    return found
-
-
 def test_every_conv_in_the_gradient_is_canonical():
     """Forward, input grad and kernel grad: NHWC/HWIO->NHWC, no negative pads."""
     x = jax.ShapeDtypeStruct((2, 8, 8, 3), jnp.float32)
@@ -229,7 +220,7 @@ def test_every_conv_in_the_gradient_is_canonical():
     def loss(v, x):
         return jnp.sum(model.apply(v, x) ** 2)
 
-    eqns = _conv_eqns(jax.make_jaxpr(jax.grad(loss, argnums=(0, 1)))(variables, x).jaxpr)
+    eqns = conv_equations(jax.make_jaxpr(jax.grad(loss, argnums=(0, 1)))(variables, x).jaxpr)
     assert len(eqns) == 6  # 2 layers x (forward, d input, d kernel)
     canonical = lax.conv_dimension_numbers(
         (1, 1, 1, 1), (1, 1, 1, 1), ("NHWC", "HWIO", "NHWC")

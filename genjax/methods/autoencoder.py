@@ -60,7 +60,8 @@ Config groups read here (keys missing from a config take the defaults in
 `DEFAULTS`, so older configs keep working):
   model:  kind ("mlp" | "conv"), output_activation, activation, code_activation;
           mlp: hidden, code_dim, mirror_decoder, decoder_hidden, tied;
-          conv: features, code_channels, kernel_size, conv_impl ("fast" | "flax")
+          conv: features, code_channels, kernel_size, conv_impl ("fast" | "flax"),
+                compute_dtype ("float32" | "bfloat16": mixed precision)
   loss:   reconstruction ("bce" | "mse"); sparsity ("none" | "l1" | "kl"),
           l1_weight, kl_weight, sparsity_target, near_zero_threshold;
           contractive_weight, contractive_mode, contractive_probes
@@ -84,6 +85,7 @@ from genjax import config as config_lib
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 from genjax.evaluation import image_quality, linear_probe
+from genjax.models import conv as conv_lib
 from genjax.models import conv_ae, mlp
 from genjax.optim import make_optimizer
 
@@ -96,7 +98,7 @@ _FORWARD_MODES = ("jacfwd", "hutchinson")
 
 DEFAULTS = {
     "model": dict(kind="mlp", features=(16, 32), code_channels=8, kernel_size=3,
-                  conv_impl="fast"),
+                  conv_impl="fast", compute_dtype="float32"),
     "loss": dict(reconstruction="bce", sparsity="none", l1_weight=0.0, kl_weight=3.0,
                  sparsity_target=0.05, near_zero_threshold=0.01,
                  contractive_weight=0.0, contractive_mode="jacfwd", contractive_probes=1),
@@ -228,8 +230,7 @@ def validate(config: ConfigDict) -> None:
       raise ConfigError(
           f"conv autoencoder sizes must be positive integers; got features="
           f"{tuple(m.features)}, code_channels={m.code_channels}, kernel_size={m.kernel_size}")
-    if m.conv_impl not in ("fast", "flax"):
-      raise ConfigError(f"config.model.conv_impl={m.conv_impl!r}; valid: fast, flax")
+    conv_lib.check_model_options(m)
   for key in ("activation", "code_activation", "output_activation"):
     if m[key] not in mlp.ACTIVATIONS:
       raise ConfigError(
@@ -289,7 +290,8 @@ def make_model(config: ConfigDict, image_shape):
     return conv_ae.ConvAutoencoder(
         image_shape=tuple(image_shape), features=tuple(m.features),
         code_channels=m.code_channels, kernel_size=m.kernel_size,
-        activation=m.activation, code_activation=m.code_activation, conv_impl=m.conv_impl)
+        activation=m.activation, code_activation=m.code_activation, conv_impl=m.conv_impl,
+        dtype=jnp.dtype(m.compute_dtype))
   return mlp.MLPAutoencoder(
       image_shape=tuple(image_shape),
       hidden=tuple(m.hidden),

@@ -74,6 +74,7 @@ from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 from genjax.evaluation import classifier as classifier_lib
 from genjax.evaluation import optimal_discriminator, sample_quality
+from genjax.models import conv as conv_lib
 from genjax.models import gan_models
 from genjax.optim import make_optimizer
 
@@ -87,6 +88,7 @@ DEFAULTS = {
         output_activation="sigmoid",
         # dcgan
         g_features=(128, 64), d_features=(64, 128), d_dense=0, conv_impl="fast",
+        compute_dtype="float32",  # float32 | bfloat16 (dcgan; params stay float32)
         # InfoGAN
         info_categories=0, info_continuous=0, q_hidden=128),
     "gan": dict(generator_loss="non_saturating", d_steps=1, ema_decay=0.0,
@@ -208,8 +210,7 @@ def validate(config: ConfigDict, data_info: methods.DataInfo | None = None) -> N
   if m.output_activation not in ("sigmoid", "linear"):
     raise ConfigError(
         f"config.model.output_activation={m.output_activation!r}; valid: sigmoid, linear")
-  if m.conv_impl not in ("fast", "flax"):
-    raise ConfigError(f"config.model.conv_impl={m.conv_impl!r}; valid: fast, flax")
+  conv_lib.check_model_options(m)
   if not 0.0 <= m.d_dropout < 1.0:
     raise ConfigError(f"config.model.d_dropout must be in [0, 1), got {m.d_dropout}")
   if m.info_categories < 0 or m.info_continuous < 0:
@@ -251,9 +252,11 @@ def make_models(config: ConfigDict, data_shape):
   m = settings(config, "model")
   q_dim = m.info_categories + m.info_continuous
   if m.kind == "dcgan":
-    return (gan_models.DCGANGenerator(tuple(data_shape), tuple(m.g_features), m.conv_impl),
+    dtype = jnp.dtype(m.compute_dtype)
+    return (gan_models.DCGANGenerator(tuple(data_shape), tuple(m.g_features), m.conv_impl,
+                                      dtype),
             gan_models.DCGANDiscriminator(tuple(m.d_features), m.d_dense, m.conv_impl,
-                                          q_dim, m.q_hidden))
+                                          q_dim, m.q_hidden, dtype))
   return (gan_models.MLPGenerator(tuple(data_shape), tuple(m.g_hidden), m.output_activation),
           gan_models.MLPDiscriminator(tuple(m.d_hidden), m.maxout_pieces, m.d_dropout,
                                       q_dim, m.q_hidden))

@@ -120,6 +120,7 @@ def model_config(**overrides: Any) -> ConfigDict:
       conv_channels=(32, 64),  # conv: 3x3 stride-2 layers; decoder mirrors them
       conv_dense=16,  # conv: dense layer between the convolutions and the latent
       conv_impl="fast",  # conv: fast | flax (see genjax/models/conv.py)
+      compute_dtype="float32",  # conv: float32 | bfloat16 (params stay float32)
       latent_dim=20,
       likelihood="bernoulli",  # bernoulli | gaussian
       gaussian_variance="fixed",  # fixed | learned | predicted (gaussian only)
@@ -174,9 +175,8 @@ def validate(config: ConfigDict) -> None:
   if m.arch == "mlp" and m.activation not in mlp.ACTIVATIONS:
     raise ConfigError(
         f"config.model.activation={m.activation!r}; valid: {', '.join(sorted(mlp.ACTIVATIONS))}")
-  if m.arch == "conv" and m.conv_impl not in conv_lib.CONV_IMPLS:
-    raise ConfigError(
-        f"config.model.conv_impl={m.conv_impl!r}; valid: {', '.join(conv_lib.CONV_IMPLS)}")
+  if m.arch == "conv":
+    conv_lib.check_model_options(m)
   if m.likelihood not in LIKELIHOODS:
     raise ConfigError(f"config.model.likelihood={m.likelihood!r}; valid: {', '.join(LIKELIHOODS)}")
   if m.likelihood == "gaussian":
@@ -206,9 +206,11 @@ def make_model(config: ConfigDict, image_shape, likelihood: Likelihood) -> vae_m
     encoder = vae_models.MLPEncoder(tuple(m.hidden), m.latent_dim, m.activation)
     decoder = vae_models.MLPDecoder(tuple(m.hidden[::-1]), image_shape, n_out, m.activation)
   else:
+    dtype = jnp.dtype(m.compute_dtype)
     encoder = vae_models.ConvEncoder(tuple(m.conv_channels), m.conv_dense, m.latent_dim,
-                                     m.conv_impl)
-    decoder = vae_models.ConvDecoder(image_shape, tuple(m.conv_channels), n_out, m.conv_impl)
+                                     m.conv_impl, dtype)
+    decoder = vae_models.ConvDecoder(image_shape, tuple(m.conv_channels), n_out, m.conv_impl,
+                                     dtype)
   return vae_models.VAE(encoder, decoder, image_shape,
                         pixel_log_variance=likelihood.pixel_log_variance)
 

@@ -101,6 +101,8 @@ import jax.numpy as jnp
 from flax.linen.dtypes import promote_dtype
 from jax import lax
 
+from genjax.errors import ConfigError
+
 __all__ = [
     "CONV_IMPLS",
     "Conv",
@@ -111,6 +113,10 @@ __all__ = [
 ]
 
 CONV_IMPLS = ("fast", "flax")
+# `config.model.compute_dtype` of the conv models: the dtype of activations
+# and of the convolution/matmul operands. Parameters, optimiser state, losses
+# and batch-norm statistics stay float32 either way (mixed precision).
+COMPUTE_DTYPES = ("float32", "bfloat16")
 
 PaddingLike = str | int | Sequence[int | tuple[int, int]]
 Pads = tuple[tuple[int, int], ...]
@@ -610,3 +616,17 @@ def conv_layers(impl: str) -> tuple[type[nn.Module], type[nn.Module]]:
     if impl == "flax":
         return nn.Conv, nn.ConvTranspose
     raise ValueError(f"conv_impl must be one of {CONV_IMPLS}, got {impl!r}.")
+
+
+def check_model_options(model: Any) -> None:
+    """Validates ``conv_impl`` and ``compute_dtype`` of a conv model's config group.
+
+    Raises:
+      ConfigError: naming the key, the bad value and the valid ones.
+    """
+    if model.conv_impl not in CONV_IMPLS:
+        raise ConfigError(
+            f"config.model.conv_impl={model.conv_impl!r}; valid: {', '.join(CONV_IMPLS)}")
+    if model.compute_dtype not in COMPUTE_DTYPES:
+        raise ConfigError(f"config.model.compute_dtype={model.compute_dtype!r}; "
+                          f"valid: {', '.join(COMPUTE_DTYPES)}")

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from typing import Any
+
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 from genjax.models import conv as conv_lib
 from genjax.models.mlp import activation as activation_fn
@@ -42,6 +45,9 @@ class ConvAutoencoder(nn.Module):
     activation: between layers.
     code_activation: applied to the code.
     conv_impl: "fast" or "flax" (see the module docstring).
+    dtype: compute dtype of every layer (bfloat16 for mixed precision);
+      parameters stay float32 and the code and output are returned as
+      float32, so penalties and losses are computed in float32.
   """
   image_shape: tuple[int, int, int]
   features: Sequence[int] = (16, 32)
@@ -50,17 +56,20 @@ class ConvAutoencoder(nn.Module):
   activation: str = "relu"
   code_activation: str = "linear"
   conv_impl: str = "fast"
+  dtype: Any = jnp.float32
 
   def setup(self):
     conv, conv_t = conv_lib.conv_layers(self.conv_impl)
     k = (self.kernel_size, self.kernel_size)
-    self.encoder_layers = [conv(f, k, strides=(2, 2), padding="SAME", name=f"encoder_{i}")
-                           for i, f in enumerate(self.features)]
-    self.code_layer = conv(self.code_channels, k, padding="SAME", name="code")
+    dt = self.dtype
+    self.encoder_layers = [
+        conv(f, k, strides=(2, 2), padding="SAME", dtype=dt, name=f"encoder_{i}")
+        for i, f in enumerate(self.features)]
+    self.code_layer = conv(self.code_channels, k, padding="SAME", dtype=dt, name="code")
     self.decoder_layers = [
-        conv_t(f, k, strides=(2, 2), padding="SAME", name=f"decoder_{i}")
+        conv_t(f, k, strides=(2, 2), padding="SAME", dtype=dt, name=f"decoder_{i}")
         for i, f in enumerate(reversed(self.features))]
-    self.output_layer = conv(self.image_shape[-1], k, padding="SAME", name="output")
+    self.output_layer = conv(self.image_shape[-1], k, padding="SAME", dtype=dt, name="output")
 
   @property
   def code_shape(self) -> tuple[int, int, int]:
@@ -74,7 +83,7 @@ class ConvAutoencoder(nn.Module):
     for layer in self.encoder_layers:
       x = act(layer(x))
     h = activation_fn(self.code_activation)(self.code_layer(x))
-    return h.reshape(h.shape[:-3] + (-1,))
+    return h.reshape(h.shape[:-3] + (-1,)).astype(jnp.float32)
 
   def decode(self, h: jax.Array) -> jax.Array:
     """h [B, code_dim] -> pre-activation output [B, H, W, C] (logits for BCE)."""
@@ -82,7 +91,7 @@ class ConvAutoencoder(nn.Module):
     y = h.reshape(h.shape[:-1] + self.code_shape)
     for layer in self.decoder_layers:
       y = act(layer(y))
-    return self.output_layer(y)
+    return self.output_layer(y).astype(jnp.float32)
 
   def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
     h = self.encode(x)

@@ -33,7 +33,7 @@ averages (momentum 0.9, so they track a moving generator) when sampling.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -50,11 +50,12 @@ class QHead(nn.Module):
   """InfoGAN's Q network on top of D's trunk features: one hidden layer."""
   q_dim: int
   hidden: int = 128
+  dtype: Any = None  # compute dtype; None: float32 (that of the params)
 
   @nn.compact
   def __call__(self, h: jax.Array) -> jax.Array:
-    h = nn.leaky_relu(nn.Dense(self.hidden)(h), 0.2)
-    return nn.Dense(self.q_dim)(h)
+    h = nn.leaky_relu(nn.Dense(self.hidden, dtype=self.dtype)(h), 0.2)
+    return nn.Dense(self.q_dim, dtype=self.dtype)(h).astype(jnp.float32)
 
 
 class MLPGenerator(nn.Module):
@@ -107,10 +108,15 @@ class MLPDiscriminator(nn.Module):
 
 
 class DCGANGenerator(nn.Module):
-  """z (+ condition) -> image [B, H, W, C] in [0, 1], H and W divisible by 4."""
+  """z (+ condition) -> image [B, H, W, C] in [0, 1], H and W divisible by 4.
+
+  `dtype` is the compute dtype (bfloat16 for mixed precision): parameters
+  and batch-norm statistics stay float32, the image comes out float32.
+  """
   image_shape: tuple[int, int, int]
   features: tuple[int, int] = (128, 64)
   conv_impl: str = "fast"
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jax.Array, cond: jax.Array | None = None,
@@ -120,23 +126,27 @@ class DCGANGenerator(nn.Module):
     h0, w0 = h_out // 4, w_out // 4
 
     def bn(x):
-      return nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+      return nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
 
-    h = nn.Dense(h0 * w0 * self.features[0])(_with_condition(z, cond))
+    h = nn.Dense(h0 * w0 * self.features[0], dtype=self.dtype)(_with_condition(z, cond))
     h = nn.relu(bn(h)).reshape(-1, h0, w0, self.features[0])
-    h = conv_t(self.features[1], (4, 4), strides=2, padding="SAME")(h)
+    h = conv_t(self.features[1], (4, 4), strides=2, padding="SAME", dtype=self.dtype)(h)
     h = nn.relu(bn(h))
-    h = conv_t(c_out, (4, 4), strides=2, padding="SAME")(h)
-    return nn.sigmoid(h)
+    h = conv_t(c_out, (4, 4), strides=2, padding="SAME", dtype=self.dtype)(h)
+    return nn.sigmoid(h.astype(jnp.float32))
 
 
 class DCGANDiscriminator(nn.Module):
-  """Image (+ condition maps) -> (logit, q): two strided convs, optional dense."""
+  """Image (+ condition maps) -> (logit, q): two strided convs, optional dense.
+
+  `dtype` is the compute dtype; the logit and q come out float32.
+  """
   features: tuple[int, int] = (64, 128)
   dense: int = 0  # width of an extra dense trunk layer (InfoGAN uses one); 0: none
   conv_impl: str = "fast"
   q_dim: int = 0
   q_hidden: int = 128
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array, cond: jax.Array | None = None, train: bool = False):
@@ -150,12 +160,12 @@ class DCGANDiscriminator(nn.Module):
       x = jnp.concatenate([x, maps], -1)
     h = x
     for f in self.features:
-      h = nn.leaky_relu(conv(f, (4, 4), strides=2, padding="SAME")(h), 0.2)
+      h = nn.leaky_relu(conv(f, (4, 4), strides=2, padding="SAME", dtype=self.dtype)(h), 0.2)
     h = h.reshape(h.shape[0], -1)
     if self.dense:
-      h = nn.leaky_relu(nn.Dense(self.dense)(h), 0.2)
-    logit = nn.Dense(1)(h)[..., 0]
-    q = QHead(self.q_dim, self.q_hidden)(h) if self.q_dim else None
+      h = nn.leaky_relu(nn.Dense(self.dense, dtype=self.dtype)(h), 0.2)
+    logit = nn.Dense(1, dtype=self.dtype)(h)[..., 0].astype(jnp.float32)
+    q = QHead(self.q_dim, self.q_hidden, self.dtype)(h) if self.q_dim else None
     return logit, q
 
 

@@ -26,7 +26,7 @@ importance-sampled likelihood can decode [k, B, latent] samples in one call.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -75,31 +75,43 @@ def _flatten_batch(x: jax.Array, event_ndims: int) -> tuple[jax.Array, tuple[int
 
 
 class ConvEncoder(nn.Module):
-  """Strided 3x3 convolutions, a dense layer, then (mean, log_variance)."""
+  """Strided 3x3 convolutions, a dense layer, then (mean, log_variance).
+
+  `dtype` is the compute dtype (bfloat16 for mixed precision); parameters
+  stay float32 and (mean, log_variance) come out float32, so sampling, the
+  KL and the likelihood are computed in float32.
+  """
   channels: Sequence[int] = (32, 64)
   dense: int = 16
   latent_dim: int = 2
   conv_impl: str = "fast"
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
     conv, _ = conv_lib.conv_layers(self.conv_impl)
     h, batch_shape = _flatten_batch(x, 3)
     for i, c in enumerate(self.channels):
-      h = nn.relu(conv(c, (3, 3), strides=(2, 2), padding="SAME", name=f"conv_{i}")(h))
+      h = nn.relu(conv(c, (3, 3), strides=(2, 2), padding="SAME", dtype=self.dtype,
+                       name=f"conv_{i}")(h))
     h = h.reshape(h.shape[0], -1)
-    h = nn.relu(nn.Dense(self.dense, name="dense")(h))
-    mean = nn.Dense(self.latent_dim, name="mean")(h)
-    log_variance = nn.Dense(self.latent_dim, name="log_variance")(h)
-    return mean.reshape(batch_shape + (-1,)), log_variance.reshape(batch_shape + (-1,))
+    h = nn.relu(nn.Dense(self.dense, dtype=self.dtype, name="dense")(h))
+    mean = nn.Dense(self.latent_dim, dtype=self.dtype, name="mean")(h)
+    log_variance = nn.Dense(self.latent_dim, dtype=self.dtype, name="log_variance")(h)
+    return (mean.reshape(batch_shape + (-1,)).astype(jnp.float32),
+            log_variance.reshape(batch_shape + (-1,)).astype(jnp.float32))
 
 
 class ConvDecoder(nn.Module):
-  """Dense to a (H/2^n, W/2^n, channels[-1]) map, stride-2 transposed convs up."""
+  """Dense to a (H/2^n, W/2^n, channels[-1]) map, stride-2 transposed convs up.
+
+  `dtype` is the compute dtype; the outputs are returned as float32.
+  """
   image_shape: tuple[int, int, int]
   channels: Sequence[int] = (32, 64)  # the encoder's order; used reversed
   outputs_per_pixel: int = 1
   conv_impl: str = "fast"
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jax.Array) -> tuple[jax.Array, ...]:
@@ -111,13 +123,14 @@ class ConvDecoder(nn.Module):
           f"conv decoder needs image sides divisible by {factor}, got {self.image_shape}")
     h, batch_shape = _flatten_batch(z, 1)
     start = (height // factor, width // factor, self.channels[-1])
-    h = nn.relu(nn.Dense(math.prod(start), name="dense")(h)).reshape((-1,) + start)
+    h = nn.relu(nn.Dense(math.prod(start), dtype=self.dtype, name="dense")(h))
+    h = h.reshape((-1,) + start)
     for i, c in enumerate(reversed(self.channels)):
       h = nn.relu(conv_transpose(c, (3, 3), strides=(2, 2), padding="SAME",
-                                 name=f"deconv_{i}")(h))
+                                 dtype=self.dtype, name=f"deconv_{i}")(h))
     out = conv_transpose(c_out * self.outputs_per_pixel, (3, 3), strides=(1, 1),
-                         padding="SAME", name="output")(h)
-    out = out.reshape(batch_shape + (height, width, self.outputs_per_pixel, c_out))
+                         padding="SAME", dtype=self.dtype, name="output")(h)
+    out = out.astype(jnp.float32).reshape(batch_shape + (height, width, self.outputs_per_pixel, c_out))
     return tuple(out[..., i, :] for i in range(self.outputs_per_pixel))
 
 
