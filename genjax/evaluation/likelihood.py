@@ -77,6 +77,18 @@ def gaussian_kl_to_standard_normal(mean: jax.Array, log_variance: jax.Array) -> 
       jnp.square(mean) + jnp.exp(log_variance) - 1.0 - log_variance, axis=-1)
 
 
+def flatten_events(a: jax.Array, event_ndims: int = 3) -> jax.Array:
+  """[..., *event] -> [..., prod(event)], a free reshape of a row-major array.
+
+  Per-example sums over pixels are computed on this flat view. On XLA:CPU,
+  elementwise work fused with a sum over the (28, 28, 1) image axes of a
+  [k, B, 28, 28, 1] array ran 7x slower than the same work over one flat
+  axis of 784 (measured: the k=5000 NLL of 1000 images took 16 s vs 2.5 s
+  per 500 samples), which made the likelihood evaluation take half an hour.
+  """
+  return jnp.reshape(a, a.shape[:a.ndim - event_ndims] + (-1,))
+
+
 def bernoulli_log_prob(logits: jax.Array, x: jax.Array, event_ndims: int = 3) -> jax.Array:
   """log Bernoulli(x; sigmoid(logits)) summed over the trailing event axes.
 
@@ -94,9 +106,9 @@ def bernoulli_log_prob(logits: jax.Array, x: jax.Array, event_ndims: int = 3) ->
   Returns:
     float [...].
   """
-  axes = tuple(range(-event_ndims, 0))
+  logits, x = flatten_events(logits, event_ndims), flatten_events(x, event_ndims)
   softplus = jnp.maximum(logits, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(logits)))
-  return jnp.sum(x * logits - softplus, axis=axes)
+  return jnp.sum(x * logits - softplus, axis=-1)
 
 
 def gaussian_log_prob(x: jax.Array, mean: jax.Array, log_variance: jax.Array,
@@ -110,10 +122,14 @@ def gaussian_log_prob(x: jax.Array, mean: jax.Array, log_variance: jax.Array,
   Returns:
     float [...].
   """
-  axes = tuple(range(-event_ndims, 0))
+  shape = jnp.broadcast_shapes(x.shape, mean.shape, jnp.shape(log_variance))
+  x, mean = flatten_events(x, event_ndims), flatten_events(mean, event_ndims)
+  log_variance = jnp.asarray(log_variance)
+  if log_variance.ndim >= event_ndims:
+    log_variance = flatten_events(log_variance, event_ndims)
   log_density = -0.5 * (jnp.square(x - mean) * jnp.exp(-log_variance) + log_variance + LOG_2PI)
-  return jnp.sum(jnp.broadcast_to(log_density, jnp.broadcast_shapes(
-      x.shape, mean.shape, jnp.shape(log_variance))), axis=axes)
+  flat_shape = shape[:len(shape) - event_ndims] + (math.prod(shape[len(shape) - event_ndims:]),)
+  return jnp.sum(jnp.broadcast_to(log_density, flat_shape), axis=-1)
 
 
 def iwae_bound(log_weights: jax.Array, axis: int = 0) -> jax.Array:
