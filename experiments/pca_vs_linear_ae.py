@@ -57,9 +57,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   nonlinear_epochs = 2.0 if quick else 20.0
 
   # Smoke: the test suite's end-to-end check of the experiment's plumbing.
-  small = dict(total_epochs=None, total_steps=20, steps_per_dispatch=10,
-               data__max_train_examples=1024, data__max_eval_examples=500,
-               eval_batch_size=500) if smoke else {}
+  small = report_lib.smoke_overrides(smoke)
   base = report_lib.config("linear_ae_mnist", **small)
   train_x, test_x = _pixels(base, "train"), _pixels(base, "test")
   mean, components, variances = subspace.pca(train_x)
@@ -102,22 +100,13 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   rep.text("All angles (degrees):\n\n" + "\n".join(
       f"- k={k}: " + ", ".join(f"{a:.1f}" for a in results[k]["angles_deg"]) for k in CODE_SIZES))
 
-  import matplotlib
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
-  fig, ax = plt.subplots(figsize=(5, 3.5))
   ks = list(CODE_SIZES)
-  for key, label in (("pca_mse", "PCA"), ("linear_ae_mse", "linear AE"),
-                     ("nonlinear_ae_mse", "non-linear AE")):
-    ax.plot(ks, [results[k][key] for k in ks], "o-", label=label)
-  ax.set_xscale("log", base=2)
-  ax.set_xlabel("code size k")
-  ax.set_ylabel("test MSE per pixel")
-  ax.legend()
-  ax.grid(alpha=0.3)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, "mse_vs_k.png"), dpi=120)
-  plt.close(fig)
+  report_lib.line_plot(
+      os.path.join(workdir, "mse_vs_k.png"), ks,
+      {label: [results[k][key] for k in ks] for key, label in (
+          ("pca_mse", "PCA"), ("linear_ae_mse", "linear AE"),
+          ("nonlinear_ae_mse", "non-linear AE"))},
+      xlabel="code size k", ylabel="test MSE per pixel", log_x=True)
   rep.figure("Test MSE against code size", "mse_vs_k.png")
 
   # A small k has well separated eigenvalues, so its subspace is well defined;

@@ -27,6 +27,43 @@ def config(name: str, arg: str | None = None, **overrides: Any) -> ConfigDict:
   return load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg, overrides)
 
 
+def smoke_overrides(smoke: bool, **extra: Any) -> dict[str, Any]:
+  """Overrides that shrink any config to a few seconds (tests only), or {}.
+
+  Numbers from a smoke run mean nothing; it checks an experiment's plumbing
+  end to end (training, analysis, report) on a slice of the data.
+  """
+  if not smoke:
+    return {}
+  return dict(total_epochs=None, total_steps=20, steps_per_dispatch=10,
+              data__max_train_examples=1024, data__max_eval_examples=500,
+              eval_batch_size=500, **extra)
+
+
+def line_plot(path: str, xs, series: dict[str, Any], *, xlabel: str, ylabel: str,
+              log_x: bool = False, log_y: bool = False, title: str | None = None) -> None:
+  """One PNG with a line per entry of `series` (label -> y values over `xs`)."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  fig, ax = plt.subplots(figsize=(5, 3.5))
+  for label, ys in series.items():
+    ax.plot(xs, ys, "o-", label=label)
+  if log_x:
+    ax.set_xscale("log", base=2 if all(float(x).is_integer() for x in xs) else 10)
+  if log_y:
+    ax.set_yscale("log")
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  if title:
+    ax.set_title(title)
+  ax.legend()
+  ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path, dpi=120)
+  plt.close(fig)
+
+
 def train_run(cfg: ConfigDict, workdir: str) -> dict[str, float]:
   """Trains (or resumes, or just reads) one run; returns its final eval metrics."""
   return train.train_and_evaluate(cfg, workdir)
