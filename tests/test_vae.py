@@ -213,5 +213,8 @@ def test_conv_vae_with_2d_latent_trains_and_draws_its_latent_space(tmp_path):
   assert grids["samples"].shape == (8, 8, 28, 28, 1)
   extras = trainer.method.final_eval(state, ds, rng, workdir=str(tmp_path))
   assert extras["latent_dim"] == 2 and np.isfinite(extras["nll"])
+  # Ten training steps: the classifier reads at most a few digits there.
+  assert 0 <= extras["manifold_classes"] <= 10
+  assert 0.0 <= extras["manifold_confident_fraction"] <= 1.0
   for name in ("latent_manifold.png", "latent_scatter.png"):
     assert (tmp_path / "figures" / name).stat().st_size > 1000

@@ -78,6 +78,17 @@ def available(dataset_name: str) -> bool:
   return os.path.exists(asset_path(dataset_name))
 
 
+def for_dataset(dataset_name: str) -> str | None:
+  """The shipped classifier that can judge images of `dataset_name`, or None.
+
+  Binarised MNIST digits are still MNIST digits: the MNIST classifier reads
+  them (it was trained on grey levels, so they are slightly out of
+  distribution, which only makes its judgements stricter).
+  """
+  name = {"binarized_mnist": "mnist"}.get(dataset_name, dataset_name)
+  return name if available(name) else None
+
+
 @functools.lru_cache(maxsize=4)
 def load(dataset_name: str) -> tuple[Classifier, Any, dict[str, Any]]:
   """Loads the shipped classifier for `dataset_name` ("mnist", "fashion_mnist").
