@@ -18,15 +18,10 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from absl import app, flags
-
 from experiments import report as report_lib
 from genjax import data as data_lib
 from genjax import train
 from genjax.evaluation import subspace
-
-_WORKDIR = flags.DEFINE_string("workdir", None, "Where runs, figures and report go.")
-_QUICK = flags.DEFINE_bool("quick", False, "Reduced budget (a few minutes).")
 
 CODE_SIZES = (2, 8, 32)
 
@@ -123,11 +118,5 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   return rep.write(workdir)
 
 
-def main(argv):
-  del argv
-  print(run(_WORKDIR.value, _QUICK.value))
-
-
 if __name__ == "__main__":
-  flags.mark_flags_as_required(["workdir"])
-  app.run(main)
+  report_lib.cli(run)

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import os
 import time
-from typing import Any
+from typing import Any, Callable
 
 from genjax import train
 from genjax.config import ConfigDict, load_config_file
@@ -62,6 +62,26 @@ def line_plot(path: str, xs, series: dict[str, Any], *, xlabel: str, ylabel: str
   fig.tight_layout()
   fig.savefig(path, dpi=120)
   plt.close(fig)
+
+
+def cli(run: Callable[[str, bool], str]) -> None:
+  """The command line of one experiment: `python -m experiments.NAME --workdir=DIR [--quick]`.
+
+  Flags are defined here, when the module runs as a script, not at import:
+  `python -m experiments --all` and the tests import every experiment into one
+  process, where module-level flags of the same name would collide.
+  """
+  from absl import app, flags
+  flags.DEFINE_string("workdir", None, "Where runs, figures and report go.")
+  flags.DEFINE_bool("quick", False, "Reduced budget (a few minutes).")
+  flags.mark_flags_as_required(["workdir"])
+
+  def main(argv):
+    if len(argv) > 1:
+      raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    print(run(flags.FLAGS.workdir, flags.FLAGS.quick))
+
+  app.run(main)
 
 
 def train_run(cfg: ConfigDict, workdir: str) -> dict[str, float]:
