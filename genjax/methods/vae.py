@@ -295,11 +295,13 @@ def training_loss(terms: dict[str, jax.Array], objective: str,
 # ----------------------------------------------------------------------------
 
 
-def manifold_latents(n: int, lo: float = 0.05, hi: float = 0.95) -> jax.Array:
+def manifold_latents(n: int, lo: float = 0.01, hi: float = 0.99) -> jax.Array:
   """An n x n grid of 2-D latents, evenly spaced in prior probability.
 
   The grid is uniform in (lo, hi)^2 and mapped through the Gaussian inverse
   CDF, so each cell covers the same prior mass (Kingma & Welling, Fig. 4).
+  The default reaches +-2.33 prior standard deviations: with (0.05, 0.95)
+  (+-1.64) a trained 2-D conv VAE kept its 7s outside the grid.
   Rows go from high z_2 (top) to low z_2, columns from low to high z_1.
 
   Returns:
