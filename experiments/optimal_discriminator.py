@@ -56,19 +56,6 @@ def _check_kwargs(smoke: bool) -> dict:
       steps=3000, num_gen_samples=200_000)
 
 
-def _data_sampler(name: str):
-  """(key, n) -> exact samples of the toy mixture: a generator with p_g = p_data."""
-  mix = toy_data.mixture(name)
-  means = jnp.asarray(mix.means, jnp.float32)
-  logits = jnp.log(jnp.asarray(mix.weights, jnp.float32))
-
-  def sample(key, n):
-    kc, kn = jax.random.split(key)
-    comp = jax.random.categorical(kc, logits, shape=(n,))
-    return means[comp] + mix.std * jax.random.normal(kn, (n, mix.dim))
-  return sample
-
-
 def _trained_networks(cfg, run_dir: str):
   """(sample(key, n) from the trained G, D(x) of the GAN's own discriminator)."""
   trainer, state = train.load_state(cfg, run_dir)
@@ -154,7 +141,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                     [r["d_fake"] for r in evals])
 
   # The control: D* = 1/2 exactly, so any gap is the procedure's own error.
-  control = optimal_discriminator.check(_data_sampler(DATA), DATA, jax.random.key(999),
+  control = optimal_discriminator.check(toy_data.sampler(DATA), DATA, jax.random.key(999),
                                         plot_path=os.path.join(workdir, "optimal_d_control.png"),
                                         **check_kwargs)
   results["control_p_g_equals_p_data"] = {

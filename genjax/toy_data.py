@@ -85,6 +85,19 @@ def sample(name: str, num: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
   return x.astype(np.float32), labels.astype(np.int32)
 
 
+def sampler(name: str):
+  """(key, n) -> n exact draws of the mixture `name`, jit-able (a perfect generator)."""
+  mix = mixture(name)
+  means = jnp.asarray(mix.means, jnp.float32)
+  logits = jnp.log(jnp.asarray(mix.weights, jnp.float32))
+
+  def sample(key, n):
+    kc, kn = jax.random.split(key)
+    comp = jax.random.categorical(kc, logits, shape=(n,))
+    return means[comp] + mix.std * jax.random.normal(kn, (n, mix.dim))
+  return sample
+
+
 def sample_split(name: str, split: str, max_examples: int | None) -> dict:
   """A dataset split in `genjax.data.read_split`'s format.
 

@@ -54,3 +54,21 @@ def conv_equations(jaxpr) -> list:
     for sub in jax.extend.core.jaxprs_in_params(eqn.params):
       found.extend(conv_equations(sub))
   return found
+
+
+def experiment_results(path, tmp_path, num_verdicts: int, figures) -> dict:
+  """Checks an experiment's report.md / results.json / figures; returns its results."""
+  import json
+  text = open(path).read()
+  assert "**Claim.**" in text and "## Verdict" in text
+  for figure in figures:
+    assert figure in text and (tmp_path / figure).is_file(), figure
+  results = json.loads((tmp_path / "results.json").read_text())
+  assert len(results["verdicts"]) == num_verdicts
+  assert all(isinstance(v["agrees"], bool) for v in results["verdicts"])
+  return results["results"]
+
+
+def all_finite(*values) -> bool:
+  import math
+  return all(isinstance(v, float) and math.isfinite(v) for v in values)

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import math
 
-from conftest import requires_mnist
+from conftest import all_finite, experiment_results, requires_mnist
 from experiments import denoising_vs_median, overcomplete_identity
 
 pytestmark = requires_mnist
 
 
-def _report_and_results(path, tmp_path, num_verdicts, figures):
-  text = open(path).read()
-  assert "**Claim.**" in text and "## Verdict" in text
-  for figure in figures:
-    assert figure in text and (tmp_path / figure).is_file(), figure
-  results = json.loads((tmp_path / "results.json").read_text())
-  assert len(results["verdicts"]) == num_verdicts
-  assert all(isinstance(v["agrees"], bool) for v in results["verdicts"])
-  return results["results"]
-
-
-def _finite(*values):
-  return all(isinstance(v, float) and math.isfinite(v) for v in values)
-
-
 def test_denoising_vs_median_writes_its_report(tmp_path):
   path = denoising_vs_median.run(str(tmp_path), quick=True, smoke=True)
-  results = _report_and_results(path, tmp_path, 3, ["psnr_vs_sigma.png", "denoising.png"])
+  results = experiment_results(path, tmp_path, 3, ["psnr_vs_sigma.png", "denoising.png"])
   assert set(results) == {f"sigma={s:g}" for s in denoising_vs_median.SIGMAS}
   noisy = [results[f"sigma={s:g}"]["psnr_noisy_input"] for s in denoising_vs_median.SIGMAS]
   # More noise, a worse noisy input: the runs really used their own sigma.
   assert noisy == sorted(noisy, reverse=True)
   for r in results.values():
-    assert _finite(*r.values())
+    assert all_finite(*r.values())
     # PSNR of [0, 1] images is positive unless an estimate is worse than
     # all-black vs all-white; 100 dB is the metric's cap.
     for key in denoising_vs_median.METRICS:
@@ -45,11 +29,11 @@ def test_denoising_vs_median_writes_its_report(tmp_path):
 
 def test_overcomplete_identity_writes_its_report(tmp_path):
   path = overcomplete_identity.run(str(tmp_path), quick=True, smoke=True)
-  results = _report_and_results(path, tmp_path, 5, ["reconstructions.png"])
+  results = experiment_results(path, tmp_path, 5, ["reconstructions.png"])
   assert 0 < results["mean_image_test_mse"] < 1
   for name in overcomplete_identity.MODELS:
     r = results[name]
-    assert _finite(*r.values())
+    assert all_finite(*r.values())
     for key in ("train_mse", "test_mse", "noisy_vs_clean", "noisy_vs_input", "input_noise"):
       assert 0 <= r[key] <= 1, (name, key, r[key])
     for key in ("error_kept", "error_kept_area", "error_kept_outside", "noise_gain"):

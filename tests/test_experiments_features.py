@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 
-from conftest import requires_mnist
+from conftest import experiment_results, requires_mnist
 from experiments import codes_as_features, contractive_vs_denoising
 
 pytestmark = requires_mnist
-
-
-def _report_and_results(path, tmp_path, num_verdicts, figures):
-  text = open(path).read()
-  assert "**Claim.**" in text and "## Verdict" in text
-  for figure in figures:
-    assert figure in text and (tmp_path / figure).is_file(), figure
-  results = json.loads((tmp_path / "results.json").read_text())
-  assert len(results["verdicts"]) == num_verdicts
-  assert all(isinstance(v["agrees"], bool) for v in results["verdicts"])
-  return results["results"]
 
 
 def _positive(*values):
@@ -28,7 +16,7 @@ def _positive(*values):
 
 def test_contractive_vs_denoising_writes_its_report(tmp_path):
   path = contractive_vs_denoising.run(str(tmp_path), quick=True, smoke=True)
-  results = _report_and_results(path, tmp_path, 5,
+  results = experiment_results(path, tmp_path, 5,
                                 ["feature_ratio.png", "reconstruction_ratio.png"])
   deltas = contractive_vs_denoising.DELTAS
   assert results["deltas"] == list(deltas)
@@ -44,7 +32,7 @@ def test_contractive_vs_denoising_writes_its_report(tmp_path):
 
 def test_codes_as_features_writes_its_report(tmp_path):
   path = codes_as_features.run(str(tmp_path), quick=True, smoke=True)
-  results = _report_and_results(path, tmp_path, 5, ["accuracy_vs_labels.png"])
+  results = experiment_results(path, tmp_path, 5, ["accuracy_vs_labels.png"])
   sizes = results["label_sizes"]
   assert len(sizes) == 3 and sizes == sorted(sizes)
   reps = results["representations"]

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
 
-from conftest import requires_mnist
+from conftest import all_finite, experiment_results, requires_mnist
 from experiments import conditional_and_infogan, minimax_vs_nonsaturating
 from experiments import optimal_discriminator
 
 
-def _report_and_results(path, tmp_path, num_verdicts, figures):
-  text = open(path).read()
-  assert "**Claim.**" in text and "## Verdict" in text
-  for figure in figures:
-    assert figure in text and (tmp_path / figure).is_file(), figure
-  results = json.loads((tmp_path / "results.json").read_text())
-  assert len(results["verdicts"]) == num_verdicts
-  assert all(isinstance(v["agrees"], bool) for v in results["verdicts"])
-  return results["results"]
-
-
-def _finite(*values):
-  return all(isinstance(v, float) and math.isfinite(v) for v in values)
-
-
 def test_optimal_discriminator_writes_its_report(tmp_path):
   path = optimal_discriminator.run(str(tmp_path), quick=True, smoke=True)
-  results = _report_and_results(
+  results = experiment_results(
       path, tmp_path, 3, ["optimal_d_seed0.png", "optimal_d_control.png",
                           "d_during_training.png"])
   for seed in optimal_discriminator.SEEDS:
@@ -36,7 +20,7 @@ def test_optimal_discriminator_writes_its_report(tmp_path):
                 "gan_d_mean_gap", "d_real", "d_fake", "high_quality_fraction"):
       assert 0.0 <= r[key] <= 1.0, (key, r[key])
     assert r["od_mean_gap"] <= r["od_max_gap"] and r["gan_d_mean_gap"] <= r["gan_d_max_gap"]
-    assert 0 <= r["modes_covered"] <= 3 and _finite(r["od_d_loss"], r["d_loss"])
+    assert 0 <= r["modes_covered"] <= 3 and all_finite(r["od_d_loss"], r["d_loss"])
   control = results["control_p_g_equals_p_data"]
   assert 0.0 <= control["od_mean_gap"] <= control["od_max_gap"] <= 1.0
 
@@ -44,7 +28,7 @@ def test_optimal_discriminator_writes_its_report(tmp_path):
 @requires_mnist
 def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
   path = minimax_vs_nonsaturating.run(str(tmp_path), quick=True, smoke=True)
-  results = _report_and_results(
+  results = experiment_results(
       path, tmp_path, 4, ["ring8_early_grad_norm.png", "mnist_early_grad_norm.png",
                           "ring8_early_d_fake.png", "mnist_early_d_fake.png"])
   for loss in minimax_vs_nonsaturating.LOSSES:
@@ -62,7 +46,7 @@ def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
 @requires_mnist
 def test_conditional_and_infogan_writes_its_report(tmp_path):
   path = conditional_and_infogan.run(str(tmp_path), quick=True, smoke=True)
-  results = _report_and_results(
+  results = experiment_results(
       path, tmp_path, 4, ["cgan_classes.png", "infogan_c1.png", "infogan_c2.png",
                           "infogan_c3.png"])
   cgan, info = results["cgan"], results["infogan"]

@@ -66,18 +66,6 @@ def kde(samples, points, bandwidth: float | None = None) -> jax.Array:
   return run(s, p)
 
 
-def _mixture_sampler(data_name: str):
-  mix = toy_data.mixture(data_name)
-  means = jnp.asarray(mix.means, jnp.float32)
-  logits = jnp.log(jnp.asarray(mix.weights, jnp.float32))
-
-  def sample(key, n):
-    kc, kn = jax.random.split(key)
-    comp = jax.random.categorical(kc, logits, shape=(n,))
-    return means[comp] + mix.std * jax.random.normal(kn, (n, mix.dim))
-  return sample
-
-
 def train_discriminator(sample_real: Callable, sample_fake: Callable, rng: jax.Array, *,
                         hidden=(128, 128), steps: int = 3000, batch_size: int = 1024,
                         lr: float = 1e-2):
@@ -150,7 +138,7 @@ def check(sample_generator: Callable[[jax.Array, int], jax.Array], data_name: st
   if mix.dim != 1:
     raise ValueError(f"the optimal-discriminator check needs a 1-D toy, got {data_name!r}")
   k_d, k_g = jax.random.split(rng)
-  d, d_loss = train_discriminator(_mixture_sampler(data_name), sample_generator, k_d,
+  d, d_loss = train_discriminator(toy_data.sampler(data_name), sample_generator, k_d,
                                   hidden=hidden, steps=steps, batch_size=batch_size, lr=lr)
   lo = float(mix.means.min()) - 4 * mix.std - 1.0
   hi = float(mix.means.max()) + 4 * mix.std + 1.0
