@@ -21,7 +21,14 @@ The budget, 900 epochs (351k steps), is an hour of training on an idle
 objective at 30.7k, the 784-500-20 VAE at 26.1k; `scripts/benchmark.py`,
 2026-11-24).
 
-Expected result: RESULT_PENDING
+Expected result (measured 2026-11-24 with these defaults): test NLL 87.67
+nats (IWAE k=5000 over the 10k test images, 224 s), below Burda et al.'s
+VAE (88.71) and 0.57 nats above their IWAE k=50 (87.10, 3280 epochs); test
+negative ELBO 95.39, IWAE-50 NLL 89.14; 21 of 50 latent units active. The
+test IWAE-50 NLL fell at every eval: 93.73 (20k steps), 91.52 (80k), 89.99
+(200k), 89.24 (300k), 89.14 (351k). Training took 95 min wall on the 2-core
+CPU shared with other jobs the whole time (5.7k-13k examples/s); at the
+idle benchmark rate it is 54 min.
 """
 
 from genjax import config as config_lib
