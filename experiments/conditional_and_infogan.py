@@ -134,13 +134,7 @@ def style_sweep(cfg, run_dir: str, num: int, seed: int = 0) -> dict[str, dict[st
 
 
 def run(workdir: str, quick: bool, smoke: bool = False) -> str:
-  """Trains what the claim needs, measures it and writes the report.
-
-  Args:
-    workdir: where the runs, figures and report go.
-    quick: reduced budget (minutes).
-    smoke: tiny budget on a data subset, for tests only (numbers meaningless).
-  """
+  """Trains what the claim needs, measures it and writes the report (see experiments/report.py)."""
   os.makedirs(workdir, exist_ok=True)
   rep = report_lib.Report(
       name="Conditional GAN and InfoGAN on MNIST",

@@ -99,13 +99,7 @@ def _sensitivities(cfg, run_dir: str, num_examples: int, key) -> dict:
 
 
 def run(workdir: str, quick: bool, smoke: bool = False) -> str:
-  """Trains what the claim needs, measures it and writes the report.
-
-  Args:
-    workdir: where the runs, figures and report go.
-    quick: reduced budget (minutes).
-    smoke: tiny budget on a data subset, for tests only (numbers meaningless).
-  """
+  """Trains what the claim needs, measures it and writes the report (see experiments/report.py)."""
   os.makedirs(workdir, exist_ok=True)
   rep = report_lib.Report(
       name="Contractive vs denoising autoencoders",

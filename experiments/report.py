@@ -5,6 +5,11 @@ verdict (does the measurement agree?), the budget (full or --quick) and the
 wall time. Training runs go into sub-workdirs of the experiment's workdir
 through `train.train_and_evaluate`, so an interrupted experiment resumes and a
 finished one re-renders its report without training again.
+
+Every experiment module defines `run(workdir, quick, smoke=False) -> str`
+(the report's path): `workdir` holds its runs, figures and report; `quick`
+is the reduced budget (minutes); `smoke` a tiny budget on a data subset for
+the tests (numbers meaningless). `cli(run)` is its command line.
 """
 
 from __future__ import annotations

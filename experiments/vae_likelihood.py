@@ -51,13 +51,7 @@ def _runs(quick: bool, smoke: bool):
 
 
 def run(workdir: str, quick: bool, smoke: bool = False) -> str:
-  """Trains what the claim needs, measures it and writes the report.
-
-  Args:
-    workdir: where the runs, figures and report go.
-    quick: reduced budget (minutes).
-    smoke: tiny budget on a data subset, for tests only (numbers meaningless).
-  """
+  """Trains what the claim needs, measures it and writes the report (see experiments/report.py)."""
   os.makedirs(workdir, exist_ok=True)
   rep = report_lib.Report(
       name="VAE likelihoods on binarized MNIST",
