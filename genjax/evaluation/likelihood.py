@@ -122,14 +122,12 @@ def gaussian_log_prob(x: jax.Array, mean: jax.Array, log_variance: jax.Array,
   Returns:
     float [...].
   """
+  # Broadcast first (XLA fuses it), so every operand flattens the same way.
   shape = jnp.broadcast_shapes(x.shape, mean.shape, jnp.shape(log_variance))
-  x, mean = flatten_events(x, event_ndims), flatten_events(mean, event_ndims)
-  log_variance = jnp.asarray(log_variance)
-  if log_variance.ndim >= event_ndims:
-    log_variance = flatten_events(log_variance, event_ndims)
+  x, mean, log_variance = (flatten_events(jnp.broadcast_to(a, shape), event_ndims)
+                           for a in (x, mean, log_variance))
   log_density = -0.5 * (jnp.square(x - mean) * jnp.exp(-log_variance) + log_variance + LOG_2PI)
-  flat_shape = shape[:len(shape) - event_ndims] + (math.prod(shape[len(shape) - event_ndims:]),)
-  return jnp.sum(jnp.broadcast_to(log_density, flat_shape), axis=-1)
+  return jnp.sum(log_density, axis=-1)
 
 
 def iwae_bound(log_weights: jax.Array, axis: int = 0) -> jax.Array:
