@@ -20,7 +20,7 @@ p_data, where D* = 1/2 everywhere: its gap is the floor of the measuring
 procedure itself (finite D training, the kernel density estimate of p_g).
 
 Budgets: 20000 GAN steps per seed; --quick 3000. The check's own budget
-(3000 D steps, 200k G samples) is the same in both.
+(3000 D steps, 2M G samples) is the same in both.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _variant(arg: str, smoke: bool) -> str:
 def _check_kwargs(smoke: bool) -> dict:
   """The check's budget: D training steps and G samples for p_g's density estimate."""
   return dict(steps=200, num_gen_samples=20_000) if smoke else dict(
-      steps=3000, num_gen_samples=200_000)
+      steps=3000, num_gen_samples=2_000_000)
 
 
 def _trained_networks(cfg, run_dir: str):
@@ -159,7 +159,9 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       f"{', '.join(map(str, SEEDS))}. The optimal-D check trains a fresh 128x128 MLP "
       f"discriminator (Adam 1e-2, cosine decay, {check_kwargs['steps']} steps of 1024 real "
       "+ 1024 generated points) against the frozen G and estimates p_g by a kernel density "
-      f"estimate of {check_kwargs['num_gen_samples']:,} G samples; D* uses the exact p_data. "
+      f"estimate of {check_kwargs['num_gen_samples']:,} G samples; D* uses the exact p_data "
+      "convolved with the same kernel (a ratio of equally smoothed densities, so the "
+      "KDE's widening of the tails cancels). "
       "gap = |D(x) - D*(x)| on a 401-point grid, over the points where p_data + p_g "
       "exceeds 1% of its peak; the density-weighted gap weighs the grid by "
       "(p_data + p_g) / 2. The fresh D loss at equilibrium would be "
@@ -169,8 +171,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   rep.text(
       "The control row replaces G by an exact sampler of p_data, where D* = 1/2 "
       "everywhere: its gap is what the measuring procedure reports for a perfect "
-      "generator (in the tails the KDE's smoothing moves the estimated D* away from 1/2, "
-      "and D sees few samples there). A trained G's gap can only be read above that floor.")
+      "generator (sampling noise of the KDE in the tails, and D sees few samples there). A trained G's gap can only be read above that floor.")
   for seed in SEEDS:
     rep.figure(f"D and D* over x, seed {seed} (G frozen after training)",
                f"optimal_d_seed{seed}.png")

@@ -126,18 +126,25 @@ def sample_split(name: str, split: str, max_examples: int | None) -> dict:
   return {"image": x[:num], "label": labels[:num], "num_classes": len(m.weights)}
 
 
-def log_density(name: str, x) -> jnp.ndarray:
+def log_density(name: str, x, smoothing: float = 0.0) -> jnp.ndarray:
   """log p_data(x) for points x [..., D] (jit-able; numpy or jax input).
+
+  Args:
+    smoothing: if > 0, the density of p_data convolved with an isotropic
+      Gaussian kernel of this std (each mode's variance grows by its square):
+      exactly what a kernel density estimate of p_data samples converges to,
+      so it can be compared like-for-like with a KDE of another sampler.
 
   Returns:
     float32 [...].
   """
   m = mixture(name)
+  var = m.std ** 2 + smoothing ** 2
   x = jnp.asarray(x, jnp.float32)
   means = jnp.asarray(m.means, jnp.float32)
   sq = jnp.sum(jnp.square(x[..., None, :] - means), -1)  # [..., K]
-  log_norm = -0.5 * m.dim * math.log(2 * math.pi * m.std ** 2)
-  log_comp = jnp.log(jnp.asarray(m.weights, jnp.float32)) + log_norm - 0.5 * sq / m.std ** 2
+  log_norm = -0.5 * m.dim * math.log(2 * math.pi * var)
+  log_comp = jnp.log(jnp.asarray(m.weights, jnp.float32)) + log_norm - 0.5 * sq / var
   return jax.nn.logsumexp(log_comp, axis=-1)
 
 

@@ -60,6 +60,61 @@ def test_info_loss_by_hand():
   assert float(loss[0]) == pytest.approx(math.log(2) + 1.25, rel=1e-6)
 
 
+def test_r1_penalty_by_hand():
+  x = jnp.array([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]])
+  w = jnp.array([0.5, -1.0, 2.0])
+  logits, r1 = gan.logits_and_r1(lambda x: x @ w, x)
+  # A linear D has input gradient w at every point: R1 = |w|^2 / 2.
+  np.testing.assert_allclose(logits, x @ w, rtol=1e-6)
+  assert float(r1) == pytest.approx(0.5 * float(w @ w), rel=1e-6)
+  # logit = sum x^2 has gradient 2x: R1 = mean_i 4 |x_i|^2 / 2.
+  _, r1 = gan.logits_and_r1(lambda x: jnp.sum(x * x, -1), x)
+  assert float(r1) == pytest.approx(float(jnp.mean(2 * jnp.sum(x * x, -1))), rel=1e-6)
+
+
+def test_r1_weight_changes_only_the_d_update():
+  config = load_config("gan_toy", "runlocal")
+  info = methods.DataInfo(image_shape=(2,), num_classes=8, num_train=512)
+  batch = {"image": 3.0 * jax.random.normal(jax.random.key(0), (16, 2)),
+           "label": jnp.zeros(16, jnp.int32)}
+  results = []
+  for weight in (0.0, 10.0):
+    config.gan.r1_weight = weight
+    steps = gan.make_steps(config, data_info=info, num_train_steps=10)
+    state = steps.init(jax.random.key(1), batch)
+    results.append(jax.jit(steps.d_update)(state, batch["image"], batch["label"],
+                                           jax.random.key(2)))
+  (plain, plain_metrics), (r1, r1_metrics) = results
+  assert "d_r1" not in plain_metrics and float(r1_metrics["d_r1"]) > 0
+  # Same logits and losses (same init and keys); the penalty moves D's step.
+  assert float(plain_metrics["d_loss"]) == float(r1_metrics["d_loss"])
+  assert _changed(plain["d"], r1["d"])
+
+
+def test_projection_discriminator_adds_the_class_embedding_term():
+  from genjax.models import gan_models
+  x = jax.random.uniform(jax.random.key(0), (4, 28, 28, 1))
+  y = jax.nn.one_hot(jnp.array([0, 1, 2, 3]), 10)
+  disc = gan_models.DCGANDiscriminator((4, 8), dense=16, projection=True)
+  params = disc.init(jax.random.key(1), x, y)["params"]
+  embed = params["class_embedding"]["kernel"]  # [classes, features]
+  assert embed.shape == (10, 16)
+  plain = gan_models.DCGANDiscriminator((4, 8), dense=16, projection=False)
+  base = {k: v for k, v in params.items() if k != "class_embedding"}
+  logit, _ = disc.apply({"params": params}, x, y)
+  logit_plain, _ = plain.apply({"params": base}, x, y)
+  # The difference is <embed(y), phi(x)>, phi the 16 dense trunk features.
+  _, inter = plain.apply({"params": base}, x, y, capture_intermediates=True)
+  phi = nn_output(inter, "Dense_0")
+  np.testing.assert_allclose(logit - logit_plain, jnp.sum((y @ embed) * phi, -1),
+                             rtol=1e-4, atol=1e-5)
+
+
+def nn_output(intermediates, name):
+  """A linen submodule's output from `capture_intermediates`, after its activation."""
+  return jax.nn.leaky_relu(intermediates["intermediates"][name]["__call__"][0], 0.2)
+
+
 def _steps(name):
   config = load_config(name, "runlocal")
   shape = (2,) if name == "gan_toy" else (28, 28, 1)
@@ -130,11 +185,14 @@ def test_generator_equal_to_data_gives_one_half():
 
   result = optimal_discriminator.check(generator, "toy_mog1d", jax.random.key(1),
                                        num_gen_samples=100_000, steps=800)
-  # Weighted by where the mass is (in the far tails the KDE's smoothing
-  # biases the estimated D* below 1/2 by up to ~0.09).
+  # p_data is smoothed by the KDE's own kernel, so the estimated D* stays
+  # near 1/2 into the tails (unsmoothed, the KDE's widened tails alone put
+  # it 0.06-0.09 below 1/2 there).
+  mask = result["mask"]
+  assert np.max(np.abs(result["d_star"] - 0.5)[mask]) < 0.04
   weight = result["p_data"] + result["p_g"]
   weighted = lambda v: np.sum(np.abs(v - 0.5) * weight) / np.sum(weight)
-  assert weighted(result["d_star"]) < 0.02
+  assert weighted(result["d_star"]) < 0.01
   assert weighted(result["d"]) < 0.04
   assert result["od_weighted_gap"] < 0.04
   assert result["od_d_loss"] == pytest.approx(2 * math.log(2), abs=0.02)
@@ -145,6 +203,8 @@ def test_bad_gan_configs_are_rejected():
   info = methods.DataInfo(image_shape=(28, 28, 1), num_classes=10, num_train=512)
   for key, value, match in [("gan.generator_loss", "hinge", "generator_loss"),
                             ("gan.d_steps", 0, "d_steps"),
+                            ("gan.r1_weight", -1.0, "r1_weight"),
+                            ("model.d_projection", True, "d_projection"),
                             ("model.kind", "resnet", "model.kind")]:
     config = load_config("dcgan_mnist", "runlocal", **{key: value})
     with pytest.raises(ConfigError, match=match):

@@ -36,6 +36,8 @@ Variants (config `model` group):
   kind="dcgan"    strided (transposed) convolutions + batch norm in G.
   conditional     G(z, y) and D(x, y) both see the one-hot class y (Mirza &
                   Osindero 2014); fake samples use the real batch's labels.
+                  `d_projection` adds the projection discriminator's class
+                  term (Miyato & Koyama 2018) to D's logit.
   info_categories / info_continuous
                   InfoGAN (Chen et al. 2016): G(z, c) with c1 ~ Cat(K) and
                   c2.. ~ U(-1, 1); a Q head on D's trunk predicts c from
@@ -48,6 +50,8 @@ Variants (config `model` group):
 
 An exponential moving average of G's weights (`gan.ema_decay` > 0) is kept
 for sampling; batch-norm running statistics are shared with the live G.
+`gan.r1_weight` = gamma > 0 adds gamma * R1 to D's loss, R1 = E_data
+||grad_x logit D(x)||^2 / 2 (Mescheder et al. 2018), logged as `d_r1`.
 
 Config groups read here (missing keys take `DEFAULTS`): model, gan, evals,
 plus `optimizer` (G) and `d_optimizer` (D), both `optimizer_config()` groups.
@@ -83,6 +87,7 @@ GENERATOR_LOSSES = ("minimax", "non_saturating")
 DEFAULTS = {
     "model": dict(
         kind="mlp", latent_dim=100, latent_dist="normal", conditional=False,
+        d_projection=False,
         # mlp
         g_hidden=(1200, 1200), d_hidden=(240, 240), maxout_pieces=5, d_dropout=0.0,
         output_activation="sigmoid",
@@ -92,7 +97,7 @@ DEFAULTS = {
         # InfoGAN
         info_categories=0, info_continuous=0, q_hidden=128),
     "gan": dict(generator_loss="non_saturating", d_steps=1, ema_decay=0.0,
-                info_weight=1.0, info_continuous_weight=1.0),
+                info_weight=1.0, info_continuous_weight=1.0, r1_weight=0.0),
     "evals": dict(sample_quality=True, num_samples=10_000, batch_size=500, knn_k=3,
                   toy_num_samples=10_000, optimal_discriminator=True),
 }
@@ -139,6 +144,21 @@ def discriminator_loss_per_example(real_logits: jax.Array, fake_logits: jax.Arra
 def discriminator_loss(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
   """D's loss, E softplus(-l_real) + E softplus(l_fake); 2 ln 2 when D = 1/2."""
   return jnp.mean(jax.nn.softplus(-real_logits)) + jnp.mean(jax.nn.softplus(fake_logits))
+
+
+def logits_and_r1(logit_fn: Callable[[jax.Array], jax.Array], x: jax.Array):
+  """(logit_fn(x) [B], R1 penalty): E_x ||grad_x logit(x)||^2 / 2 over the batch.
+
+  Mescheder et al. 2018's zero-centred gradient penalty on real data: it
+  damps D's slope where the data is, which stops the two players'
+  oscillation around the equilibrium (their Thm. 4.1). Each logit depends
+  on its own example only, so the gradient of their sum gives every
+  example's input gradient in one backward pass.
+  """
+  total = lambda x: (lambda l: (jnp.sum(l), l))(logit_fn(x))
+  grads, logits = jax.grad(total, has_aux=True)(x)
+  penalty = 0.5 * jnp.mean(jnp.sum(jnp.square(grads.reshape(grads.shape[0], -1)), -1))
+  return logits, penalty
 
 
 def generator_loss_per_example(fake_logits: jax.Array, kind: str) -> jax.Array:
@@ -225,10 +245,14 @@ def validate(config: ConfigDict, data_info: methods.DataInfo | None = None) -> N
     raise ConfigError(f"config.gan.d_steps must be an integer >= 1, got {g.d_steps}")
   if not 0.0 <= g.ema_decay < 1.0:
     raise ConfigError(f"config.gan.ema_decay must be in [0, 1), got {g.ema_decay}")
+  if g.r1_weight < 0:
+    raise ConfigError(f"config.gan.r1_weight must be >= 0, got {g.r1_weight}")
   if g.info_weight < 0 or g.info_continuous_weight < 0:
     raise ConfigError("config.gan.info_weight and info_continuous_weight must be >= 0")
   if "d_optimizer" in config:
     config_lib.validate_optimizer(config.d_optimizer, "d_optimizer")
+  if m.d_projection and not m.conditional:
+    raise ConfigError("config.model.d_projection=True needs config.model.conditional=True")
   if data_info is None:
     return
   if m.conditional and data_info.num_classes < 2:
@@ -256,10 +280,10 @@ def make_models(config: ConfigDict, data_shape):
     return (gan_models.DCGANGenerator(tuple(data_shape), tuple(m.g_features), m.conv_impl,
                                       dtype),
             gan_models.DCGANDiscriminator(tuple(m.d_features), m.d_dense, m.conv_impl,
-                                          q_dim, m.q_hidden, dtype))
+                                          q_dim, m.q_hidden, dtype, m.d_projection))
   return (gan_models.MLPGenerator(tuple(data_shape), tuple(m.g_hidden), m.output_activation),
           gan_models.MLPDiscriminator(tuple(m.d_hidden), m.maxout_pieces, m.d_dropout,
-                                      q_dim, m.q_hidden))
+                                      q_dim, m.q_hidden, m.d_projection))
 
 
 # --------------------------------------------------------------------------
@@ -382,11 +406,18 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
     fake = jax.lax.stop_gradient(g_apply(state["g"], z, g_cond, train=True)[0])
 
     def d_loss_fn(d_params):
-      real_logit, _ = d_apply(d_params, x, d_cond, k_real)
+      real_logit_fn = lambda x: d_apply(d_params, x, d_cond, k_real)[0]
+      if g.r1_weight > 0:
+        real_logit, r1 = logits_and_r1(real_logit_fn, x)
+      else:
+        real_logit = real_logit_fn(x)
       fake_logit, q = d_apply(d_params, fake, d_cond, k_fake)
       loss = discriminator_loss(real_logit, fake_logit)
       aux = {"d_loss": loss, "d_real": jnp.mean(jax.nn.sigmoid(real_logit)),
              "d_fake": jnp.mean(jax.nn.sigmoid(fake_logit))}
+      if g.r1_weight > 0:
+        aux["d_r1"] = r1
+        loss = loss + g.r1_weight * r1
       if info:
         i_loss = jnp.mean(info_terms(q, codes))
         aux["d_info_loss"] = i_loss

@@ -22,7 +22,10 @@ Call conventions (shared by both shapes, so the method does not care):
 
 `cond` is a one-hot class for the conditional GAN (Mirza & Osindero 2014):
 G sees it concatenated to z, D concatenated to its input (as constant
-feature maps for images). The InfoGAN Q head (Chen et al. 2016) shares D's
+feature maps for images). With `projection=True` D also adds the projection
+term of Miyato & Koyama 2018, <embed(y), phi(x)> on its last hidden features
+phi(x), to the logit: a direct path from the class to D's decision, which the
+input concatenation alone gives only through the first layer's filters. The InfoGAN Q head (Chen et al. 2016) shares D's
 whole trunk and adds one hidden layer; its outputs are interpreted by the
 method (categorical logits, then continuous-code means).
 
@@ -44,6 +47,19 @@ from genjax.models.conv import conv_layers
 
 def _with_condition(z: jax.Array, cond: jax.Array | None) -> jax.Array:
   return z if cond is None else jnp.concatenate([z, cond.astype(z.dtype)], -1)
+
+
+def _logit(h: jax.Array, cond: jax.Array | None, projection: bool, dtype=None) -> jax.Array:
+  """D's logit from its last hidden features h [B, F]: linear, plus the projection term.
+
+  A bias-free Dense of the one-hot class is the class embedding; its inner
+  product with h is Miyato & Koyama's (2018) projection term.
+  """
+  logit = nn.Dense(1, dtype=dtype)(h)[..., 0]
+  if projection and cond is not None:
+    embed = nn.Dense(h.shape[-1], use_bias=False, dtype=dtype, name="class_embedding")
+    logit = logit + jnp.sum(embed(cond.astype(h.dtype)) * h, -1)
+  return logit.astype(jnp.float32)
 
 
 class QHead(nn.Module):
@@ -89,6 +105,7 @@ class MLPDiscriminator(nn.Module):
   dropout: float = 0.0
   q_dim: int = 0
   q_hidden: int = 128
+  projection: bool = False  # add the projection term (conditional D only)
 
   @nn.compact
   def __call__(self, x: jax.Array, cond: jax.Array | None = None, train: bool = False):
@@ -102,7 +119,7 @@ class MLPDiscriminator(nn.Module):
         h = nn.leaky_relu(nn.Dense(width)(h), 0.2)
       if self.dropout > 0:
         h = nn.Dropout(self.dropout, deterministic=not train)(h)
-    logit = nn.Dense(1)(h)[..., 0]
+    logit = _logit(h, cond, self.projection)
     q = QHead(self.q_dim, self.q_hidden)(h) if self.q_dim else None
     return logit, q
 
@@ -147,6 +164,7 @@ class DCGANDiscriminator(nn.Module):
   q_dim: int = 0
   q_hidden: int = 128
   dtype: Any = jnp.float32
+  projection: bool = False  # add the projection term (conditional D only)
 
   @nn.compact
   def __call__(self, x: jax.Array, cond: jax.Array | None = None, train: bool = False):
@@ -164,7 +182,7 @@ class DCGANDiscriminator(nn.Module):
     h = h.reshape(h.shape[0], -1)
     if self.dense:
       h = nn.leaky_relu(nn.Dense(self.dense, dtype=self.dtype)(h), 0.2)
-    logit = nn.Dense(1, dtype=self.dtype)(h)[..., 0].astype(jnp.float32)
+    logit = _logit(h, cond, self.projection, self.dtype)
     q = QHead(self.q_dim, self.q_hidden, self.dtype)(h) if self.q_dim else None
     return logit, q
 
