@@ -33,7 +33,8 @@ def get_config(arg=None):
   opts = config_lib.parse_arg(arg, runlocal=False, arch="dcgan")
   if opts.arch == "dcgan":
     c = gan_config(kind="dcgan", conditional=True, latent_dim=100, latent_dist="normal",
-                   g_features=(128, 64), d_features=(64, 128), d_dense=0)
+                   g_features=(128, 64), d_features=(64, 128), d_dense=0,
+                   d_projection=True)
   else:
     c = gan_config(kind="mlp", conditional=True, latent_dim=100, latent_dist="normal",
                    g_hidden=(1200, 1200), d_hidden=(240, 240), maxout_pieces=5,

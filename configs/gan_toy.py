@@ -41,11 +41,24 @@ def get_config(arg=None):
                  d_hidden=(128, 128), maxout_pieces=1, output_activation="linear")
   c.data.name = f"toy_{opts.dist}"
   c.gan.generator_loss = opts.loss
+  if opts.dist != "mog1d":
+    # 2-D mixtures: R1 on real points and a decayed 1e-3 rate. Measured on
+    # ring8 (seed 0, modes covered / high-quality fraction): plain Adam 2e-4
+    # 10k steps 3/8, 0.58; + R1 gamma 0.1 7/8, 0.18; + R1 gamma 1 8/8,
+    # 0.31; R1 1 with cosine decay over 20k steps 8/8, 0.45; the same at
+    # 1e-3 8/8, 0.92. The 1-D mixture keeps plain Adam 2e-4: with this
+    # recipe its G drew modes narrower than the data's, and the D* of such
+    # a G has dips too sharp for the optimal-D check's fresh D to follow
+    # (max |D - D*| 0.39-0.51 over 3 seeds, against 0.035-0.063 before).
+    c.gan.r1_weight = 1.0
+    for opt in (c.optimizer, c.d_optimizer):
+      opt.lr = 1e-3
+      opt.schedule = "cosine"
   c.evals.sample_quality = False
   c.batch_size = 256
   c.eval_batch_size = 1000
   c.total_epochs = None
-  c.total_steps = 10000
+  c.total_steps = 20000
   c.steps_per_dispatch = 500
   c.log_every_steps = 1000
   c.eval_every_steps = 5000

@@ -169,7 +169,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
 
   rep.text(
       f"Budgets: ring8 `configs/gan_toy.py:dist=ring8` (MLP G and D, batch "
-      f"{toy_cfg.batch_size}), {toy_cfg.total_steps} steps, seeds: "
+      f"{toy_cfg.batch_size}, Adam {toy_cfg.optimizer.lr:g} {toy_cfg.optimizer.schedule}, "
+      f"R1 gamma {toy_cfg.gan.r1_weight:g}), {toy_cfg.total_steps} steps, seeds: "
       f"{', '.join(map(str, toy_seeds))}; MNIST `configs/dcgan_mnist.py` (batch "
       f"{mnist_cfg.batch_size}, Adam 2e-4 / b1 0.5 for G and D), {mnist_cfg.total_steps} "
       f"steps, seed 0, Frechet distance etc. over {num_samples} samples. Each pair of runs "

@@ -155,7 +155,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   rep.text(
       f"Budgets: `configs/gan_toy.py:dist=mog1d` (G z ~ N(0, I_{cfg.model.latent_dim}) -> "
       f"{cfg.model.g_hidden} ReLU -> x, D {cfg.model.d_hidden} LeakyReLU -> logit, Adam "
-      f"2e-4 / b1 0.5, batch {cfg.batch_size}), {cfg.total_steps} steps per seed, seeds "
+      f"{cfg.optimizer.lr:g} / b1 0.5 {cfg.optimizer.schedule}, R1 gamma "
+      f"{cfg.gan.r1_weight:g}, batch {cfg.batch_size}), {cfg.total_steps} steps per seed, seeds "
       f"{', '.join(map(str, SEEDS))}. The optimal-D check trains a fresh 128x128 MLP "
       f"discriminator (Adam 1e-2, cosine decay, {check_kwargs['steps']} steps of 1024 real "
       "+ 1024 generated points) against the frozen G and estimates p_g by a kernel density "
