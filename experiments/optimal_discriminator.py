@@ -20,7 +20,7 @@ p_data, where D* = 1/2 everywhere: its gap is the floor of the measuring
 procedure itself (finite D training, the kernel density estimate of p_g).
 
 Budgets: 20000 GAN steps per seed; --quick 3000. The check's own budget
-(3000 D steps, 2M G samples) is the same in both.
+(6000 D steps, 2M G samples) is the same in both.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _variant(arg: str, smoke: bool) -> str:
 def _check_kwargs(smoke: bool) -> dict:
   """The check's budget: D training steps and G samples for p_g's density estimate."""
   return dict(steps=200, num_gen_samples=20_000) if smoke else dict(
-      steps=3000, num_gen_samples=2_000_000)
+      steps=6000, num_gen_samples=2_000_000)
 
 
 def _trained_networks(cfg, run_dir: str):
@@ -157,9 +157,9 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       f"{cfg.model.g_hidden} ReLU -> x, D {cfg.model.d_hidden} LeakyReLU -> logit, Adam "
       f"{cfg.optimizer.lr:g} / b1 0.5 {cfg.optimizer.schedule}, R1 gamma "
       f"{cfg.gan.r1_weight:g}, batch {cfg.batch_size}), {cfg.total_steps} steps per seed, seeds "
-      f"{', '.join(map(str, SEEDS))}. The optimal-D check trains a fresh 128x128 MLP "
-      f"discriminator (Adam 1e-2, cosine decay, {check_kwargs['steps']} steps of 1024 real "
-      "+ 1024 generated points) against the frozen G and estimates p_g by a kernel density "
+      f"{', '.join(map(str, SEEDS))}. The optimal-D check trains a fresh 256x256x256 MLP "
+      f"discriminator (Adam 3e-3, cosine decay, {check_kwargs['steps']} steps of 4096 real "
+      "+ 4096 generated points) against the frozen G and estimates p_g by a kernel density "
       f"estimate of {check_kwargs['num_gen_samples']:,} G samples; D* uses the exact p_data "
       "convolved with the same kernel (a ratio of equally smoothed densities, so the "
       "KDE's widening of the tails cancels). "
