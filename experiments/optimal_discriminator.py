@@ -52,8 +52,9 @@ def _variant(arg: str, smoke: bool) -> str:
 
 def _check_kwargs(smoke: bool) -> dict:
   """The check's budget: D training steps and G samples for p_g's density estimate."""
-  return dict(steps=200, num_gen_samples=20_000) if smoke else dict(
-      steps=6000, num_gen_samples=2_000_000)
+  if smoke:
+    return dict(steps=200, num_gen_samples=20_000, hidden=(32, 32), batch_size=512)
+  return dict(steps=6000, num_gen_samples=2_000_000)
 
 
 def _trained_networks(cfg, run_dir: str):
