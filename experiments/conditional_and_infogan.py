@@ -4,8 +4,9 @@ r"""Claim: a cGAN draws the class it is asked for; InfoGAN finds the classes uns
     python -m experiments.conditional_and_infogan --workdir=runs/cgan_infogan --quick  # minutes
 
 Trains `configs/cgan_mnist.py` (Mirza & Osindero 2014: G(z, y) and D(x, y),
-DCGAN-sized, D with the projection term of Miyato & Koyama 2018) and `configs/infogan_mnist.py` (Chen et al. 2016: c1 ~ Cat(10),
-c2, c3 ~ U(-1, 1), a Q head on D) and measures:
+DCGAN-sized, D with the projection term of Miyato & Koyama 2018) and
+`configs/infogan_mnist.py` (Chen et al. 2016: c1 ~ Cat(10), c2, c3 ~ U(-1, 1),
+a Q head on D) and measures:
 
 * cGAN: the shipped MNIST classifier's accuracy on samples requested as
   classes 0..9 (`conditional_accuracy`), beside the Frechet distance;
@@ -207,10 +208,11 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   rep.text(
       f"Budgets: {cgan_cfg.total_steps} steps of batch {cgan_cfg.batch_size} each "
       f"(cGAN: `configs/cgan_mnist.py`, DCGAN G and D with the one-hot class and D's "
-      f"projection term, Adam 2e-4 / b1 0.5; InfoGAN: `configs/infogan_mnist.py`, Adam G 1e-3 / D 2e-4), seed 0; sample "
-      f"quality over {num_samples} samples. At 1200 steps the cGAN read 0.23 conditional "
-      "accuracy without the projection term and 0.62 with it; InfoGAN's c1 accuracy was "
-      "0.36 after 2000 steps (configs' docstrings): short budgets fall short of the claims. "
+      f"projection term, Adam 2e-4 / b1 0.5; InfoGAN: `configs/infogan_mnist.py`, Adam G "
+      f"1e-3 / D 2e-4), seed 0; sample quality over {num_samples} samples. At 1200 steps "
+      "the cGAN read 0.23 conditional accuracy without the projection term and 0.62 with "
+      "it; InfoGAN's c1 accuracy was 0.36 after 2000 steps (configs' docstrings): short "
+      "budgets fall short of the claims. "
       "Mirza & Osindero show class-conditioned samples without an accuracy; the "
       f"{CGAN_ACCURACY:.0%} bar is ours. The MI bound's ceiling is H(c1) = ln 10; Chen et "
       "al. (Fig. 1) show InfoGAN's bound reaching it early in training. Slant is the "

@@ -53,8 +53,9 @@ def _variant(arg: str, smoke: bool) -> str:
 def _check_kwargs(smoke: bool) -> dict:
   """The check's budget: D training steps and G samples for p_g's density estimate."""
   if smoke:
-    return dict(steps=200, num_gen_samples=20_000, hidden=(32, 32), batch_size=512)
-  return dict(steps=6000, num_gen_samples=2_000_000)
+    return dict(steps=200, num_gen_samples=20_000, hidden=(32, 32), batch_size=512, lr=3e-3)
+  return dict(steps=6000, num_gen_samples=2_000_000, hidden=(256, 256, 256), batch_size=4096,
+              lr=3e-3)
 
 
 def _trained_networks(cfg, run_dir: str):
@@ -158,10 +159,12 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       f"{cfg.model.g_hidden} ReLU -> x, D {cfg.model.d_hidden} LeakyReLU -> logit, Adam "
       f"{cfg.optimizer.lr:g} / b1 0.5 {cfg.optimizer.schedule}, R1 gamma "
       f"{cfg.gan.r1_weight:g}, batch {cfg.batch_size}), {cfg.total_steps} steps per seed, seeds "
-      f"{', '.join(map(str, SEEDS))}. The optimal-D check trains a fresh 256x256x256 MLP "
-      f"discriminator (Adam 3e-3, cosine decay, {check_kwargs['steps']} steps of 4096 real "
-      "+ 4096 generated points) against the frozen G and estimates p_g by a kernel density "
-      f"estimate of {check_kwargs['num_gen_samples']:,} G samples; D* uses the exact p_data "
+      f"{', '.join(map(str, SEEDS))}. The optimal-D check trains a fresh "
+      f"{'x'.join(map(str, check_kwargs['hidden']))} MLP discriminator (Adam "
+      f"{check_kwargs['lr']:g}, cosine decay, {check_kwargs['steps']} steps of "
+      f"{check_kwargs['batch_size']} real + {check_kwargs['batch_size']} generated points) "
+      "against the frozen G and estimates p_g by a kernel density estimate of "
+      f"{check_kwargs['num_gen_samples']:,} G samples; D* uses the exact p_data "
       "convolved with the same kernel (a ratio of equally smoothed densities, so the "
       "KDE's widening of the tails cancels). "
       "gap = |D(x) - D*(x)| on a 401-point grid, over the points where p_data + p_g "
@@ -173,7 +176,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   rep.text(
       "The control row replaces G by an exact sampler of p_data, where D* = 1/2 "
       "everywhere: its gap is what the measuring procedure reports for a perfect "
-      "generator (sampling noise of the KDE in the tails, and D sees few samples there). A trained G's gap can only be read above that floor.")
+      "generator (sampling noise of the KDE in the tails, and D sees few samples there). "
+      "A trained G's gap can only be read above that floor.")
   for seed in SEEDS:
     rep.figure(f"D and D* over x, seed {seed} (G frozen after training)",
                f"optimal_d_seed{seed}.png")

@@ -195,7 +195,8 @@ def plot(result: dict, path: str) -> None:
   ax.set_xlabel("x")
   ax.set_ylabel("D(x)")
   ax2 = ax.twinx()
-  ax2.fill_between(x, result["p_data"], color="tab:blue", alpha=0.2, label=r"$p_{data}$ (smoothed like $p_g$)")
+  ax2.fill_between(x, result["p_data"], color="tab:blue", alpha=0.2,
+                   label=r"$p_{data}$ (smoothed like $p_g$)")
   ax2.fill_between(x, result["p_g"], color="tab:green", alpha=0.2, label=r"$p_g$ (KDE)")
   ax2.set_ylabel("density")
   lines = ax.get_legend_handles_labels()

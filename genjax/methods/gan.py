@@ -155,7 +155,10 @@ def logits_and_r1(logit_fn: Callable[[jax.Array], jax.Array], x: jax.Array):
   on its own example only, so the gradient of their sum gives every
   example's input gradient in one backward pass.
   """
-  total = lambda x: (lambda l: (jnp.sum(l), l))(logit_fn(x))
+  def total(x):
+    logits = logit_fn(x)
+    return jnp.sum(logits), logits
+
   grads, logits = jax.grad(total, has_aux=True)(x)
   penalty = 0.5 * jnp.mean(jnp.sum(jnp.square(grads.reshape(grads.shape[0], -1)), -1))
   return logits, penalty

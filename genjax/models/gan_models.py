@@ -25,9 +25,11 @@ G sees it concatenated to z, D concatenated to its input (as constant
 feature maps for images). With `projection=True` D also adds the projection
 term of Miyato & Koyama 2018, <embed(y), phi(x)> on its last hidden features
 phi(x), to the logit: a direct path from the class to D's decision, which the
-input concatenation alone gives only through the first layer's filters. The InfoGAN Q head (Chen et al. 2016) shares D's
-whole trunk and adds one hidden layer; its outputs are interpreted by the
-method (categorical logits, then continuous-code means).
+input concatenation alone gives only through the first layer's filters.
+
+The InfoGAN Q head (Chen et al. 2016) shares D's whole trunk and adds one
+hidden layer; its outputs are interpreted by the method (categorical logits,
+then continuous-code means).
 
 The generator's batch norm uses batch statistics while training and running
 averages (momentum 0.9, so they track a moving generator) when sampling.
