@@ -67,12 +67,11 @@ def _trained_networks(cfg, run_dir: str):
   gan_steps = gan.make_steps(cfg, data_info=info, num_train_steps=1)
   g_vars = {**state["g"], "params": state["g_ema"]} if "g_ema" in state else state["g"]
   _, disc = gan.make_models(cfg, ds.image_shape)
-  d_params = state["d"]["params"]
 
   def sample(key, n):
     return gan_steps.generate(g_vars, key, jnp.zeros((n,), jnp.int32))
 
-  d_gan = jax.jit(lambda x: jax.nn.sigmoid(disc.apply({"params": d_params}, x, None)[0]))
+  d_gan = jax.jit(lambda x: jax.nn.sigmoid(disc.apply(state["d"], x, None)[0]))
   return sample, d_gan
 
 

@@ -89,9 +89,25 @@ def cli(run: Callable[[str, bool], str]) -> None:
   app.run(main)
 
 
+# Runs of the current report that started from an earlier checkpoint (an
+# interrupted experiment resumed, or a finished run reused): the report names
+# them, because their earlier training time is not in its wall time.
+_RESUMED: list[tuple[str, int]] = []
+
+
 def train_run(cfg: ConfigDict, workdir: str) -> dict[str, float]:
   """Trains (or resumes, or just reads) one run; returns its final eval metrics."""
+  saved = _latest_saved_step(workdir)
+  if saved:
+    _RESUMED.append((os.path.basename(os.path.normpath(workdir)), saved))
   return train.train_and_evaluate(cfg, workdir)
+
+
+def _latest_saved_step(workdir: str) -> int:
+  directory = os.path.join(workdir, "checkpoints")
+  if not os.path.isdir(directory):
+    return 0
+  return max((int(n) for n in os.listdir(directory) if n.isdigit()), default=0)
 
 
 @dataclasses.dataclass
@@ -105,6 +121,9 @@ class Report:
   sections: list[str] = dataclasses.field(default_factory=list)
   results: dict[str, Any] = dataclasses.field(default_factory=dict)
   verdicts: list[tuple[str, bool]] = dataclasses.field(default_factory=list)
+
+  def __post_init__(self):
+    _RESUMED.clear()
 
   def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
     lines = [f"### {title}", "", "| " + " | ".join(columns) + " |",
@@ -129,8 +148,12 @@ class Report:
     lines = [f"# {self.name}", "", f"**Claim.** {self.claim}", "",
              f"**Theory predicts.** {self.prediction}", "",
              f"**Budget:** {budget}. **Wall time:** {wall / 60:.1f} min "
-             "(2-core CPU unless stated; includes training unless runs were reused).", "",
-             "## Verdict", ""]
+             "(2-core CPU unless stated; includes all training except the earlier part "
+             "of runs listed as resumed).", ""]
+    if _RESUMED:
+      lines += ["**Resumed from earlier checkpoints:** " + ", ".join(
+          f"{name} (from step {step})" for name, step in _RESUMED) + ".", ""]
+    lines += ["## Verdict", ""]
     lines += [f"- {'AGREES' if ok else 'DISAGREES'}: {s}" for s, ok in self.verdicts]
     lines += ["", "## Measurements", ""]
     lines += [s + "\n" for s in self.sections]
@@ -139,6 +162,7 @@ class Report:
       f.write("\n".join(lines))
     with open(os.path.join(workdir, "results.json"), "w") as f:
       json.dump({"name": self.name, "quick": self.quick, "wall_s": wall,
+                 "resumed_runs": dict(_RESUMED),
                  "verdicts": [{"statement": s, "agrees": ok} for s, ok in self.verdicts],
                  "results": self.results}, f, indent=2, default=float)
     return path

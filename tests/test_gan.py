@@ -115,8 +115,9 @@ def nn_output(intermediates, name):
   return jax.nn.leaky_relu(intermediates["intermediates"][name]["__call__"][0], 0.2)
 
 
-def _steps(name):
+def _steps(name, **model):
   config = load_config(name, "runlocal")
+  config.model.update(model)
   shape = (2,) if name == "gan_toy" else (28, 28, 1)
   info = methods.DataInfo(image_shape=shape, num_classes=10, num_train=512)
   steps = gan.make_steps(config, data_info=info, num_train_steps=100)
@@ -141,6 +142,32 @@ def test_d_update_leaves_g_alone_and_vice_versa():
   assert _changed(state["g"]["params"], after_g["g"]["params"])
   for key in ("d", "d_opt"):
     assert not _changed(state[key], after_g[key]), key
+
+
+def test_discriminator_batch_norm_sees_real_and_fake_batches_separately():
+  # InfoGAN's MNIST networks: BN in D's trunk and Q, a dense + BN layer first in G.
+  steps, state, batch = _steps("infogan_mnist", d_batch_norm=True, g_dense=16)
+  assert "batch_stats" in state["d"] and "Dense_0" in state["g"]["params"]
+  after_d, metrics = jax.jit(steps.d_update)(state, batch["image"], batch["label"],
+                                             jax.random.key(2))
+  assert _changed(state["d"]["batch_stats"], after_d["d"]["batch_stats"])
+  # d_real is D on the real batch normalised by its own statistics, not by
+  # those of a real + fake batch.
+  config = load_config("infogan_mnist", "runlocal")
+  config.model.update(d_batch_norm=True, g_dense=16)
+  _, disc = gan.make_models(config, (28, 28, 1))
+  (logit, _), _ = disc.apply(state["d"], batch["image"], None, train=True,
+                             mutable=["batch_stats"])
+  assert float(metrics["d_real"]) == pytest.approx(float(jnp.mean(jax.nn.sigmoid(logit))),
+                                                   rel=1e-5)
+  mixed = jnp.concatenate([batch["image"], jnp.zeros_like(batch["image"])])
+  (mixed_logit, _), _ = disc.apply(state["d"], mixed, None, train=True,
+                                   mutable=["batch_stats"])
+  assert not np.allclose(mixed_logit[:8], logit, atol=1e-3)
+  # G's step leaves all of D alone, its running statistics included.
+  after_g, _ = jax.jit(steps.g_update)(state, batch["label"], jax.random.key(3))
+  assert not _changed(state["d"], after_g["d"])
+  assert _changed(state["g"]["params"], after_g["g"]["params"])
 
 
 def test_train_step_runs_k_d_steps():
@@ -214,6 +241,13 @@ def test_bad_gan_configs_are_rejected():
   config = load_config("infogan_mnist", "runlocal", **{"model.conditional": True})
   with pytest.raises(ConfigError, match="not both"):
     gan.make_steps(config, data_info=info, num_train_steps=10)
+  config = load_config("dcgan_mnist", "runlocal",
+                       **{"model.d_batch_norm": True, "gan.r1_weight": 1.0})
+  with pytest.raises(ConfigError, match="cannot be combined"):
+    gan.make_steps(config, data_info=info, num_train_steps=10)
+  config = load_config("gan_toy", "runlocal", **{"model.d_batch_norm": True})
+  with pytest.raises(ConfigError, match="d_batch_norm"):
+    gan.make_steps(config, data_info=methods.DataInfo((2,), 8, 512), num_train_steps=10)
 
 
 # ---- runlocal end to end, through the real trainer --------------------------

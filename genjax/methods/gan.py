@@ -33,7 +33,10 @@ network's parameters or optimiser state.
 Variants (config `model` group):
   kind="mlp"      the fully connected GAN of Goodfellow et al. 2014 (maxout D
                   with dropout on MNIST; linear output for the toys).
-  kind="dcgan"    strided (transposed) convolutions + batch norm in G.
+  kind="dcgan"    strided (transposed) convolutions + batch norm in G;
+                  `d_batch_norm` adds batch norm to D (and Q) too, with the
+                  real and fake batches normalised separately; `g_dense`
+                  puts a dense + BN layer first in G (InfoGAN's MNIST G).
   conditional     G(z, y) and D(x, y) both see the one-hot class y (Mirza &
                   Osindero 2014); fake samples use the real batch's labels.
                   `d_projection` adds the projection discriminator's class
@@ -93,6 +96,7 @@ DEFAULTS = {
         output_activation="sigmoid",
         # dcgan
         g_features=(128, 64), d_features=(64, 128), d_dense=0, conv_impl="fast",
+        g_dense=0, d_batch_norm=False,
         compute_dtype="float32",  # float32 | bfloat16 (dcgan; params stay float32)
         # InfoGAN
         info_categories=0, info_continuous=0, q_hidden=128),
@@ -254,6 +258,13 @@ def validate(config: ConfigDict, data_info: methods.DataInfo | None = None) -> N
     raise ConfigError("config.gan.info_weight and info_continuous_weight must be >= 0")
   if "d_optimizer" in config:
     config_lib.validate_optimizer(config.d_optimizer, "d_optimizer")
+  if m.d_batch_norm and m.kind != "dcgan":
+    raise ConfigError("config.model.d_batch_norm=True needs config.model.kind='dcgan'")
+  if m.d_batch_norm and g.r1_weight > 0:
+    # R1 takes each example's input gradient from one backward pass of the
+    # summed logits; batch statistics couple the examples and break that.
+    raise ConfigError("config.gan.r1_weight > 0 cannot be combined with "
+                      "config.model.d_batch_norm=True")
   if m.d_projection and not m.conditional:
     raise ConfigError("config.model.d_projection=True needs config.model.conditional=True")
   if data_info is None:
@@ -281,9 +292,10 @@ def make_models(config: ConfigDict, data_shape):
   if m.kind == "dcgan":
     dtype = jnp.dtype(m.compute_dtype)
     return (gan_models.DCGANGenerator(tuple(data_shape), tuple(m.g_features), m.conv_impl,
-                                      dtype),
+                                      dtype, m.g_dense),
             gan_models.DCGANDiscriminator(tuple(m.d_features), m.d_dense, m.conv_impl,
-                                          q_dim, m.q_hidden, dtype, m.d_projection))
+                                          q_dim, m.q_hidden, dtype, m.d_projection,
+                                          m.d_batch_norm))
   return (gan_models.MLPGenerator(tuple(data_shape), tuple(m.g_hidden), m.output_activation),
           gan_models.MLPDiscriminator(tuple(m.d_hidden), m.maxout_pieces, m.d_dropout,
                                       q_dim, m.q_hidden, m.d_projection))
@@ -371,11 +383,19 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
       return x, updates["batch_stats"]
     return gen.apply(g_vars, z, cond, train=train), g_vars.get("batch_stats")
 
-  def d_apply(d_params, x, cond, rng=None):
-    """D's (logit, q); with `rng`, in training mode (dropout on)."""
+  def d_apply(d_vars, x, cond, rng=None):
+    """D's (logit, q, batch_stats).
+
+    With `rng`, in training mode: dropout on and, with D's batch norm, the
+    batch's statistics (returned updated). Without, running averages.
+    """
     if rng is None:
-      return disc.apply({"params": d_params}, x, cond)
-    return disc.apply({"params": d_params}, x, cond, train=True, rngs={"dropout": rng})
+      return (*disc.apply(d_vars, x, cond), d_vars.get("batch_stats"))
+    if m.d_batch_norm:
+      out, updates = disc.apply(d_vars, x, cond, train=True, rngs={"dropout": rng},
+                                mutable=["batch_stats"])
+      return (*out, updates["batch_stats"])
+    return (*disc.apply(d_vars, x, cond, train=True, rngs={"dropout": rng}), None)
 
   def sampling_vars(state):
     """G's variables for sampling: EMA weights if kept, running BN statistics."""
@@ -394,9 +414,9 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
     z, g_cond, d_cond, _ = draw_codes(kz, labels)
     g_vars = dict(gen.init(kg, z, g_cond, train=False))
     x = gen.apply(g_vars, z, g_cond, train=False)
-    d_params = disc.init(kd, x, d_cond)["params"]
-    state = {"g": g_vars, "d": {"params": d_params},
-             "g_opt": g_tx.init(g_vars["params"]), "d_opt": d_tx.init(d_params)}
+    d_vars = dict(disc.init(kd, x, d_cond))
+    state = {"g": g_vars, "d": d_vars,
+             "g_opt": g_tx.init(g_vars["params"]), "d_opt": d_tx.init(d_vars["params"])}
     if use_ema:
       state["g_ema"] = g_vars["params"]
     return state
@@ -409,12 +429,16 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
     fake = jax.lax.stop_gradient(g_apply(state["g"], z, g_cond, train=True)[0])
 
     def d_loss_fn(d_params):
-      real_logit_fn = lambda x: d_apply(d_params, x, d_cond, k_real)[0]
-      if g.r1_weight > 0:
-        real_logit, r1 = logits_and_r1(real_logit_fn, x)
+      d_vars = {**state["d"], "params": d_params}
+      if g.r1_weight > 0:  # (never with D's batch norm: see `validate`)
+        real_logit, r1 = logits_and_r1(lambda x: d_apply(d_vars, x, d_cond, k_real)[0], x)
       else:
-        real_logit = real_logit_fn(x)
-      fake_logit, q = d_apply(d_params, fake, d_cond, k_fake)
+        # Real and fake batches go through D separately, so with batch
+        # norm each is normalised by its own statistics (Radford et al.).
+        real_logit, _, stats = d_apply(d_vars, x, d_cond, k_real)
+        if m.d_batch_norm:
+          d_vars = {**d_vars, "batch_stats": stats}
+      fake_logit, q, stats = d_apply(d_vars, fake, d_cond, k_fake)
       loss = discriminator_loss(real_logit, fake_logit)
       aux = {"d_loss": loss, "d_real": jnp.mean(jax.nn.sigmoid(real_logit)),
              "d_fake": jnp.mean(jax.nn.sigmoid(fake_logit))}
@@ -425,24 +449,28 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
         i_loss = jnp.mean(info_terms(q, codes))
         aux["d_info_loss"] = i_loss
         loss = loss + g.info_weight * i_loss
-      return loss, aux
+      return loss, (stats, aux)
 
     d_params = state["d"]["params"]
-    (_, metrics), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_params)
+    (_, (stats, metrics)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_params)
     updates, d_opt = d_tx.update(grads, state["d_opt"], d_params)
-    new_state = {**state, "d": {"params": optax.apply_updates(d_params, updates)},
-                 "d_opt": d_opt}
+    new_d = {**state["d"], "params": optax.apply_updates(d_params, updates)}
+    if m.d_batch_norm:
+      new_d["batch_stats"] = stats
+    new_state = {**state, "d": new_d, "d_opt": d_opt}
     return new_state, {**metrics, "d_grad_norm": optax.tree.norm(grads)}
 
   def g_update(state, labels, rng):
     """One generator step against the current, fixed, D (and Q)."""
     rng, k_drop = jax.random.split(rng)
     z, g_cond, d_cond, codes = draw_codes(rng, labels)
-    g_vars, d_params = state["g"], state["d"]["params"]
+    g_vars = state["g"]
 
     def g_loss_fn(g_params):
       fake, batch_stats = g_apply({**g_vars, "params": g_params}, z, g_cond, train=True)
-      fake_logit, q = d_apply(d_params, fake, d_cond, k_drop)
+      # D in training mode (batch statistics of this fake batch); the
+      # statistics it would update are dropped: D is fixed in G's step.
+      fake_logit, q, _ = d_apply(state["d"], fake, d_cond, k_drop)
       loss = generator_loss(fake_logit, g.generator_loss)
       aux = {"g_loss": loss, "d_fake_g_step": jnp.mean(jax.nn.sigmoid(fake_logit))}
       if info:
@@ -481,9 +509,8 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
     x, labels = batch["image"], batch["label"]
     z, g_cond, d_cond, codes = draw_codes(rng, labels)
     fake, _ = g_apply(sampling_vars(state), z, g_cond, train=False)
-    d_params = state["d"]["params"]
-    real_logit, _ = d_apply(d_params, x, d_cond)
-    fake_logit, q = d_apply(d_params, fake, d_cond)
+    real_logit, _, _ = d_apply(state["d"], x, d_cond)
+    fake_logit, q, _ = d_apply(state["d"], fake, d_cond)
     out = {"d_loss": discriminator_loss_per_example(real_logit, fake_logit),
            "g_loss": generator_loss_per_example(fake_logit, g.generator_loss),
            "d_real": jax.nn.sigmoid(real_logit), "d_fake": jax.nn.sigmoid(fake_logit)}
@@ -595,14 +622,13 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
 
   def info_category_accuracy(state, dataset):
     """Q's category on real test images as a classifier, after Hungarian matching."""
-    d_params = state["d"]["params"]
     scale = dataset.eval_scale
 
     @jax.jit
     def predict(images):
       blocks = images.reshape((-1, config.eval_batch_size) + images.shape[1:])
       def one(xb):
-        _, q = d_apply(d_params, xb.astype(jnp.float32) / scale, None)
+        _, q, _ = d_apply(state["d"], xb.astype(jnp.float32) / scale, None)
         return jnp.argmax(q[:, :n_cat], -1)
       return jax.lax.map(one, blocks).reshape(-1)
 

@@ -8,9 +8,10 @@ InfoGAN Q head:
       1200 -> 784 with ReLU and a sigmoid output; D with maxout units) and
       the toy-distribution GANs (linear output, points in R^D).
   DCGANGenerator / DCGANDiscriminator
-      Radford et al. 2016 scaled to 28x28: G z -> dense 7*7*128 + BN ->
-      ConvTranspose 64 4x4/2 + BN -> ConvTranspose C 4x4/2 -> sigmoid;
-      D Conv 64 4x4/2 -> Conv 128 4x4/2 (LeakyReLU 0.2) -> [dense] -> logit.
+      Radford et al. 2016 scaled to 28x28: G z -> [dense + BN] -> dense
+      7*7*128 + BN -> ConvTranspose 64 4x4/2 + BN -> ConvTranspose C 4x4/2
+      -> sigmoid; D Conv 64 4x4/2 -> Conv 128 4x4/2 [+ BN] (LeakyReLU 0.2)
+      -> [dense [+ BN]] -> logit.
       Convolutions come from `genjax.models.conv.conv_layers(conv_impl)`;
       the "fast" ones keep every gradient a canonical-layout convolution,
       which is what makes a scanned training loop fast on XLA:CPU.
@@ -31,8 +32,9 @@ The InfoGAN Q head (Chen et al. 2016) shares D's whole trunk and adds one
 hidden layer; its outputs are interpreted by the method (categorical logits,
 then continuous-code means).
 
-The generator's batch norm uses batch statistics while training and running
-averages (momentum 0.9, so they track a moving generator) when sampling.
+Batch norm (always in the DCGAN G, optionally in the DCGAN D) uses batch
+statistics while training and running averages (momentum 0.9, so they track
+moving networks) otherwise.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ def _with_condition(z: jax.Array, cond: jax.Array | None) -> jax.Array:
   return z if cond is None else jnp.concatenate([z, cond.astype(z.dtype)], -1)
 
 
+def _batch_norm(x: jax.Array, train: bool, dtype) -> jax.Array:
+  """Batch statistics while training, running averages otherwise.
+
+  Momentum 0.9 rather than flax's 0.99: the statistics track networks that
+  keep moving (a generator, or a discriminator that sees a moving generator).
+  """
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=dtype)(x)
+
+
 def _logit(h: jax.Array, cond: jax.Array | None, projection: bool, dtype=None) -> jax.Array:
   """D's logit from its last hidden features h [B, F]: linear, plus the projection term.
 
@@ -65,14 +76,22 @@ def _logit(h: jax.Array, cond: jax.Array | None, projection: bool, dtype=None) -
 
 
 class QHead(nn.Module):
-  """InfoGAN's Q network on top of D's trunk features: one hidden layer."""
+  """InfoGAN's Q network on top of D's trunk features: one hidden layer.
+
+  With `batch_norm` the hidden layer is batch-normalised, as in Chen et
+  al.'s MNIST network (call with `train` and a mutable "batch_stats").
+  """
   q_dim: int
   hidden: int = 128
   dtype: Any = None  # compute dtype; None: float32 (that of the params)
+  batch_norm: bool = False
 
   @nn.compact
-  def __call__(self, h: jax.Array) -> jax.Array:
-    h = nn.leaky_relu(nn.Dense(self.hidden, dtype=self.dtype)(h), 0.2)
+  def __call__(self, h: jax.Array, train: bool = False) -> jax.Array:
+    h = nn.Dense(self.hidden, dtype=self.dtype)(h)
+    if self.batch_norm:
+      h = _batch_norm(h, train, self.dtype)
+    h = nn.leaky_relu(h, 0.2)
     return nn.Dense(self.q_dim, dtype=self.dtype)(h).astype(jnp.float32)
 
 
@@ -136,6 +155,7 @@ class DCGANGenerator(nn.Module):
   features: tuple[int, int] = (128, 64)
   conv_impl: str = "fast"
   dtype: Any = jnp.float32
+  dense: int = 0  # width of a first dense + BN layer (InfoGAN's G has 1024); 0: none
 
   @nn.compact
   def __call__(self, z: jax.Array, cond: jax.Array | None = None,
@@ -145,9 +165,12 @@ class DCGANGenerator(nn.Module):
     h0, w0 = h_out // 4, w_out // 4
 
     def bn(x):
-      return nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
+      return _batch_norm(x, train, self.dtype)
 
-    h = nn.Dense(h0 * w0 * self.features[0], dtype=self.dtype)(_with_condition(z, cond))
+    h = _with_condition(z, cond)
+    if self.dense:
+      h = nn.relu(bn(nn.Dense(self.dense, dtype=self.dtype)(h)))
+    h = nn.Dense(h0 * w0 * self.features[0], dtype=self.dtype)(h)
     h = nn.relu(bn(h)).reshape(-1, h0, w0, self.features[0])
     h = conv_t(self.features[1], (4, 4), strides=2, padding="SAME", dtype=self.dtype)(h)
     h = nn.relu(bn(h))
@@ -159,6 +182,10 @@ class DCGANDiscriminator(nn.Module):
   """Image (+ condition maps) -> (logit, q): two strided convs, optional dense.
 
   `dtype` is the compute dtype; the logit and q come out float32.
+  `batch_norm` normalises every trunk layer but the first (and Q's hidden
+  layer), as in Radford et al. 2016 and Chen et al. 2016; it makes each
+  example's logit depend on its batch, so the method feeds real and fake
+  batches separately and forbids the R1 penalty with it.
   """
   features: tuple[int, int] = (64, 128)
   dense: int = 0  # width of an extra dense trunk layer (InfoGAN uses one); 0: none
@@ -167,11 +194,14 @@ class DCGANDiscriminator(nn.Module):
   q_hidden: int = 128
   dtype: Any = jnp.float32
   projection: bool = False  # add the projection term (conditional D only)
+  batch_norm: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, cond: jax.Array | None = None, train: bool = False):
-    del train  # no dropout or batch norm in this D
     conv, _ = conv_layers(self.conv_impl)
+
+    def normalised(h, layer):
+      return _batch_norm(h, train, self.dtype) if self.batch_norm and layer > 0 else h
     if cond is not None:
       # The class as constant feature maps: every first-layer filter can
       # combine it with the local image content.
@@ -179,13 +209,17 @@ class DCGANDiscriminator(nn.Module):
                               x.shape[:3] + (cond.shape[-1],))
       x = jnp.concatenate([x, maps], -1)
     h = x
-    for f in self.features:
-      h = nn.leaky_relu(conv(f, (4, 4), strides=2, padding="SAME", dtype=self.dtype)(h), 0.2)
+    for i, f in enumerate(self.features):
+      h = conv(f, (4, 4), strides=2, padding="SAME", dtype=self.dtype)(h)
+      h = nn.leaky_relu(normalised(h, i), 0.2)
     h = h.reshape(h.shape[0], -1)
     if self.dense:
-      h = nn.leaky_relu(nn.Dense(self.dense, dtype=self.dtype)(h), 0.2)
+      h = nn.Dense(self.dense, dtype=self.dtype)(h)
+      h = nn.leaky_relu(normalised(h, len(self.features)), 0.2)
     logit = _logit(h, cond, self.projection, self.dtype)
-    q = QHead(self.q_dim, self.q_hidden, self.dtype)(h) if self.q_dim else None
+    q = None
+    if self.q_dim:
+      q = QHead(self.q_dim, self.q_hidden, self.dtype, self.batch_norm)(h, train)
     return logit, q
 
 
