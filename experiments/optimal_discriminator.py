@@ -20,7 +20,7 @@ p_data, where D* = 1/2 everywhere: its gap is the floor of the measuring
 procedure itself (finite D training, the kernel density estimate of p_g).
 
 Budgets: 20000 GAN steps per seed; --quick 3000. The check's own budget
-(6000 D steps, 2M G samples) is the same in both.
+(12000 D steps, 2M G samples) is the same in both.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _check_kwargs(smoke: bool) -> dict:
   """The check's budget: D training steps and G samples for p_g's density estimate."""
   if smoke:
     return dict(steps=200, num_gen_samples=20_000, hidden=(32, 32), batch_size=512, lr=3e-3)
-  return dict(steps=6000, num_gen_samples=2_000_000, hidden=(256, 256, 256), batch_size=4096,
+  return dict(steps=12000, num_gen_samples=2_000_000, hidden=(256, 256, 256), batch_size=4096,
               lr=3e-3)
 
 

@@ -8,12 +8,12 @@ y = a / (a + b). The check, on a 1-D toy where p_data is known exactly:
 1. freeze G; train a fresh discriminator (an MLP) to convergence on real
    samples (drawn exactly from the toy mixture) against fresh G samples,
    with a decaying learning rate so the final D is not a noisy SGD iterate
-   (a 256x256x256 MLP, Adam 3e-3 cosine-decayed over 6000 steps of 4096 +
-   4096 points. Against a G trained 20k steps on toy_mog1d, whose p_g has
-   sharper modes than p_data and thin bridges between them, D* dips
-   steeply where both densities are small; there a 128x128 D trained for
-   3000 steps of 1024 stayed up to 0.50 from D*, this one 0.056 (seed 1),
-   and 0.040 with `steps=12000` at twice the cost);
+   (a 256x256x256 MLP, Adam 3e-3 cosine-decayed over 12000 steps of 4096 +
+   4096 points, about 8 min on an idle 2-core CPU. Against a G trained 20k
+   steps on toy_mog1d, whose p_g has sharper modes than p_data and thin
+   bridges between them, D* dips steeply where both densities are small;
+   there a 128x128 D trained for 3000 steps of 1024 stayed up to 0.50 from
+   D*, this D trained 6000 steps 0.056 (seed 1), and 12000 steps 0.040);
 2. estimate p_g by a Gaussian kernel density estimate of many G samples,
    and compare it with p_data smoothed by the same kernel (computed exactly:
    a mixture of Gaussians convolved with a Gaussian), so the estimate of
@@ -80,7 +80,7 @@ def kde(samples, points, bandwidth: float | None = None) -> jax.Array:
 
 
 def train_discriminator(sample_real: Callable, sample_fake: Callable, rng: jax.Array, *,
-                        hidden=(256, 256, 256), steps: int = 6000,
+                        hidden=(256, 256, 256), steps: int = 12000,
                         batch_size: int = 4096, lr: float = 3e-3):
   """Trains a fresh MLP discriminator between two samplers (G fixed).
 
@@ -124,7 +124,7 @@ def train_discriminator(sample_real: Callable, sample_fake: Callable, rng: jax.A
 
 def check(sample_generator: Callable[[jax.Array, int], jax.Array], data_name: str,
           rng: jax.Array, *, num_gen_samples: int = 2_000_000, grid_size: int = 401,
-          support_fraction: float = 0.01, steps: int = 6000, batch_size: int = 4096,
+          support_fraction: float = 0.01, steps: int = 12000, batch_size: int = 4096,
           hidden=(256, 256, 256), lr: float = 3e-3, bandwidth: float | None = None,
           plot_path: str | None = None) -> dict:
   """Trains D against a frozen 1-D generator and compares it with D*.
