@@ -14,7 +14,14 @@ corrupted ones (recon_loss_noisy, mse_noisy, psnr_denoised), beside
 psnr_noisy_input and the median filters' psnr_median3 / psnr_median5, and
 writes images/denoising_*.png (rows: clean, noisy, median 3x3, DAE).
 
-Expected result (measured, see the report of issue 4): not yet measured on full MNIST (runlocal only).
+Expected result (measured 2026-11-24 by `python -m experiments.codes_as_features`,
+which trains this config for 10 epochs with the median filters off, on the
+2-core CPU shared with 2-3 other jobs): Gaussian sigma 0.5, test PSNR of
+the denoised output 19.16 dB from a 9.38 dB noisy input (the conv DAE of
+configs/conv_dae_mnist.py gets 19.71 dB); on clean inputs recon_loss 70.65
+nats, PSNR 20.82 dB. A linear probe on its 150-D code reads 0.880 of the
+test digits with 1000 labels and 0.934 with all 60k (raw pixels: 0.867 /
+0.927).
 """
 
 from genjax import config as config_lib
