@@ -23,6 +23,11 @@ classifier score: 4000 steps 194.0 / 0.48 / 0.44 / 5.40; 8000 steps 83.1 /
 0.39 / 0.75 / 6.73; 12000 steps (12.8 epochs) 71.6 / 0.45 / 0.76 / 7.04 -
 35x the floor, with most samples readable digits and a quarter malformed.
 The conditional version (configs/cgan_mnist.py) reaches 21.6 in 6000 steps.
+Batch norm in D (`--config.model.d_batch_norm=True`, Radford et al.'s D;
+no EMA, one seed, measured 2026-11-24): Frechet distance / precision /
+recall / classifier score 149.4 / 0.50 / 0.53 / 6.04 at 3000 steps (the
+default's 188.3 / 0.45 / 0.45 / 5.51), 108.5 / 0.44 / 0.71 / 6.80 at 6000.
+Its D wins early (D(G(z)) 0.07-0.14 throughout).
 """
 
 from genjax import config as config_lib
