@@ -23,7 +23,9 @@ non-saturating loss, seeds 0/1/2: all 8 modes covered, 91.8% / 93.9% / 94.2%
 of samples within 3 std of a mode, eval D(x) 0.50 (the minimax loss: 8/8,
 91.7-93.9%). The plain recipe (Adam 2e-4, no R1) covered 3 of 8 modes with
 58% (10k steps). mog1d: 3/3 modes, 98.0-98.4% within 3 std, eval D(x)
-0.50-0.52.
+0.50-0.52; a fresh D trained 12000 steps against the frozen G is within
+0.036 / 0.040 / 0.035 of D* = p_data / (p_data + p_g) over the support
+(exact-sampler control 0.005).
 """
 
 from genjax import config as config_lib
