@@ -48,3 +48,19 @@ def test_every_experiment_imports_into_one_process():
   for name in names:
     run = importlib.import_module(f"experiments.{name}").run
     assert list(inspect.signature(run).parameters)[:3] == ["workdir", "quick", "smoke"]
+
+
+def test_report_names_runs_that_resumed_from_earlier_checkpoints(tmp_path, monkeypatch):
+  from experiments import report as report_lib
+  monkeypatch.setattr(report_lib.train, "train_and_evaluate", lambda cfg, workdir: {})
+  for step in ("100", "2300", "2300.orbax-checkpoint-tmp-1"):  # the last: an unfinished save
+    (tmp_path / "old" / "checkpoints" / step).mkdir(parents=True)
+  report_lib.train_run(None, str(tmp_path / "old"))  # left over from an earlier report
+  rep = report_lib.Report(name="n", claim="c", prediction="p", quick=True)
+  report_lib.train_run(None, str(tmp_path / "fresh"))
+  report_lib.train_run(None, str(tmp_path / "old") + "/")
+  text = open(rep.write(str(tmp_path))).read()
+  assert "**Resumed from earlier checkpoints:** old (from step 2300)." in text
+  assert "fresh" not in text
+  results = json.loads((tmp_path / "results.json").read_text())
+  assert results["resumed_runs"] == {"old": 2300}
