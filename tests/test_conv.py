@@ -236,6 +236,50 @@ def test_every_conv_in_the_gradient_is_canonical():
             assert eqn.invars[1].aval.shape[:2] == (4, 4)
 
 
+class _Critic(nn.Module):
+    """A DCGAN-style discriminator: two strided convs, then a linear logit."""
+
+    impl: str
+
+    @nn.compact
+    def __call__(self, x):
+        conv, _ = conv_layers(self.impl)
+        h = nn.leaky_relu(conv(4, (4, 4), strides=2, padding="SAME")(x), 0.2)
+        h = nn.leaky_relu(conv(6, (3, 3), strides=2, padding="VALID")(h), 0.2)
+        return nn.Dense(1)(h.reshape(h.shape[0], -1))[:, 0]
+
+
+def _r1_grad(impl):
+    """d/dparams of the R1 penalty E ||d logit / dx||^2: a gradient of a gradient."""
+    def r1(variables, x):
+        gx = jax.grad(lambda x: jnp.sum(_Critic(impl).apply(variables, x)))(x)
+        return jnp.mean(jnp.sum(gx.reshape(x.shape[0], -1) ** 2, -1))
+
+    return jax.grad(r1)
+
+
+def test_second_order_gradient_matches_flax_and_is_canonical():
+    """R1's parameter gradient: same values as flax, and every conv canonical.
+
+    Before the input gradients called the custom-VJP functions themselves,
+    autodiff of the backward pass emitted non-canonical convs (an R1 DCGAN
+    trained at ~50 examples/s instead of ~300).
+    """
+    rng = np.random.default_rng(11)
+    x = jnp.asarray(_rand(rng, (3, 12, 11, 2)))
+    shapes = jax.eval_shape(_Critic("flax").init, jax.random.key(0), x)
+    variables = jax.tree.map(lambda s: jnp.asarray(0.3 * _rand(rng, s.shape)), shapes)
+    ours, ref = (jax.jit(_r1_grad(impl))(variables, x) for impl in ("fast", "flax"))
+    _assert_trees_close(ours, ref)
+    canonical = lax.conv_dimension_numbers(
+        (1, 1, 1, 1), (1, 1, 1, 1), ("NHWC", "HWIO", "NHWC")
+    )
+    eqns = conv_equations(jax.make_jaxpr(_r1_grad("fast"))(variables, x).jaxpr)
+    assert len(eqns) >= 6
+    for eqn in eqns:
+        assert eqn.params["dimension_numbers"] == canonical
+
+
 # ---------------------------------------------------------------------------
 # Transformations: jit, lax.scan, vmap.
 # ---------------------------------------------------------------------------
