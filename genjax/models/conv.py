@@ -39,6 +39,16 @@ runs on a shared 2-core machine; ``--xla_cpu_experimental_ynn_fusion_type=``
 made no measurable difference). ``tests/test_conv.py`` checks outputs and all
 gradients against flax.
 
+Second derivatives. A gradient penalty (R1: D's loss includes
+||d logit / dx||^2, differentiated again with respect to D's parameters)
+differentiates the backward pass itself. So each input gradient is computed
+by calling the *other* custom-VJP function (a convolution's input gradient is
+a transposed convolution and vice versa), never ``lax`` directly, and the
+gradient of a gradient is canonical too. Measured: an R1 + D-loss gradient of
+the DCGAN D (batch 64, jitted, medians of 7, two training jobs sharing the
+CPU) took 116 ms, against 516 ms when the input gradient called ``lax`` (and
+523 ms with flax's convolutions).
+
 Tried and rejected: phase decomposition. A stride-2 transposed convolution
 as written here multiplies a zero-dilated input (3 of every 4 entries zero in
 2-D), and a strided convolution's input gradient does the same. Rewriting
