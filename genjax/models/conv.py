@@ -41,13 +41,16 @@ gradients against flax.
 
 Second derivatives. A gradient penalty (R1: D's loss includes
 ||d logit / dx||^2, differentiated again with respect to D's parameters)
-differentiates the backward pass itself. So each input gradient is computed
-by calling the *other* custom-VJP function (a convolution's input gradient is
-a transposed convolution and vice versa), never ``lax`` directly, and the
-gradient of a gradient is canonical too. Measured: an R1 + D-loss gradient of
-the DCGAN D (batch 64, jitted, medians of 7, two training jobs sharing the
-CPU) took 116 ms, against 516 ms when the input gradient called ``lax`` (and
-523 ms with flax's convolutions).
+differentiates the backward pass itself, and (with D's logits from the same
+forward pass in the loss) the forward rule too. So each input gradient is
+computed by calling the *other* custom-VJP function (a convolution's input
+gradient is a transposed convolution and vice versa), each forward rule calls
+its own custom-VJP function, never ``lax`` directly, and the gradient of a
+gradient is canonical as well. Measured: an R1 gradient of the DCGAN D
+(batch 64, jitted, medians of 7, two training jobs sharing the CPU) took 116
+ms, against 516 ms when the input gradient called ``lax`` (523 ms with flax's
+convolutions); five scanned R1 DCGAN training steps took 0.97 s, against 4.21
+s when the forward rules called ``lax`` (one job sharing the CPU).
 
 Tried and rejected: phase decomposition. A stride-2 transposed convolution
 as written here multiplies a zero-dilated input (3 of every 4 entries zero in
@@ -305,9 +308,10 @@ def _conv(x, kernel, strides: tuple[int, ...], padding: Pads, precision):
 
 
 def _conv_fwd(x, kernel, strides, padding, precision):
-    ones = (1,) * len(strides)
-    y = _canonical_conv(x, kernel, strides, padding, ones, ones, precision)
-    return y, (x, kernel)
+    # `_conv` itself, not lax: when a gradient is differentiated again (R1
+    # with D's logits in the same loss), autodiff differentiates this rule,
+    # and must meet the custom VJP here too.
+    return _conv(x, kernel, strides, padding, precision), (x, kernel)
 
 
 def _conv_bwd(strides, padding, precision, residuals, dy):
@@ -383,9 +387,8 @@ def _conv_transpose(x, kernel, strides: tuple[int, ...], padding: Pads, precisio
 
 
 def _conv_transpose_fwd(x, kernel, strides, padding, precision):
-    ones = (1,) * len(strides)
-    y = _canonical_conv(x, kernel, ones, padding, strides, ones, precision)
-    return y, (x, kernel)
+    # The custom-VJP function itself, not lax (see `_conv_fwd`).
+    return _conv_transpose(x, kernel, strides, padding, precision), (x, kernel)
 
 
 def _conv_transpose_bwd(strides, padding, precision, residuals, dy):
