@@ -81,3 +81,13 @@ def test_launcher_rejects_bad_flags_with_a_clear_message(tmp_path, args, expecte
   assert result.returncode != 0
   assert expected in result.stderr
   assert not (pathlib.Path(tmp_path) / "checkpoints").exists()
+
+
+def test_dcgan_quality_variant_is_r1_and_ema_trained_longer():
+  base, quality = load_config("dcgan_mnist"), load_config("dcgan_mnist", "quality")
+  config_lib.validate(quality)
+  assert base.gan.r1_weight == 0.0 and base.gan.ema_decay == 0.0
+  assert quality.gan.r1_weight == 2.0 and quality.gan.ema_decay == 0.999
+  assert quality.total_steps > base.total_steps
+  smoke = load_config("dcgan_mnist", "quality,runlocal")
+  assert smoke.gan.r1_weight == 2.0 and smoke.total_steps <= 200
