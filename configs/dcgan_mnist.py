@@ -50,8 +50,9 @@ ones (per-class distance 76-161, floors 2-9).
 A larger D helps more per step: R1 + EMA with a dense 1024 LeakyReLU layer
 in D (`--config.model.d_dense=1024`, same seed; 6.4M more multiply-adds per
 D forward, as many as its second conv):
-128.3 / 0.68 / 0.58 / 6.72 at 4000 steps and 25.8 / 0.68 / 0.83 / 8.18 at
-12000 (against 145.4 and 40.2 above).
+128.3 / 0.68 / 0.58 / 6.72 at 4000 steps, 25.8 / 0.68 / 0.83 / 8.18 at
+12000 (against 145.4 and 40.2 above) and 19.8 / 0.71 / 0.82 / 8.40 at
+16000 (17 epochs; 9.6x the floor, in half the steps of `:quality`).
 """
 
 from genjax import config as config_lib
