@@ -30,29 +30,28 @@ recall / classifier score 149.4 / 0.50 / 0.53 / 6.04 at 3000 steps (the
 default's 188.3 / 0.45 / 0.45 / 5.51), 108.5 / 0.44 / 0.71 / 6.80 at 6000.
 Its D wins early (D(G(z)) 0.07-0.14 throughout).
 R1 penalty on D (`--config.gan.r1_weight=2.0 --config.gan.ema_decay=0.999`,
-one seed, one run extended 4000 -> 12000 -> 20000 -> 26000 -> 32000
-steps; constant learning rates, so each equals an uninterrupted run;
-measured 2026-11-24/25 with other jobs sharing the CPU, 150-360
-examples/s): Frechet distance /
-precision / recall / classifier score 145.4 / 0.55 / 0.45 / 6.28 at 4000
-steps (EMA alone: 194.0 / 0.48 / 0.44 / 5.40), 40.2 / 0.46 / 0.85 / 7.67 at
-12000 (EMA alone: 71.6 / 0.45 / 0.76 / 7.04), 22.9 / 0.47 / 0.89 / 8.04 at
-20000 (21 epochs; 11.1x the floor), 20.9 / 0.51 / 0.88 / 8.08 at 26000,
-and 18.8 / 0.53 / 0.87 / 8.21 at 32000 (34 epochs): 9.1x the floor, most
-samples readable digits, some still malformed
+one seed, one run extended 4000 -> 12000 -> 20000 -> 26000 -> 32000 steps;
+constant learning rates, so each equals an uninterrupted run; measured
+2026-11-24/25 with other jobs sharing the CPU, 150-360 examples/s): Frechet
+distance / precision / recall / classifier score 145.4 / 0.55 / 0.45 / 6.28
+at 4000 steps (EMA alone: 194.0 / 0.48 / 0.44 / 5.40), 40.2 / 0.46 / 0.85 /
+7.67 at 12000 (EMA alone: 71.6 / 0.45 / 0.76 / 7.04), 22.9 / 0.47 / 0.89 /
+8.04 at 20000 (21 epochs; 11.1x the floor), 20.9 / 0.51 / 0.88 / 8.08 at
+26000, and 18.8 / 0.53 / 0.87 / 8.21 at 32000 (34 epochs): 9.1x the floor,
+most samples readable digits, some still malformed
 (experiments/results/dcgan_quality/). That run is the `:quality` variant
 (about 1.7 h at the 300-360 examples/s it ran with one other job on the
-CPU). Of the 40.2 at 12000, the samples' class proportions (6.7% 6s,
-12.9% 7s, the rest 9-10.6%) account for little:
-train images resampled to those proportions score 6.0 against the test
-images. Within each class the samples' features are far from the real
-ones (per-class distance 76-161, floors 2-9).
+CPU). Of the 40.2 at 12000, the samples' class proportions (6.7% 6s, 12.9%
+7s, the rest 9-10.6%) account for little: train images resampled to those
+proportions score 6.0 against the test images. Within each class the
+samples' features are far from the real ones (per-class distance 76-161,
+floors 2-9).
 A larger D helps more per step: R1 + EMA with a dense 1024 LeakyReLU layer
 in D (`--config.model.d_dense=1024`, same seed; 6.4M more multiply-adds per
-D forward, as many as its second conv):
-128.3 / 0.68 / 0.58 / 6.72 at 4000 steps, 25.8 / 0.68 / 0.83 / 8.18 at
-12000 (against 145.4 and 40.2 above) and 19.8 / 0.71 / 0.82 / 8.40 at
-16000 (17 epochs; 9.6x the floor, in half the steps of `:quality`).
+D forward, as many as its second conv): 128.3 / 0.68 / 0.58 / 6.72 at 4000
+steps, 25.8 / 0.68 / 0.83 / 8.18 at 12000 (against 145.4 and 40.2 above) and
+19.8 / 0.71 / 0.82 / 8.40 at 16000 (17 epochs; 9.6x the floor, in half the
+steps of `:quality`).
 """
 
 from genjax import config as config_lib
