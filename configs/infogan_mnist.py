@@ -62,7 +62,7 @@ from genjax.methods.gan import gan_config
 
 
 def get_config(arg=None):
-  opts = config_lib.parse_arg(arg, runlocal=False)
+  opts = config_lib.parse_arg(arg, runlocal=False, paper=False)
   c = gan_config(kind="dcgan", latent_dim=62, latent_dist="normal",
                  g_features=(128, 64), d_features=(64, 128), d_dense=256,
                  info_categories=10, info_continuous=2, q_hidden=128)
@@ -79,6 +79,16 @@ def get_config(arg=None):
   c.eval_every_steps = 1000
   c.checkpoint_every_steps = 1000
   c.evals.sample_quality = False
+  if opts.paper:
+    # Chen et al.'s MNIST recipe (docstring): their networks, z ~ U(-1, 1),
+    # batch 128, 5000 updates. The bigger D with batch norm is what makes
+    # c1 find the digits.
+    c.model.g_dense = 1024
+    c.model.d_dense = 1024
+    c.model.d_batch_norm = True
+    c.model.latent_dist = "uniform"
+    c.batch_size = 128
+    c.total_steps = 5000
   if opts.runlocal:
     apply_runlocal(c)
   return c
@@ -90,5 +100,6 @@ def apply_runlocal(c):
   c.model.g_features = (16, 8)
   c.model.d_features = (8, 16)
   c.model.d_dense = 32
+  c.model.g_dense = min(c.model.g_dense, 32)
   c.model.q_hidden = 16
   config_lib.shrink_for_runlocal(c, total_steps=20, train_examples=512)

@@ -91,3 +91,14 @@ def test_dcgan_quality_variant_is_r1_and_ema_trained_longer():
   assert quality.total_steps > base.total_steps
   smoke = load_config("dcgan_mnist", "quality,runlocal")
   assert smoke.gan.r1_weight == 2.0 and smoke.total_steps <= 200
+
+
+def test_infogan_paper_variant_uses_chen_et_al_networks_and_batch():
+  base, paper = load_config("infogan_mnist"), load_config("infogan_mnist", "paper")
+  config_lib.validate(paper)
+  assert (base.model.g_dense, base.model.d_dense, base.model.d_batch_norm) == (0, 256, False)
+  assert (paper.model.g_dense, paper.model.d_dense, paper.model.d_batch_norm) == (1024, 1024, True)
+  assert paper.model.latent_dist == "uniform" and paper.batch_size == 128
+  assert paper.gan.r1_weight == 0.0  # R1 is refused with D's batch norm
+  smoke = load_config("infogan_mnist", "paper,runlocal")
+  assert smoke.model.d_batch_norm and smoke.model.g_dense <= 32 and smoke.total_steps <= 200

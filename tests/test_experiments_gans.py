@@ -52,6 +52,9 @@ def test_conditional_and_infogan_writes_its_report(tmp_path):
   cgan, info = results["cgan"], results["infogan"]
   assert 0.0 <= cgan["conditional_accuracy"] <= 1.0 and cgan["fd"] >= 0
   assert 0.1 <= info["c1_hungarian_accuracy"] <= 1.0 and info["fd"] >= 0
+  # --quick trains one InfoGAN seed; the median over one seed is that seed.
+  assert info["c1_hungarian_accuracy_by_seed"] == {"0": info["c1_hungarian_accuracy"]}
+  assert info["c1_hungarian_accuracy_median"] == info["c1_hungarian_accuracy"]
   assert info["mi_lower_bound"] <= math.log(10) + 1e-6
   assert set(info["style"]) == {"c1", "c2", "c3"}
   for code in ("c2", "c3"):

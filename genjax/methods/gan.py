@@ -188,6 +188,13 @@ def generator_loss(fake_logits: jax.Array, kind: str) -> jax.Array:
   return jnp.mean(generator_loss_per_example(fake_logits, kind))
 
 
+def sample_latent(rng: jax.Array, n: int, dim: int, dist: str) -> jax.Array:
+  """n latents z [n, dim]: N(0, I) for "normal", U(-1, 1)^dim for "uniform"."""
+  if dist == "normal":
+    return jax.random.normal(rng, (n, dim))
+  return jax.random.uniform(rng, (n, dim), minval=-1.0, maxval=1.0)
+
+
 def info_loss_per_example(q: jax.Array, categories: jax.Array, continuous: jax.Array,
                           num_categories: int, continuous_weight: float) -> jax.Array:
   """InfoGAN's L_I per sample: CE of the category + weighted Gaussian NLL of the rest.
@@ -356,10 +363,7 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
     """(z, g_cond, d_cond, (c1, c_cont)) for a batch whose real labels are `labels`."""
     b = labels.shape[0]
     kz, kc, kk = jax.random.split(rng, 3)
-    if m.latent_dist == "normal":
-      z = jax.random.normal(kz, (b, m.latent_dim))
-    else:
-      z = jax.random.uniform(kz, (b, m.latent_dim), minval=-1.0, maxval=1.0)
+    z = sample_latent(kz, b, m.latent_dim, m.latent_dist)
     c1 = jax.random.randint(kc, (b,), 0, max(n_cat, 1))
     c_cont = jax.random.uniform(kk, (b, n_cont), minval=-1.0, maxval=1.0)
     return z, *conditions(labels, c1, c_cont), (c1, c_cont)
@@ -544,9 +548,7 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
     return {"samples": g_apply(g_vars, z, None, train=False)[0].reshape((8, 8) + data_shape)}
 
   def latent(rng, n):
-    if m.latent_dist == "normal":
-      return jax.random.normal(rng, (n, m.latent_dim))
-    return jax.random.uniform(rng, (n, m.latent_dim), minval=-1.0, maxval=1.0)
+    return sample_latent(rng, n, m.latent_dim, m.latent_dist)
 
   def info_grids(g_vars, rng):
     """c1 by row (z per column), and c2/c3 traversals (-2..2) by column per category."""
