@@ -45,7 +45,11 @@ digits G settles on. Each run was trained to 2500 steps and then resumed to
 at 5000 steps (and seed 1's c2 / c3 sweeps) are in
 experiments/results/infogan_paper/; `python -m
 experiments.conditional_and_infogan` trains this variant with the same
-three seeds.
+three seeds. Its samples are also the best of any genjax GAN: with
+sample quality on (`--config.evals.sample_quality=True`, 10k samples),
+Frechet distance 7.20 / 6.95 / 9.99 for seeds 0 / 1 / 2 (floor 2.06; the
+DCGAN's best is 18.8 after 32000 steps), precision 0.85-0.88 (floor 0.86),
+recall 0.61-0.68 (floor 0.88), classifier score 9.66-9.84 (real 9.80).
 
 Expected result of the default (measured 2026-11-24 by the earlier version of
 `python -m experiments.conditional_and_infogan`, which trained the default
