@@ -93,6 +93,14 @@ def test_dcgan_quality_variant_is_r1_and_ema_trained_longer():
   assert smoke.gan.r1_weight == 2.0 and smoke.total_steps <= 200
 
 
+def test_dcgan_large_variant_uses_infogan_networks_without_r1():
+  large = load_config("dcgan_mnist", "large")
+  config_lib.validate(large)
+  assert (large.model.g_dense, large.model.d_dense, large.model.d_batch_norm) == (1024, 1024, True)
+  assert large.batch_size == 128 and large.gan.r1_weight == 0.0
+  smoke = load_config("dcgan_mnist", "large,runlocal")
+  assert smoke.model.g_dense <= 32 and smoke.model.d_dense <= 32 and smoke.total_steps <= 200
+
 def test_infogan_paper_variant_uses_chen_et_al_networks_and_batch():
   base, paper = load_config("infogan_mnist"), load_config("infogan_mnist", "paper")
   config_lib.validate(paper)
