@@ -48,8 +48,9 @@ experiments.conditional_and_infogan` trains this variant with the same
 three seeds. Its samples are also the best of any genjax GAN: with
 sample quality on (`--config.evals.sample_quality=True`, 10k samples),
 Frechet distance 7.20 / 6.95 / 9.99 for seeds 0 / 1 / 2 (floor 2.06; the
-DCGAN's best is 18.8 after 32000 steps), precision 0.85-0.88 (floor 0.86),
-recall 0.61-0.68 (floor 0.88), classifier score 9.66-9.84 (real 9.80).
+same networks without the codes, configs/dcgan_mnist.py:large, 11.9),
+precision 0.85-0.88 (floor 0.86), recall 0.61-0.68 (floor 0.88),
+classifier score 9.66-9.84 (real 9.80).
 
 Expected result of the default (measured 2026-11-24 by the earlier version of
 `python -m experiments.conditional_and_infogan`, which trained the default
