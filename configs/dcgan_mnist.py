@@ -65,13 +65,13 @@ readable digits, some malformed.
 
 from genjax import config as config_lib
 from genjax import sweep as sweep_lib
-from genjax.methods.gan import gan_config
+from genjax.methods import gan
 
 
 def get_config(arg=None):
   opts = config_lib.parse_arg(arg, runlocal=False, loss="non_saturating", quality=False,
                               large=False)
-  c = gan_config(kind="dcgan", latent_dim=100, latent_dist="normal",
+  c = gan.gan_config(kind="dcgan", latent_dim=100, latent_dist="normal",
                  g_features=(128, 64), d_features=(64, 128), d_dense=0)
   c.data.name = "mnist"
   c.gan.generator_loss = opts.loss
@@ -84,13 +84,9 @@ def get_config(arg=None):
     c.gan.ema_decay = 0.999
     c.total_steps = 32000
   if opts.large:
-    # InfoGAN's MNIST networks (Chen et al.; configs/infogan_mnist.py:paper)
-    # without the codes: lower FD than :quality in a third of the examples.
-    c.model.g_dense = 1024
-    c.model.d_dense = 1024
-    c.model.d_batch_norm = True
-    c.batch_size = 128
-    c.total_steps = 5000
+    # InfoGAN's MNIST networks (configs/infogan_mnist.py:paper) without the
+    # codes: lower FD than :quality in a third of the examples.
+    gan.use_infogan_mnist_networks(c)
   c.steps_per_dispatch = 50
   c.log_every_steps = 250
   c.eval_every_steps = 1000

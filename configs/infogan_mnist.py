@@ -93,12 +93,12 @@ pay off. A dense 1024 layer in the default's D with R1 instead of batch norm
 """
 
 from genjax import config as config_lib
-from genjax.methods.gan import gan_config
+from genjax.methods import gan
 
 
 def get_config(arg=None):
   opts = config_lib.parse_arg(arg, runlocal=False, paper=False)
-  c = gan_config(kind="dcgan", latent_dim=62, latent_dist="normal",
+  c = gan.gan_config(kind="dcgan", latent_dim=62, latent_dist="normal",
                  g_features=(128, 64), d_features=(64, 128), d_dense=256,
                  info_categories=10, info_continuous=2, q_hidden=128)
   c.data.name = "mnist"
@@ -118,12 +118,8 @@ def get_config(arg=None):
     # Chen et al.'s MNIST recipe (docstring): their networks, z ~ U(-1, 1),
     # batch 128, 5000 updates. Measured only as a whole: which of these
     # changes matter most is not known.
-    c.model.g_dense = 1024
-    c.model.d_dense = 1024
-    c.model.d_batch_norm = True
+    gan.use_infogan_mnist_networks(c)
     c.model.latent_dist = "uniform"
-    c.batch_size = 128
-    c.total_steps = 5000
   if opts.runlocal:
     apply_runlocal(c)
   return c

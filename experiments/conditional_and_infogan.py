@@ -178,15 +178,14 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   info_steps = ({"total_steps": steps, "eval_every_steps": max(steps // 2, 10)}
                 if quick else {"eval_every_steps": 1000})
   seeds = INFOGAN_SEEDS[:1] if quick else INFOGAN_SEEDS
-  info_cfgs, info_evals, info_finals = {}, {}, {}
+  info_cfgs, info_dirs, info_evals, info_finals = {}, {}, {}, {}
   for seed in seeds:
-    cfg = report_lib.config("infogan_mnist", _variant(smoke, "paper"),
-                            **{"seed": seed, **info_steps, **common})
-    run_dir = os.path.join(workdir, "infogan" if seed == 0 else f"infogan_seed{seed}")
-    info_cfgs[seed] = cfg
-    info_evals[seed] = report_lib.train_run(cfg, run_dir)
-    info_finals[seed] = final_metrics(run_dir)
-  info_cfg, info_dir = info_cfgs[0], os.path.join(workdir, "infogan")
+    info_cfgs[seed] = report_lib.config("infogan_mnist", _variant(smoke, "paper"),
+                                        **{"seed": seed, **info_steps, **common})
+    info_dirs[seed] = os.path.join(workdir, "infogan" if seed == 0 else f"infogan_seed{seed}")
+    info_evals[seed] = report_lib.train_run(info_cfgs[seed], info_dirs[seed])
+    info_finals[seed] = final_metrics(info_dirs[seed])
+  info_cfg, info_dir = info_cfgs[0], info_dirs[0]
   info, info_eval = info_finals[0], info_evals[0]
   finals = {"cgan": cgan, "infogan": info}
   c1_by_seed = {s: info_finals[s]["c1_hungarian_accuracy"] for s in seeds}

@@ -101,6 +101,7 @@ def test_dcgan_large_variant_uses_infogan_networks_without_r1():
   smoke = load_config("dcgan_mnist", "large,runlocal")
   assert smoke.model.g_dense <= 32 and smoke.model.d_dense <= 32 and smoke.total_steps <= 200
 
+
 def test_infogan_paper_variant_uses_chen_et_al_networks_and_batch():
   base, paper = load_config("infogan_mnist"), load_config("infogan_mnist", "paper")
   config_lib.validate(paper)
