@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import os
 
+import jax
 import orbax.checkpoint as ocp
+
+from genjax.errors import ConfigError
 
 
 class Checkpointer:
   """Periodic checkpoints of one run, in `workdir/checkpoints/<step>`."""
 
   def __init__(self, directory: str, keep: int):
+    self._directory = os.path.abspath(directory)
     self._manager = ocp.CheckpointManager(
-        os.path.abspath(directory),
+        self._directory, item_handlers=ocp.StandardCheckpointHandler(),
         options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
 
   def latest_step(self) -> int | None:
@@ -33,8 +37,30 @@ class Checkpointer:
 
   def restore(self, step: int, abstract):
     """Restores `step` as a tree of the shapes, dtypes and shardings in `abstract`
-    (jax.ShapeDtypeStruct leaves, e.g. `Trainer.abstract_state()`)."""
+    (jax.ShapeDtypeStruct leaves, e.g. `Trainer.abstract_state()`).
+
+    Raises:
+      ConfigError: the checkpoint holds a different tree or different shapes
+        (a run re-launched with a changed model), before anything is read.
+    """
+    self._check_matches(step, abstract)
     return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
+
+  def _check_matches(self, step: int, abstract) -> None:
+    stored = _shapes(self._manager.item_metadata(step))
+    wanted = _shapes(abstract)
+    where = f"the checkpoint in {os.path.dirname(self._directory)} (step {step})"
+    fix = "use a new --workdir, or the config it was trained with (its config.json)"
+    for path in sorted(stored.keys() ^ wanted.keys()):
+      holds = "holds" if path in stored else "lacks"
+      raise ConfigError(f"{where} was written by a different model: it {holds} {path}, "
+                        f"which the config's model does not; {fix}")
+    for path in sorted(stored, key=lambda p: (not p.startswith("params"), p)):
+      if stored[path] != wanted[path]:
+        raise ConfigError(
+            f"{where} was written by a different model: {path} has shape "
+            f"{stored[path][0]} ({stored[path][1]}), the config gives {wanted[path][0]} "
+            f"({wanted[path][1]}); {fix}")
 
   def wait(self) -> None:
     self._manager.wait_until_finished()
@@ -42,3 +68,13 @@ class Checkpointer:
   def close(self) -> None:
     self._manager.wait_until_finished()
     self._manager.close()
+
+
+def _shapes(tree) -> dict[str, tuple[tuple[int, ...], str]]:
+  """{"params/encoder/kernel": (shape, dtype)} for each array leaf of `tree`."""
+  out = {}
+  for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+    name = "/".join(str(getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))))
+                    for k in path)
+    out[name] = (tuple(leaf.shape), str(leaf.dtype))
+  return out

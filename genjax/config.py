@@ -13,6 +13,7 @@ any checkpoint replays the same steps.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import math
 import os
@@ -171,20 +172,26 @@ def shrink_for_runlocal(c: ConfigDict, *, total_steps: int, train_examples: int 
 
 def num_train_steps(config: ConfigDict, num_train_examples: int) -> int:
   """Resolves total_steps / total_epochs (exactly one set) to a step count."""
+  check_duration(config)
+  if config.total_steps is not None:
+    return int(config.total_steps)
+  epochs = config.total_epochs
+  steps_per_epoch = num_train_examples // config.batch_size
+  return max(1, math.ceil(epochs * steps_per_epoch))
+
+
+def check_duration(config: ConfigDict) -> None:
+  """Exactly one of total_steps / total_epochs, and positive."""
   steps, epochs = config.total_steps, config.total_epochs
   if (steps is None) == (epochs is None):
     raise ConfigError(
         "set exactly one of config.total_steps and config.total_epochs "
         f"(got total_steps={steps}, total_epochs={epochs}); e.g. "
         "--config.total_steps=1000 --config.total_epochs=None")
-  if steps is not None:
-    if steps <= 0:
-      raise ConfigError(f"config.total_steps must be positive, got {steps}")
-    return int(steps)
-  if epochs <= 0:
+  if steps is not None and steps <= 0:
+    raise ConfigError(f"config.total_steps must be positive, got {steps}")
+  if epochs is not None and not epochs > 0:
     raise ConfigError(f"config.total_epochs must be positive, got {epochs}")
-  steps_per_epoch = num_train_examples // config.batch_size
-  return max(1, math.ceil(epochs * steps_per_epoch))
 
 
 _POSITIVE_INTS = ("batch_size", "eval_batch_size", "steps_per_dispatch",
@@ -204,6 +211,7 @@ def validate(config: ConfigDict) -> None:
     value = config[key]
     if not isinstance(value, int) or value <= 0:
       raise ConfigError(f"config.{key} must be a positive integer, got {value!r}")
+  check_duration(config)
   if config.num_image_examples < 0:
     raise ConfigError("config.num_image_examples must be >= 0")
   if config.data.binarize not in ("none", "dynamic"):
@@ -260,7 +268,7 @@ def load_config_file(path: str, arg: str | None = None,
   Raises:
     ConfigError: missing file, or an override naming an unknown key.
   """
-  config = import_config_file(path).get_config(arg)
+  config = with_method_defaults(import_config_file(path).get_config(arg))
   for key, value in (overrides or {}).items():
     try:
       node, leaf = dotted_parent(config, key)
@@ -268,6 +276,61 @@ def load_config_file(path: str, arg: str | None = None,
       raise ConfigError(f"{e} in {path}") from None
     node[leaf] = value
   return config
+
+
+def with_method_defaults(config: ConfigDict) -> ConfigDict:
+  """`config` with every key its method reads present (see methods.with_defaults)."""
+  from genjax import methods  # methods build on this module
+  validate_method_name(config)
+  return methods.with_defaults(config)
+
+
+def validate_method_name(config: Any) -> None:
+  if not isinstance(config, ConfigDict) or "method" not in config:
+    raise ConfigError("a config file's get_config() must return a ConfigDict built on "
+                      "genjax.config.base_config()")
+  if not config.method:
+    raise ConfigError("config.method is empty; name a registered method")
+
+
+def load_launcher_config(spec: str) -> ConfigDict:
+  """The config of `--config=PATH[:ARG]`: method defaults filled in, then locked.
+
+  Raises:
+    ConfigError: missing file, bad variant option, unknown method.
+  """
+  path, _, arg = spec.partition(":")
+  config = load_config_file(path, arg or None)
+  config.lock()
+  return config
+
+
+def all_keys(config: ConfigDict, prefix: str = "") -> list[str]:
+  """Every leaf key of `config` as a dotted path ("optimizer.lr", ...)."""
+  keys = []
+  for key, value in config.items():
+    if isinstance(value, ConfigDict):
+      keys.extend(all_keys(value, f"{prefix}{key}."))
+    else:
+      keys.append(prefix + key)
+  return keys
+
+
+def check_keys_exist(config: ConfigDict, keys) -> None:
+  """Raises ConfigError for the first dotted key not in `config`, naming the nearest."""
+  valid = all_keys(config)
+  groups = {k.rsplit(".", 1)[0] for k in valid if "." in k}
+  for key in keys:
+    if key in valid or key in groups:
+      continue
+    parent, _, leaf = key.rpartition(".")
+    if parent in groups:  # a misspelt leaf of a real group: match within it
+      siblings = [k.rsplit(".", 1)[1] for k in valid if k.startswith(parent + ".")]
+      near = [f"{parent}.{k}" for k in difflib.get_close_matches(leaf, siblings, n=1, cutoff=0.6)]
+    else:
+      near = difflib.get_close_matches(key, valid + sorted(groups), n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise ConfigError(f"unknown config key {key!r}{hint}")
 
 
 def dotted_parent(config: ConfigDict, key: str) -> tuple[ConfigDict, str]:
@@ -283,6 +346,7 @@ def dotted_parent(config: ConfigDict, key: str) -> tuple[ConfigDict, str]:
       node = node[p]
     if leaf not in node:
       raise KeyError(leaf)
-  except KeyError:
+  except (KeyError, TypeError):
+    check_keys_exist(config, [key])
     raise ConfigError(f"unknown config key {key!r}") from None
   return node, leaf

@@ -146,6 +146,10 @@ def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[s
       raise DataError(
           f"dataset {data.name!r} is not prepared in {searched} and "
           f"config.data.download is False; {fix}")
+    if not _can_reach(_TFDS_HOST):
+      raise DataError(
+          f"dataset {data.name!r} is not prepared in {searched} and {_TFDS_HOST} "
+          f"cannot be reached (offline?) to download it; {fix}")
     try:
       builder.download_and_prepare()
     except Exception as e:  # network errors come in many types
@@ -169,6 +173,24 @@ def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[s
   label = arrays.get("label", np.zeros(len(image), np.int64))
   return {"image": image.astype(np.uint8), "label": label.astype(np.int32),
           "num_classes": _num_classes(builder)}
+
+
+# TFDS downloads from Google Cloud Storage first (its mirror of every dataset).
+_TFDS_HOST = "https://storage.googleapis.com"
+
+
+def _can_reach(url: str, timeout_s: float = 5.0) -> bool:
+  """One quick request (proxies honoured), so an offline machine fails in
+  seconds instead of minutes of TFDS's retries with backoff."""
+  import urllib.error
+  import urllib.request
+  try:
+    urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout_s)
+  except urllib.error.HTTPError:
+    return True  # the server answered
+  except (OSError, ValueError):
+    return False
+  return True
 
 
 def _pixel_scale(images: np.ndarray) -> float:

@@ -19,6 +19,7 @@ run exactly (on the same device count and platform).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -37,7 +38,7 @@ from genjax import data as data_lib
 from genjax import methods, parallel, viz, writers
 from genjax.checkpointing import Checkpointer
 from genjax.config import ConfigDict
-from genjax.errors import ConfigError, NonFiniteError
+from genjax.errors import ConfigError, NonFiniteError, UserError
 
 FINAL_METRICS = writers.FINAL_METRICS
 
@@ -202,13 +203,36 @@ def _write_json(path: str, obj: dict) -> None:
   os.replace(tmp, path)
 
 
+def check_config(config: ConfigDict) -> ConfigDict:
+  """Every check that needs no data; returns `config` with its method's defaults.
+
+  Raises:
+    ConfigError: a bad trainer key, unknown method or bad method group.
+  """
+  config_lib.validate(config)
+  config = methods.with_defaults(config)
+  methods.validate(config)
+  return config
+
+
+def check_workdir(workdir: str) -> None:
+  """Fails early, before data is read, if `workdir` cannot be created or written."""
+  existing = workdir
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+    what = "is not a directory" if not os.path.isdir(existing) else "is not writable"
+    raise UserError(f"cannot use --workdir={workdir}: {existing} {what}")
+
+
 def build(config: ConfigDict):
   """Validates the config, loads data, builds the method and the Trainer.
 
   Returns:
-    (trainer, num_train_steps).
+    (trainer, num_train_steps); `trainer.config` has the method's defaults
+    filled in.
   """
-  config_lib.validate(config)
+  config = check_config(config)
   mesh = parallel.make_mesh()
   parallel.check_divisible(config.batch_size, "batch_size")
   parallel.check_divisible(config.eval_batch_size, "eval_batch_size")
@@ -251,7 +275,29 @@ def load_state(config: ConfigDict, workdir: str, step: int | None = None):
     ckpt.close()
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainedRun:
+  """What `train` leaves in memory: no need to rebuild and reload the run.
+
+  Attributes:
+    trainer: the compiled pieces, with `trainer.dataset` loaded and
+      `trainer.config` the run's config with its method's defaults.
+    state: the method state at `step` (the final one unless stopped early).
+    step: the last optimiser step taken.
+    final: the final eval metrics ({} if stopped by SIGTERM before any eval).
+  """
+  trainer: Trainer
+  state: Any
+  step: int
+  final: dict[str, float]
+
+
 def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
+  """Trains `config` in `workdir` (see `train`); returns the final eval metrics."""
+  return train(config, workdir).final
+
+
+def train(config: ConfigDict, workdir: str) -> TrainedRun:
   """Trains `config` in `workdir`, resuming from its latest checkpoint.
 
   Args:
@@ -259,15 +305,17 @@ def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
     workdir: where checkpoints, metrics, image grids and the config go.
 
   Returns:
-    The final eval metrics (also written to `workdir/final_metrics.json`).
+    The trained state and the final eval metrics (also written to
+    `workdir/final_metrics.json`). A finished run is restored, not retrained.
 
   Raises:
     UserError subclasses for bad configs, missing data and diverged training.
   """
   workdir = os.path.abspath(workdir)
-  os.makedirs(workdir, exist_ok=True)
+  check_workdir(workdir)
   trainer, total = build(config)
-  dataset, method = trainer.dataset, trainer.method
+  config, dataset, method = trainer.config, trainer.dataset, trainer.method
+  os.makedirs(workdir, exist_ok=True)
   logging.info("dataset %s: %d train / %d eval examples of shape %s; %d devices; "
                "%d steps of batch %d (%.2f epochs)", dataset.name, dataset.num_train,
                dataset.num_eval, dataset.image_shape, jax.device_count(), total,
@@ -277,23 +325,30 @@ def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
   root = jax.random.key(config.seed)
   init_rng, train_rng, eval_rng, image_rng = (jax.random.fold_in(root, i) for i in range(4))
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
-  writer = writers.MetricWriter(workdir)
   step = 0
   latest = ckpt.latest_step()
   if latest is None:
     state = trainer.init_state(init_rng)
   else:
     # Restoring needs only the state's shapes: no initialisation to throw away.
-    state = ckpt.restore(latest, trainer.abstract_state())
+    # A changed model fails here, before anything in the workdir is written.
+    try:
+      state = ckpt.restore(latest, trainer.abstract_state())
+    except ConfigError:
+      ckpt.close()
+      raise
     step = int(latest)
     logging.info("resumed from the checkpoint at step %d", step)
+  writer = writers.MetricWriter(workdir)
   writer.truncate_after(step)
   _save_config(config, workdir)
   final_path = os.path.join(workdir, FINAL_METRICS)
   if step >= total and os.path.exists(final_path):
     logging.info("run already finished at step %d (%s); nothing to do", step, final_path)
+    writer.close()
+    ckpt.close()
     with open(final_path) as f:
-      return json.load(f)["eval"]
+      return TrainedRun(trainer, state, step, json.load(f)["eval"])
 
   def run_eval(at_step: int) -> dict[str, float]:
     metrics = jax.device_get(trainer.evaluate(state, dataset.eval, eval_rng))
@@ -382,7 +437,7 @@ def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
           ckpt.wait()
           logging.warning("stopped by SIGTERM at step %d; re-run the same command "
                           "to resume", step)
-          return last_eval or {}
+          return TrainedRun(trainer, state, step, last_eval or {})
         if _crossed(prev, step, config.eval_every_steps) and not finished:
           pause_timer()
           last_eval = run_eval(step)
@@ -402,7 +457,7 @@ def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
       _write_json(final_path, {"step": step, "eval": final, "final": extras,
                                "main_metric": method.main_metric,
                                "compilations": trainer.num_chunk_traces})
-    return final
+    return TrainedRun(trainer, state, step, final)
   finally:
     ckpt.close()
     writer.close()

@@ -72,3 +72,39 @@ def experiment_results(path, tmp_path, num_verdicts: int, figures) -> dict:
 def all_finite(*values) -> bool:
   import math
   return all(isinstance(v, float) and math.isfinite(v) for v in values)
+
+
+@pytest.fixture(scope="session")
+def ae_runlocal_run(tmp_path_factory):
+  """One trained `ae_mnist:runlocal` workdir for the session: (workdir, final eval).
+
+  Tests only read it; a test that needs to change a trained workdir copies it.
+  """
+  from genjax import train
+  workdir = tmp_path_factory.mktemp("ae_runlocal")
+  final = train.train_and_evaluate(load_config("ae_mnist", "runlocal"), str(workdir))
+  return workdir, final
+
+
+def run_launchers(cases: dict, max_parallel: int = 4, timeout: float = 180) -> dict:
+  """Runs `python -m genjax.main ARGS` for several cases at once.
+
+  Args:
+    cases: {name: (args, extra_env)}.
+
+  Returns:
+    {name: (returncode, stdout, stderr)}; returncode None if it timed out.
+  """
+  from concurrent.futures import ThreadPoolExecutor
+
+  def one(item):
+    name, (args, env) = item
+    try:
+      result = run_launcher(*args, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+      text = lambda b: b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+      return name, (None, text(e.stdout), text(e.stderr))
+    return name, (result.returncode, result.stdout, result.stderr)
+
+  with ThreadPoolExecutor(max_parallel) as pool:
+    return dict(pool.map(one, cases.items()))

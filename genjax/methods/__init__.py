@@ -29,6 +29,7 @@ A batch is {"image": float32 [B, H, W, C] in [0, 1], "label": int32 [B]}.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 from typing import Any, Callable
@@ -64,7 +65,10 @@ class Method:
 
 
 Builder = Callable[..., Method]
+Validator = Callable[[ConfigDict], None]
 _BUILDERS: dict[str, Builder] = {}
+_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {}
+_VALIDATORS: dict[str, Validator] = {}
 # Modules imported on first use so that `methods.build` finds their builders.
 _MODULES = {
     "autoencoder": "genjax.methods.autoencoder",
@@ -73,12 +77,25 @@ _MODULES = {
 }
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
-  """Decorator: `@register("vae") def build(config, *, data_info, num_train_steps)`."""
+def register(name: str, *, defaults: dict[str, dict[str, Any]] | None = None,
+             validate: Validator | None = None) -> Callable[[Builder], Builder]:
+  """Decorator: `@register("vae", defaults=..., validate=...) def build(config, *, ...)`.
+
+  Args:
+    name: the value of `config.method` that selects this builder.
+    defaults: {group: {key: default}} for every config key the method reads;
+      `with_defaults` fills them into a config before it is locked, so each
+      one can be overridden from the command line.
+    validate: checks the method's config groups without data, so a bad
+      config fails before a dataset is read or a workdir is created.
+  """
   def wrap(builder: Builder) -> Builder:
     if name in _BUILDERS and _BUILDERS[name] is not builder:
       raise ValueError(f"method {name!r} registered twice")
     _BUILDERS[name] = builder
+    _DEFAULTS[name] = {g: dict(keys) for g, keys in (defaults or {}).items()}
+    if validate is not None:
+      _VALIDATORS[name] = validate
     return builder
   return wrap
 
@@ -87,16 +104,59 @@ def names() -> list[str]:
   return sorted(set(_MODULES) | set(_BUILDERS))
 
 
+def _lookup(name: str) -> None:
+  """Imports the module of method `name` (registering it) or fails clearly."""
+  if name not in _BUILDERS and name in _MODULES:
+    importlib.import_module(_MODULES[name])
+  if name not in _BUILDERS:
+    raise ConfigError(
+        f"unknown method {name!r} (config.method); registered methods: {', '.join(names())}")
+
+
+def default_groups(name: str) -> dict[str, dict[str, Any]]:
+  """{group: {key: default}} of every config key method `name` reads."""
+  _lookup(name)
+  return copy.deepcopy(_DEFAULTS[name])
+
+
+def with_defaults(config: ConfigDict) -> ConfigDict:
+  """A copy of `config` with its method's missing groups and keys filled in.
+
+  Config files set only what differs from a method's defaults; ml_collections
+  locks a config before applying `--config.a.b=v`, so every key a method reads
+  must exist by then. The copy keeps `config`'s lock state.
+
+  Raises:
+    ConfigError: `config.method` is not a registered method.
+  """
+  out = copy.deepcopy(config)
+  with out.unlocked():
+    for group, keys in default_groups(config.method).items():
+      if group not in out or out[group] is None:
+        out[group] = ConfigDict()
+      for key, value in keys.items():
+        if key not in out[group]:
+          out[group][key] = value
+  return out
+
+
+def validate(config: ConfigDict) -> None:
+  """The method's own checks of its config groups, before any data is read.
+
+  Raises:
+    ConfigError: unknown method, or a bad value in its groups.
+  """
+  _lookup(config.method)
+  if config.method in _VALIDATORS:
+    _VALIDATORS[config.method](config)
+
+
 def build(config: ConfigDict, *, data_info: DataInfo, num_train_steps: int) -> Method:
   """Builds the method named by `config.method`.
 
   Raises:
     ConfigError: unknown method, or the method rejects its config groups.
   """
-  name = config.method
-  if name not in _BUILDERS and name in _MODULES:
-    importlib.import_module(_MODULES[name])
-  if name not in _BUILDERS:
-    raise ConfigError(
-        f"unknown method {name!r}; registered methods: {', '.join(names())}")
-  return _BUILDERS[name](config, data_info=data_info, num_train_steps=num_train_steps)
+  _lookup(config.method)
+  return _BUILDERS[config.method](config, data_info=data_info,
+                                  num_train_steps=num_train_steps)

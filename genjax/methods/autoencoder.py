@@ -56,8 +56,9 @@ Reconstruction losses are summed over pixels and averaged over the batch:
 `mse` in the metrics is always the mean squared error per pixel, so runs with
 different losses can be compared on one number.
 
-Config groups read here (keys missing from a config take the defaults in
-`DEFAULTS`, so older configs keep working):
+Config groups read here (keys a config file leaves out take the defaults in
+`DEFAULTS`, filled in before the config is locked, so every key below can be
+overridden from the command line):
   model:  kind ("mlp" | "conv"), output_activation, activation, code_activation;
           mlp: hidden, code_dim, mirror_decoder, decoder_hidden, tied;
           conv: features, code_channels, kernel_size, conv_impl ("fast" | "flax"),
@@ -97,7 +98,13 @@ JACOBIAN_EVALS = ("jacrev", "jacfwd", "none")
 _FORWARD_MODES = ("jacfwd", "hutchinson")
 
 DEFAULTS = {
-    "model": dict(kind="mlp", features=(16, 32), code_channels=8, kernel_size=3,
+    "model": dict(kind="mlp", activation="relu", code_activation="linear",
+                  output_activation="sigmoid",
+                  # mlp
+                  hidden=(300,), code_dim=150, mirror_decoder=True, decoder_hidden=(),
+                  tied=False,
+                  # conv
+                  features=(16, 32), code_channels=8, kernel_size=3,
                   conv_impl="fast", compute_dtype="float32"),
     "loss": dict(reconstruction="bce", sparsity="none", l1_weight=0.0, kl_weight=3.0,
                  sparsity_target=0.05, near_zero_threshold=0.01,
@@ -334,7 +341,7 @@ def reconstruction_grid(x: jax.Array, r: jax.Array, cols: int = 8) -> jax.Array:
 # --------------------------------------------------------------------------
 
 
-@methods.register("autoencoder")
+@methods.register("autoencoder", defaults=DEFAULTS, validate=validate)
 def build(config: ConfigDict, *, data_info: methods.DataInfo,
           num_train_steps: int) -> methods.Method:
   """Builds the autoencoder method (see the module docstring)."""

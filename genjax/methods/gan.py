@@ -346,7 +346,7 @@ class GanSteps:
   generate: Callable
 
 
-@methods.register("gan")
+@methods.register("gan", defaults=DEFAULTS, validate=validate)
 def build(config: ConfigDict, *, data_info: methods.DataInfo,
           num_train_steps: int) -> methods.Method:
   """Builds the GAN method (see the module docstring)."""

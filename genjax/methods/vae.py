@@ -335,7 +335,9 @@ def write_latent_scatter(path: str, means: np.ndarray, labels: np.ndarray) -> No
 # ----------------------------------------------------------------------------
 
 
-@methods.register("vae")
+@methods.register("vae", validate=validate, defaults={
+    "model": model_config().to_dict(), "loss": loss_config().to_dict(),
+    "eval": eval_config().to_dict()})
 def build(config: ConfigDict, *, data_info: methods.DataInfo,
           num_train_steps: int) -> methods.Method:
   """Builds the VAE method (see the module docstring)."""
