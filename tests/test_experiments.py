@@ -1,30 +1,103 @@
-"""Experiments run end to end (tiny budget: plumbing, not the claim's numbers)."""
+"""Experiments run end to end (tiny budget: plumbing, not the claim's numbers).
+
+A smoke run's numbers mean nothing, so its checks are consistency checks that
+a regression would break: numbers recomputed independently from what the
+experiment read or wrote, report tables equal to results.json, verdicts equal
+to their predicates recomputed from the reported numbers.
+"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
 import json
+import os
 
-from conftest import requires_mnist
-from experiments import pca_vs_linear_ae, vae_likelihood
+import numpy as np
+import pytest
 
-pytestmark = requires_mnist
+from conftest import load_config, requires_mnist
+from experiments import pca_vs_linear_ae
+from experiments import report as report_lib
+from experiments import vae_likelihood
+from genjax import data as data_lib
+from genjax import writers
+from genjax.evaluation import subspace
 
 
+def _saved(run_dir) -> dict:
+  """A run's final_metrics.json: {"eval": ..., "final": ...}."""
+  with open(os.path.join(run_dir, "final_metrics.json")) as f:
+    return json.load(f)
+
+
+def _cells(*values) -> list[str]:
+  return [report_lib.format_cell(v) for v in values]
+
+
+def _pixels(cfg, split: str) -> np.ndarray:
+  limit = cfg.data.max_train_examples if split == "train" else cfg.data.max_eval_examples
+  images = data_lib.read_split(cfg.data, split, limit)["image"]
+  return images.reshape(len(images), -1).astype(np.float64) / 255.0
+
+
+@requires_mnist
 def test_pca_vs_linear_ae_writes_its_report(tmp_path):
   path = pca_vs_linear_ae.run(str(tmp_path), quick=True, smoke=True)
   text = open(path).read()
   assert "**Claim.**" in text and "## Verdict" in text and "mse_vs_k.png" in text
   results = json.loads((tmp_path / "results.json").read_text())
   assert len(results["verdicts"]) == 4
-  for k in (2, 8, 32):
-    r = results["results"][f"k={k}"]
-    assert 0 <= r["largest_angle_deg"] <= 90 and r["pca_mse"] > 0
-    assert len(r["angles_deg"]) == k
+  runs = results["results"]
+  # PCA recomputed here by SVD (the experiment uses an eigendecomposition of
+  # the covariance) from the images the smoke config reads.
+  cfg = report_lib.config("linear_ae_mnist", smoke=True)
+  train_x, test_x = _pixels(cfg, "train"), _pixels(cfg, "test")
+  mean = train_x.mean(0)
+  _, s, vt = np.linalg.svd(train_x - mean, full_matrices=False)
+  variances = s**2 / (len(train_x) - 1)
+  rows = report_lib.read_table(path, "Test reconstruction and subspace agreement")
+  for i, k in enumerate(pca_vs_linear_ae.CODE_SIZES):
+    r = runs[f"k={k}"]
+    angles = r["angles_deg"]
+    assert len(angles) == k and angles == sorted(angles)
+    assert r["largest_angle_deg"] == angles[-1]
+    assert r["median_angle_deg"] == pytest.approx(float(np.median(angles)), rel=1e-12)
+    centered = test_x - mean
+    residual = centered - centered @ vt[:k].T @ vt[:k]
+    assert r["pca_mse"] == pytest.approx(float(np.mean(residual**2)), rel=1e-6)
+    assert r["explained_variance"] == pytest.approx(variances[:k].sum() / variances.sum(),
+                                                    rel=1e-6)
+    assert r["eigengap_ratio"] == pytest.approx(variances[k - 1] / variances[k], rel=1e-6)
+    # The autoencoders' MSEs are their runs' own final evals.
+    assert r["linear_ae_mse"] == _saved(tmp_path / f"linear_k{k}")["eval"]["mse"]
+    assert r["nonlinear_ae_mse"] == _saved(tmp_path / f"nonlinear_k{k}")["eval"]["mse"]
+    assert rows[i] == _cells(k, r["largest_angle_deg"], r["median_angle_deg"],
+                             r["eigengap_ratio"], r["pca_mse"], r["linear_ae_mse"],
+                             r["linear_ae_mse"] / r["pca_mse"], r["nonlinear_ae_mse"])
+  assert len(rows) == len(pca_vs_linear_ae.CODE_SIZES)
+  rs = list(runs.values())
+  assert [v["agrees"] for v in results["verdicts"]] == [
+      all(r["linear_ae_mse"] <= 1.01 * r["pca_mse"] for r in rs),
+      all(r["median_angle_deg"] < 5 for r in rs),
+      all(r["largest_angle_deg"] < 10 for r in rs),
+      all(r["nonlinear_ae_mse"] < r["pca_mse"] for r in rs)]
   assert (tmp_path / "mse_vs_k.png").is_file()
 
+  # Run again: every run is finished, so it is restored, not retrained, and
+  # the analysis of the restored state (the decoder's angles) is the same as
+  # of the state training left in memory.
+  run_dirs = [f"{kind}_k{k}" for k in pca_vs_linear_ae.CODE_SIZES
+              for kind in ("linear", "nonlinear")]
+  logged = {d: len(writers.read_metrics(str(tmp_path / d))) for d in run_dirs}
+  pca_vs_linear_ae.run(str(tmp_path), quick=True, smoke=True)
+  again = json.loads((tmp_path / "results.json").read_text())
+  assert again["results"] == results["results"]
+  assert again["resumed_runs"] == {d: report_lib.SMOKE_STEPS for d in run_dirs}
+  assert {d: len(writers.read_metrics(str(tmp_path / d))) for d in run_dirs} == logged
 
+
+@requires_mnist
 def test_vae_likelihood_writes_its_report(tmp_path):
   path = vae_likelihood.run(str(tmp_path), quick=True, smoke=True)
   text = open(path).read()
@@ -32,11 +105,26 @@ def test_vae_likelihood_writes_its_report(tmp_path):
   results = json.loads((tmp_path / "results.json").read_text())
   assert len(results["verdicts"]) == 4
   runs = results["results"]
-  assert set(runs) == {"kingma_vae", "burda_vae", "burda_iwae", "latent_2d"}
-  for r in runs.values():
+  names = [name for name, *_ in vae_likelihood._runs(quick=True)]
+  assert set(runs) == set(names) == {"kingma_vae", "burda_vae", "burda_iwae", "latent_2d"}
+  rows = report_lib.read_table(path, "Test set")
+  for row, name in zip(rows, names, strict=True):
+    r, saved = runs[name], _saved(tmp_path / name)
     # Even 20 steps keep the IWAE estimate below the negative ELBO.
     assert 0 < r["nll"] < r["neg_elbo"]
-  assert 0 <= runs["latent_2d"]["manifold_classes"] <= 10
+    assert r["neg_elbo"] == saved["eval"]["neg_elbo"] and r["nll"] == saved["final"]["nll"]
+    # Smoke runs use the runlocal variants' k (not --quick's 500 or latent_2d's own).
+    assert r["nll_samples"] == vae_likelihood.SMOKE_NLL["eval__nll_samples"]
+    assert row[2:5] == _cells(r["neg_elbo"], r["nll"], int(r["nll_samples"]))
+  latent = runs["latent_2d"]
+  assert latent["latent_dim"] == 2  # the smoke variant keeps the 2-D latent plane
+  assert latent["manifold_classes"] == _saved(tmp_path / "latent_2d")["final"][
+      "manifold_classes"]
+  assert [v["agrees"] for v in results["verdicts"]] == [
+      all(r["nll"] < r["neg_elbo"] for r in runs.values()),
+      runs["burda_iwae"]["nll"] < runs["burda_vae"]["nll"],
+      runs["burda_iwae"]["nll"] <= 90.0,
+      latent["manifold_classes"] == 10]
   assert (tmp_path / "latent_manifold.png").is_file() and (tmp_path / "samples.png").is_file()
 
 
@@ -50,17 +138,97 @@ def test_every_experiment_imports_into_one_process():
     assert list(inspect.signature(run).parameters)[:3] == ["workdir", "quick", "smoke"]
 
 
+def test_smoke_configs_are_the_runlocal_variants_with_a_tiny_budget():
+  budget = {"total_epochs": 3.0, "eval_every_steps": 300}
+  for name, arg in (("linear_ae_mnist", None), ("conv_dae_mnist", "level=0.3"),
+                    ("gan_toy", "dist=mog1d"), ("infogan_mnist", "paper"),
+                    ("vae_mnist", "latent_dim=2,epochs=50")):
+    smoke = report_lib.config(name, arg, smoke=True, **budget)
+    runlocal = load_config(name, f"{arg},runlocal" if arg else "runlocal")
+    assert smoke.model == runlocal.model and smoke.data == runlocal.data, name
+    assert smoke.batch_size == runlocal.batch_size, name
+    # The experiment's budget is replaced, its other overrides kept.
+    assert smoke.total_epochs is None and smoke.total_steps == report_lib.SMOKE_STEPS
+    assert smoke.eval_every_steps == 300
+    # Without smoke: the config and the overrides, nothing else.
+    assert report_lib.config(name, arg, **budget) == load_config(name, arg, **budget), name
+  assert report_lib.smoke_variant(None, True) == "runlocal"
+  assert report_lib.smoke_variant("paper", True) == "paper,runlocal"
+  assert report_lib.smoke_variant("paper", False) == "paper"
+  # smoke_extra applies to smoke runs only, after everything else.
+  extra = {"eval__nll_samples": 7}
+  assert report_lib.config("vae_mnist", smoke=True, smoke_extra=extra,
+                           eval__nll_samples=500).eval.nll_samples == 7
+  assert report_lib.config("vae_mnist", smoke_extra=extra,
+                           eval__nll_samples=500).eval.nll_samples == 500
+
+
+def _fake_train(write_final: bool):
+  from genjax import train
+
+  def fake(cfg, workdir):
+    os.makedirs(workdir, exist_ok=True)
+    if write_final:
+      with open(os.path.join(workdir, train.FINAL_METRICS), "w") as f:
+        json.dump({"eval": {}}, f)
+    return train.TrainedRun(trainer=None, state={"step": 3}, step=3, final={"mse": 0.5})
+  return fake
+
+
 def test_report_names_runs_that_resumed_from_earlier_checkpoints(tmp_path, monkeypatch):
-  from experiments import report as report_lib
-  monkeypatch.setattr(report_lib.train, "train_and_evaluate", lambda cfg, workdir: {})
+  monkeypatch.setattr(report_lib.train, "train", _fake_train(write_final=True))
   for step in ("100", "2300", "2300.orbax-checkpoint-tmp-1"):  # the last: an unfinished save
     (tmp_path / "old" / "checkpoints" / step).mkdir(parents=True)
   report_lib.train_run(None, str(tmp_path / "old"))  # left over from an earlier report
   rep = report_lib.Report(name="n", claim="c", prediction="p", quick=True)
-  report_lib.train_run(None, str(tmp_path / "fresh"))
+  run = report_lib.train_run(None, str(tmp_path / "fresh"))
+  assert (run.final, run.state, run.step) == ({"mse": 0.5}, {"step": 3}, 3)
   report_lib.train_run(None, str(tmp_path / "old") + "/")
   text = open(rep.write(str(tmp_path))).read()
   assert "**Resumed from earlier checkpoints:** old (from step 2300)." in text
   assert "fresh" not in text
   results = json.loads((tmp_path / "results.json").read_text())
   assert results["resumed_runs"] == {"old": 2300}
+
+
+def test_train_run_refuses_a_run_stopped_before_the_end(tmp_path, monkeypatch):
+  # SIGTERM ends training early with no final_metrics.json: analysing that
+  # half-trained state would give a report of the wrong run.
+  monkeypatch.setattr(report_lib.train, "train", _fake_train(write_final=False))
+  with pytest.raises(RuntimeError, match="re-run the experiment to resume"):
+    report_lib.train_run(None, str(tmp_path / "stopped"))
+
+
+def test_report_tables_read_back_as_written(tmp_path):
+  rep = report_lib.Report(name="n", claim="c", prediction="p", quick=True)
+  rep.table("First table", ["a", "b"], [[1, 0.123456], ["x", 2.5]])
+  rep.table("Second", ["c"], [[np.float64(1e-5)]])
+  path = rep.write(str(tmp_path))
+  assert report_lib.read_table(path, "First") == [["1", "0.1235"], ["x", "2.5"]]
+  assert report_lib.read_table(path, "Second") == [["1e-05"]]
+  with pytest.raises(KeyError):
+    report_lib.read_table(path, "Third")
+
+
+def test_principal_angles_and_pca_of_known_subspaces():
+  # genjax.evaluation.subspace, which the PCA experiment's angles and MSEs use.
+  rng = np.random.default_rng(0)
+  basis = np.linalg.qr(rng.normal(size=(20, 3)))[0]
+  # The same span in another (non-orthonormal) basis: every angle 0.
+  angles = np.degrees(subspace.principal_angles(basis @ rng.normal(size=(3, 3)), basis))
+  assert np.allclose(angles, 0, atol=1e-4)
+  e = np.eye(4)
+  tilted = np.stack([e[:, 0], (e[:, 1] + e[:, 2]) / np.sqrt(2)], 1)
+  assert np.allclose(np.degrees(subspace.principal_angles(e[:, :2], tilted)), [0, 45])
+  assert np.allclose(np.degrees(subspace.principal_angles(e[:, :1], e[:, 1:2])), [90])
+  # Points on a 2-D plane (stds 3 and 1) through a point off the origin: PCA
+  # finds the plane; its top component alone leaves the second's variance.
+  n = 500
+  x = (rng.normal(size=(n, 2)) * [3.0, 1.0]) @ basis[:, :2].T + 5.0
+  mean, components, variances = subspace.pca(x)
+  assert np.allclose(np.degrees(subspace.principal_angles(components[:, :2], basis[:, :2])),
+                     0, atol=1e-4)
+  assert np.allclose(variances[2:], 0, atol=1e-10) and variances[0] > variances[1] > 0.5
+  assert subspace.pca_reconstruction_mse(x, mean, components, 2) < 1e-20
+  assert subspace.pca_reconstruction_mse(x, mean, components, 1) == pytest.approx(
+      variances[1] * (n - 1) / n / x.shape[1], rel=1e-9)

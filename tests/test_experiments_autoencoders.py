@@ -1,46 +1,167 @@
-"""Autoencoder experiments run end to end (tiny budget: plumbing, not the claims' numbers)."""
+"""Autoencoder experiments run end to end (tiny budget: plumbing, not the claims' numbers).
+
+A smoke run's numbers mean nothing, so its checks are consistency checks that
+a regression would break: numbers recomputed independently from the images
+the experiment read, report tables equal to results.json, verdicts equal to
+their predicates recomputed from the reported numbers.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+
+import numpy as np
+import pytest
+import scipy.special
 
 from conftest import all_finite, experiment_results, requires_mnist
 from experiments import denoising_vs_median, overcomplete_identity
+from experiments import report as report_lib
+from genjax import data as data_lib
 
-pytestmark = requires_mnist
+
+def _saved(run_dir) -> dict:
+  """A run's final_metrics.json: {"eval": ..., "final": ...}."""
+  with open(os.path.join(run_dir, "final_metrics.json")) as f:
+    return json.load(f)
 
 
+def _cells(*values) -> list[str]:
+  return [report_lib.format_cell(v) for v in values]
+
+
+def _agrees(tmp_path) -> list[bool]:
+  results = json.loads((tmp_path / "results.json").read_text())
+  return [v["agrees"] for v in results["verdicts"]]
+
+
+def _images(data, split: str, limit: int) -> np.ndarray:
+  """float64 pixels in [0, 1], [N, H * W * C], as the runs read them."""
+  images = data_lib.read_split(data, split, limit)["image"]
+  return images.reshape(len(images), -1).astype(np.float64) / 255.0
+
+
+def clipped_noise_mse(x, std: float):
+  """E[(clip(x + std n, 0, 1) - x)^2] per pixel, n ~ N(0, 1): exact, not sampled.
+
+  Inside [0, 1] the error is std n; below 0 it is -x, above 1 it is 1 - x.
+  """
+  x = np.asarray(x, np.float64)
+  a, b = -x / std, (1.0 - x) / std
+  pdf = lambda t: np.exp(-t * t / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+  cdf = scipy.special.ndtr
+  inside = (cdf(b) - cdf(a)) - (b * pdf(b) - a * pdf(a))  # E[n^2; a < n < b]
+  return std**2 * inside + x**2 * cdf(a) + (1.0 - x)**2 * (1.0 - cdf(b))
+
+
+def test_clipped_noise_mse_matches_sampling():
+  rng = np.random.default_rng(0)
+  x = np.array([0.0, 0.3, 1.0])
+  noisy = np.clip(x + 0.5 * rng.normal(size=(400_000, 3)), 0, 1)
+  assert np.allclose(clipped_noise_mse(x, 0.5), np.mean((noisy - x)**2, 0), rtol=0.01)
+  # No clipping in reach: std^2.
+  assert clipped_noise_mse(np.array([0.5]), 0.01)[0] == pytest.approx(1e-4, rel=1e-9)
+
+
+def test_psnr_of_known_errors():
+  # genjax.evaluation.image_quality.psnr, which every PSNR column uses.
+  from genjax.evaluation import image_quality
+  x = np.full((2, 4, 4, 1), 0.5, np.float32)
+  assert np.allclose(image_quality.psnr(x, x, mse_floor=1e-10), 100.0)
+  assert np.allclose(image_quality.psnr(x, x + 0.1), 20.0, atol=1e-4)
+  assert np.allclose(image_quality.psnr(x, x - 0.01), 40.0, atol=1e-3)
+
+
+@requires_mnist
 def test_denoising_vs_median_writes_its_report(tmp_path):
   path = denoising_vs_median.run(str(tmp_path), quick=True, smoke=True)
   results = experiment_results(path, tmp_path, 3, ["psnr_vs_sigma.png", "denoising.png"])
-  assert set(results) == {f"sigma={s:g}" for s in denoising_vs_median.SIGMAS}
-  noisy = [results[f"sigma={s:g}"]["psnr_noisy_input"] for s in denoising_vs_median.SIGMAS]
+  sigmas = denoising_vs_median.SIGMAS
+  assert set(results) == {f"sigma={s:g}" for s in sigmas}
+  noisy = [results[f"sigma={s:g}"]["psnr_noisy_input"] for s in sigmas]
   # More noise, a worse noisy input: the runs really used their own sigma.
   assert noisy == sorted(noisy, reverse=True)
-  for r in results.values():
+  # The noisy input's PSNR predicted from the test images and each sigma: the
+  # per-image MSE of 784 clipped-noise pixels is close to its expectation.
+  data = denoising_vs_median._config(sigmas[0], 1.0, smoke=True).data
+  test_x = _images(data, data.eval_split, data.max_eval_examples)
+  rows = report_lib.read_table(path, "Test PSNR")
+  for row, sigma in zip(rows, sigmas, strict=True):
+    r = results[f"sigma={sigma:g}"]
+    expected_mse = clipped_noise_mse(test_x, sigma).mean(1)
+    assert r["psnr_noisy_input"] == pytest.approx(
+        float(np.mean(-10 * np.log10(np.maximum(expected_mse, 1e-10)))), abs=0.25), sigma
     assert all_finite(*r.values())
-    # PSNR of [0, 1] images is positive unless an estimate is worse than
-    # all-black vs all-white; 100 dB is the metric's cap.
-    for key in denoising_vs_median.METRICS:
-      assert 0 < r[key] <= 100, (key, r[key])
+    # The runs' own final evals, and the report's table.
+    assert {k: r[k] for k in denoising_vs_median.METRICS} == {
+        k: _saved(tmp_path / f"sigma{sigma:g}")["eval"][k] for k in denoising_vs_median.METRICS}
     assert math.isclose(r["margin_db"],
                         r["psnr_denoised"] - max(r["psnr_median3"], r["psnr_median5"]))
+    assert row == _cells(sigma, r["psnr_noisy_input"], r["psnr_median3"], r["psnr_median5"],
+                         r["psnr_denoised"], r["margin_db"], r["psnr"])
+  rs = list(results.values())
+  assert _agrees(tmp_path) == [
+      all(r["margin_db"] > 0 for r in rs),
+      all(r["margin_db"] >= denoising_vs_median.MARGIN_DB for r in rs),
+      all(r["psnr_denoised"] > r["psnr_noisy_input"] for r in rs)]
 
 
+@requires_mnist
 def test_overcomplete_identity_writes_its_report(tmp_path):
   path = overcomplete_identity.run(str(tmp_path), quick=True, smoke=True)
   results = experiment_results(path, tmp_path, 5, ["reconstructions.png"])
-  assert 0 < results["mean_image_test_mse"] < 1
-  for name in overcomplete_identity.MODELS:
+  models = overcomplete_identity.MODELS
+  # Recomputed from the images the runs read: the mean-image baseline, the
+  # digit area, and the expected MSE of the noisy test inputs.
+  data = overcomplete_identity._configs(3.0, smoke=True)["plain"].data
+  train_x = _images(data, data.train_split, data.max_train_examples)
+  test_x = _images(data, data.eval_split, data.max_eval_examples)
+  mean_image = train_x.mean(0)
+  assert results["mean_image_test_mse"] == pytest.approx(
+      float(np.mean((test_x - mean_image)**2)), rel=1e-5)
+  area = mean_image > overcomplete_identity.AREA_INTENSITY
+  noise_mse = clipped_noise_mse(test_x, overcomplete_identity.NOISE_STD)
+  for name in models:
     r = results[name]
     assert all_finite(*r.values())
-    for key in ("train_mse", "test_mse", "noisy_vs_clean", "noisy_vs_input", "input_noise"):
-      assert 0 <= r[key] <= 1, (name, key, r[key])
-    for key in ("error_kept", "error_kept_area", "error_kept_outside", "noise_gain"):
-      assert r[key] >= 0, (name, key, r[key])
-    assert 0 < r["area_fraction"] < 1
-    for key in ("probe_codes_acc_100", "probe_codes_acc_1000", "probe_pixels_acc_1000",
-                "code_mean", "code_frac_near_zero"):
-      assert 0 <= r[key] <= 1, (name, key, r[key])
+    assert r["area_fraction"] == pytest.approx(float(area.mean()), abs=1e-6)
+    assert r["input_noise"] == pytest.approx(float(noise_mse.mean()), rel=0.02)
+    saved = _saved(tmp_path / name)
+    assert (r["code_mean"], r["code_frac_near_zero"]) == (
+        saved["eval"]["code_mean"], saved["eval"]["code_frac_near_zero"])
+    for labels in overcomplete_identity.PROBE_LABELS:
+      for key in (f"probe_codes_acc_{labels}", f"probe_pixels_acc_{labels}"):
+        assert r[key] == saved["final"][key], (name, key)
+    # Ratios of the reported errors, and the error kept is a weighted mean
+    # of its parts inside and outside the digit area.
+    assert r["error_kept"] == pytest.approx(r["noisy_vs_clean"] / r["input_noise"], rel=1e-6)
+    assert (min(r["error_kept_area"], r["error_kept_outside"]) - 1e-6 <= r["error_kept"]
+            <= max(r["error_kept_area"], r["error_kept_outside"]) + 1e-6), name
+    # RMS errors over the test set obey the triangle inequality (f(x~) vs x, x~).
+    assert math.sqrt(r["noisy_vs_input"]) <= (
+        math.sqrt(r["noisy_vs_clean"]) + math.sqrt(r["input_noise"]) + 1e-6), name
   # One noisy draw for every model.
-  assert len({results[name]["input_noise"] for name in overcomplete_identity.MODELS}) == 1
+  assert len({results[name]["input_noise"] for name in models}) == 1
+  clean = report_lib.read_table(path, "Clean inputs")
+  noisy = report_lib.read_table(path, "Noisy test inputs")
+  probes = report_lib.read_table(path, "Features")
+  for i, name in enumerate(models):
+    r = results[name]
+    assert clean[i] == _cells(name, r["train_mse"], r["test_mse"], r["test_mse"] / r["train_mse"],
+                              r["test_mse"] / results["mean_image_test_mse"])
+    assert noisy[i] == _cells(name, r["noisy_vs_clean"], r["noisy_vs_input"], r["error_kept"],
+                              r["error_kept_area"], r["error_kept_outside"], r["noise_gain"])
+    assert probes[i] == _cells(name, r["probe_codes_acc_100"], r["probe_codes_acc_1000"],
+                               r["probe_pixels_acc_100"], r["probe_pixels_acc_1000"],
+                               r["code_mean"], r["code_frac_near_zero"])
+  p, d, s = (results[name] for name in models)
+  o = overcomplete_identity
+  assert _agrees(tmp_path) == [
+      p["test_mse"] < o.COPY_FRACTION * results["mean_image_test_mse"]
+      and p["test_mse"] <= o.GENERALISES * p["train_mse"],
+      p["error_kept"] >= o.KEEPS_NOISE,
+      d["error_kept"] <= o.REMOVES_NOISE and d["error_kept"] < p["error_kept"],
+      s["error_kept"] < p["error_kept"],
+      min(d["probe_codes_acc_1000"], s["probe_codes_acc_1000"]) > p["probe_codes_acc_1000"]]

@@ -1,47 +1,171 @@
-"""Feature experiments run end to end (tiny budget: plumbing, not the claims' numbers)."""
+"""Feature experiments run end to end (tiny budget: plumbing, not the claims' numbers).
+
+A smoke run's numbers mean nothing, so its checks are consistency checks that
+a regression would break: numbers recomputed independently from the images
+the experiment read, report tables equal to results.json, verdicts equal to
+their predicates recomputed from the reported numbers.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+
+import numpy as np
+import pytest
+import scipy.special
 
 from conftest import experiment_results, requires_mnist
 from experiments import codes_as_features, contractive_vs_denoising
-
-pytestmark = requires_mnist
+from experiments import report as report_lib
+from genjax import data as data_lib
 
 
 def _positive(*values):
   return all(isinstance(v, float) and math.isfinite(v) and v > 0 for v in values)
 
 
+def _saved(run_dir) -> dict:
+  """A run's final_metrics.json: {"eval": ..., "final": ...}."""
+  with open(os.path.join(run_dir, "final_metrics.json")) as f:
+    return json.load(f)
+
+
+def _cells(*values) -> list[str]:
+  return [report_lib.format_cell(v) for v in values]
+
+
+def _agrees(tmp_path) -> list[bool]:
+  results = json.loads((tmp_path / "results.json").read_text())
+  return [v["agrees"] for v in results["verdicts"]]
+
+
+def _clipped_noise_sq(x, std: float):
+  """E[(clip(x + std n, 0, 1) - x)^2] per pixel, n ~ N(0, 1) (exact)."""
+  a, b = -x / std, (1.0 - x) / std
+  pdf = lambda t: np.exp(-t * t / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+  cdf = scipy.special.ndtr
+  inside = (cdf(b) - cdf(a)) - (b * pdf(b) - a * pdf(a))
+  return std**2 * inside + x**2 * cdf(a) + (1.0 - x)**2 * (1.0 - cdf(b))
+
+
+@requires_mnist
 def test_contractive_vs_denoising_writes_its_report(tmp_path):
   path = contractive_vs_denoising.run(str(tmp_path), quick=True, smoke=True)
   results = experiment_results(path, tmp_path, 5,
                                 ["feature_ratio.png", "reconstruction_ratio.png"])
   deltas = contractive_vs_denoising.DELTAS
   assert results["deltas"] == list(deltas)
-  for name in ("ae", "dae", "cae"):
+  names = [name for name, *_ in contractive_vs_denoising.MODELS]
+  rows = report_lib.read_table(path, "Test reconstruction and Jacobian")
+  for row, name in zip(rows, names, strict=True):
     r = results[name]
     assert _positive(r["jacobian_frobenius"], r["recon_loss"], r["mse"])
+    assert (r["recon_loss"], r["mse"]) == (_saved(tmp_path / name)["eval"]["recon_loss"],
+                                           _saved(tmp_path / name)["eval"]["mse"])
     assert len(r["feature_ratio"]) == len(r["reconstruction_ratio"]) == len(deltas)
     assert _positive(*r["feature_ratio"], *r["reconstruction_ratio"])
     # A sigmoid code of 256 units moves at most 16: the ratio is bounded by 16 / delta.
     assert all(v <= 16 / d + 1e-6 for v, d in zip(r["feature_ratio"], deltas))
-  assert 0 < results["dae"]["training_noise_norm"] < 28  # sqrt(784) pixels, each moved <= 1
+    assert r["input_dim"] == 784
+    assert row[2:] == _cells(r["recon_loss"], r["mse"], r["jacobian_frobenius"],
+                             r["jacobian_frobenius"] / math.sqrt(r["input_dim"]),
+                             r["feature_ratio"][0])
+  for title, key in (("Feature ratio", "feature_ratio"),
+                     ("Reconstruction ratio", "reconstruction_ratio")):
+    table = report_lib.read_table(path, title)
+    assert table == [_cells(d, *(results[m][key][i] for m in names))
+                     for i, d in enumerate(deltas)]
+  # The DAE's training corruption, predicted from the test images it was
+  # measured on: the mean norm of clip(x + 0.5 n, 0, 1) - x over 784 pixels
+  # is close to the root of its expected square.
+  data = report_lib.config("dae_mnist", smoke=True).data
+  images = data_lib.read_split(data, data.eval_split, data.max_eval_examples)["image"]
+  x = images[:results["dae"]["num_examples"]].reshape(-1, 784).astype(np.float64) / 255.0
+  expected = np.sqrt(_clipped_noise_sq(x, 0.5).sum(1)).mean()
+  assert results["dae"]["training_noise_norm"] == pytest.approx(expected, rel=0.03)
+  assert "training_noise_norm" not in results["ae"] and "training_noise_norm" not in results["cae"]
+  ae, dae, cae = (results[name] for name in names)
+  match = contractive_vs_denoising.JACOBIAN_MATCH
+  finite = [i for i, d in enumerate(deltas) if d >= 1.0]
+  assert _agrees(tmp_path) == [
+      cae["jacobian_frobenius"] < min(ae["jacobian_frobenius"], dae["jacobian_frobenius"]),
+      cae["feature_ratio"][0] < ae["feature_ratio"][0],
+      all(abs(r["feature_ratio"][0] * math.sqrt(r["input_dim"]) / r["jacobian_frobenius"] - 1)
+          <= match for r in (ae, dae, cae)),
+      all(dae["reconstruction_ratio"][i] < ae["reconstruction_ratio"][i] for i in finite),
+      dae["feature_ratio"][-1] / cae["feature_ratio"][-1]
+      < dae["feature_ratio"][0] / cae["feature_ratio"][0]]
 
 
+@requires_mnist
 def test_codes_as_features_writes_its_report(tmp_path):
   path = codes_as_features.run(str(tmp_path), quick=True, smoke=True)
   results = experiment_results(path, tmp_path, 5, ["accuracy_vs_labels.png"])
+  configs = {name: report_lib.config(config, smoke=True)
+             for name, _, config, *_ in codes_as_features.RUNS}
+  num_train = configs["ae"].data.max_train_examples
+  num_test = configs["ae"].data.max_eval_examples
   sizes = results["label_sizes"]
-  assert len(sizes) == 3 and sizes == sorted(sizes)
+  # 100, 1000 and (--quick) up to 10k labels, of the smoke run's training images.
+  assert sizes == [min(n, num_train) for n in (100, 1000, codes_as_features.QUICK_LARGEST)]
   reps = results["representations"]
   assert set(reps) == {"pixels", "pca150", "pca20", "ae", "sparse_ae", "dae", "cae", "vae"}
-  assert reps["pixels"]["dim"] == 784 and reps["pca20"]["dim"] == 20
-  for r in reps.values():
+  # Each learned code is its own run's: its width is that config's code.
+  assert reps["pixels"]["dim"] == 784 and reps["pca150"]["dim"] == 150
+  assert reps["pca20"]["dim"] == 20
+  for name in ("ae", "sparse_ae", "dae", "cae"):
+    assert reps[name]["dim"] == configs[name].model.code_dim, name
+  assert reps["vae"]["dim"] == configs["vae"].model.latent_dim
+  for name in ("ae", "sparse_ae", "dae", "cae"):
+    saved = _saved(tmp_path / name)["eval"]
+    assert (reps[name]["recon_loss"], reps[name]["mse"]) == (saved["recon_loss"], saved["mse"])
+  assert reps["vae"]["neg_elbo"] == _saved(tmp_path / "vae")["eval"]["neg_elbo"]
+  rows = report_lib.read_table(path, "Linear-probe test accuracy")
+  for row, r in zip(rows, reps.values(), strict=True):
     for n in sizes:
-      # Ten classes: any accuracy in [0, 1]; the draws average to the reported one.
+      # A smoke run draws each labelled subset once; the draws average to the
+      # reported accuracy, a count of correct test images out of num_test.
       draws = r["accuracy_draws"][str(n)]
-      assert all(0.0 <= a <= 1.0 for a in draws)
+      assert len(draws) == 1
       assert math.isclose(r["accuracy"][str(n)], sum(draws) / len(draws), rel_tol=1e-6)
+      assert abs(draws[0] * num_test - round(draws[0] * num_test)) < 1e-3, (r, n)
+    assert row == [r["description"], str(r["dim"]), *(f"{r['accuracy'][str(n)]:.4f}"
+                                                      for n in sizes)]
   assert _positive(reps["vae"]["neg_elbo"], reps["ae"]["recon_loss"])
+  acc = {name: {n: r["accuracy"][str(n)] for n in sizes} for name, r in reps.items()}
+  learned = [name for name, *_ in codes_as_features.RUNS]
+  few, some, most = sizes
+  best_few = max(learned, key=lambda m: acc[m][few])
+  best_most = max(learned, key=lambda m: acc[m][most])
+  assert _agrees(tmp_path) == [
+      acc[best_few][few] > acc["pixels"][few],
+      acc[best_few][few] > acc["pca150"][few],
+      all(acc[m][some] > acc["pixels"][some] for m in learned),
+      acc[best_few][few] - acc["pixels"][few] > acc[best_most][most] - acc["pixels"][most],
+      acc["vae"][few] > acc["pca20"][few]]
+
+
+def test_linear_probe_of_known_features():
+  # genjax.evaluation.linear_probe, which every accuracy above comes from:
+  # features that encode the label are classified perfectly; masked-out
+  # test rows (padding) do not count.
+  import jax.numpy as jnp
+  from genjax.evaluation import linear_probe
+  rng = np.random.default_rng(0)
+  labels = np.arange(200) % 10
+  features = np.eye(10)[labels] * 3.0 + 0.1 * rng.normal(size=(200, 10))
+  test_labels = np.arange(50) % 10
+  test = np.eye(10)[test_labels] * 3.0 + 0.1 * rng.normal(size=(50, 10))
+  wrong = (test_labels + 1) % 10  # every row labelled wrongly...
+  mask = np.zeros(50, np.float32)
+  mask[:25] = 1.0
+  args = dict(num_classes=10, l2=1e-3, num_steps=50, pad_to=(256, 16))
+  assert linear_probe.probe(jnp.asarray(features), jnp.asarray(labels), jnp.asarray(test),
+                            jnp.asarray(test_labels), **args) == 1.0
+  assert linear_probe.probe(jnp.asarray(features), jnp.asarray(labels), jnp.asarray(test),
+                            jnp.asarray(wrong), **args) == 0.0
+  half = np.where(mask > 0, test_labels, wrong)  # ...only the unmasked half right
+  assert linear_probe.probe(jnp.asarray(features), jnp.asarray(labels), jnp.asarray(test),
+                            jnp.asarray(half), jnp.asarray(mask), **args) == 1.0

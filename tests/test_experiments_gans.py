@@ -1,12 +1,46 @@
-"""GAN experiments run end to end (tiny budget: plumbing, not the claims' numbers)."""
+"""GAN experiments run end to end (tiny budget: plumbing, not the claims' numbers).
+
+A smoke run's numbers mean nothing, so its checks are consistency checks that
+a regression would break: numbers recomputed independently from what the
+runs logged, report tables equal to results.json, verdicts equal to their
+predicates recomputed from the reported numbers; and known inputs with known
+outputs for the measures the reports use.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+
+import numpy as np
+import pytest
 
 from conftest import all_finite, experiment_results, requires_mnist
 from experiments import conditional_and_infogan, minimax_vs_nonsaturating
 from experiments import optimal_discriminator
+from experiments import report as report_lib
+from genjax import writers
+
+
+def _saved(run_dir) -> dict:
+  """A run's final_metrics.json: {"eval": ..., "final": ...}."""
+  with open(os.path.join(run_dir, "final_metrics.json")) as f:
+    return json.load(f)
+
+
+def _cells(*values) -> list[str]:
+  return [report_lib.format_cell(v) for v in values]
+
+
+def _agrees(tmp_path) -> list[bool]:
+  results = json.loads((tmp_path / "results.json").read_text())
+  return [v["agrees"] for v in results["verdicts"]]
+
+
+def _is_count(fraction: float, total: int) -> bool:
+  """`fraction` is k / total for an integer k: a mean over exactly `total` items."""
+  return abs(fraction * total - round(fraction * total)) < 1e-3
 
 
 def test_optimal_discriminator_writes_its_report(tmp_path):
@@ -14,15 +48,47 @@ def test_optimal_discriminator_writes_its_report(tmp_path):
   results = experiment_results(
       path, tmp_path, 3, ["optimal_d_seed0.png", "optimal_d_control.png",
                           "d_during_training.png"])
-  for seed in optimal_discriminator.SEEDS:
+  fresh = report_lib.read_table(path, "Fresh D")
+  own = report_lib.read_table(path, "The GAN's own discriminator")
+  assert len(fresh) == len(optimal_discriminator.SEEDS) + 1 and len(own) == len(
+      optimal_discriminator.SEEDS)
+  for i, seed in enumerate(optimal_discriminator.SEEDS):
     r = results[f"seed{seed}"]
-    for key in ("od_max_gap", "od_mean_gap", "od_weighted_gap", "gan_d_max_gap",
-                "gan_d_mean_gap", "d_real", "d_fake", "high_quality_fraction"):
-      assert 0.0 <= r[key] <= 1.0, (key, r[key])
+    run_dir = tmp_path / f"mog1d_seed{seed}"
+    saved = _saved(run_dir)
+    assert {k: r[k] for k in ("d_real", "d_fake", "d_loss")} == {
+        k: saved["eval"][k] for k in ("d_real", "d_fake", "d_loss")}
+    assert (r["modes_covered"], r["high_quality_fraction"]) == (
+        saved["final"]["modes_covered"], saved["final"]["high_quality_fraction"])
+    # The last eval logged during training is the final one (the figure's end).
+    assert writers.read_metrics(str(run_dir), "eval")[-1]["d_real"] == r["d_real"]
     assert r["od_mean_gap"] <= r["od_max_gap"] and r["gan_d_mean_gap"] <= r["gan_d_max_gap"]
-    assert 0 <= r["modes_covered"] <= 3 and all_finite(r["od_d_loss"], r["d_loss"])
+    assert all_finite(r["od_d_loss"], r["d_loss"], r["od_weighted_gap"])
+    assert fresh[i] == _cells(seed, f"{r['modes_covered']:g}/{saved['final']['num_modes']:g}",
+                              r["high_quality_fraction"], r["od_max_gap"], r["od_mean_gap"],
+                              r["od_weighted_gap"], r["od_d_loss"], r["gan_d_max_gap"],
+                              r["gan_d_mean_gap"])
+    assert own[i] == _cells(seed, r["d_real"], r["d_fake"], r["d_loss"],
+                            abs(r["d_real"] - 0.5))
   control = results["control_p_g_equals_p_data"]
-  assert 0.0 <= control["od_mean_gap"] <= control["od_max_gap"] <= 1.0
+  assert control["od_mean_gap"] <= control["od_max_gap"]
+  assert fresh[-1][3:7] == _cells(control["od_max_gap"], control["od_mean_gap"],
+                                  control["od_weighted_gap"], control["od_d_loss"])
+  seeds = [results[f"seed{s}"] for s in optimal_discriminator.SEEDS]
+  target, tolerance = optimal_discriminator.TARGET_GAP, optimal_discriminator.D_REAL_TOLERANCE
+  assert _agrees(tmp_path) == [
+      all(r["od_max_gap"] <= target for r in seeds),
+      all(r["od_weighted_gap"] <= target for r in seeds),
+      all(abs(r["d_real"] - 0.5) <= tolerance for r in seeds)]
+
+
+def test_gaps_of_known_discriminators():
+  d_star = np.full(4, 0.5)
+  d = np.array([0.5, 0.6, 0.8, 0.0])
+  mask = np.array([True, True, True, False])  # the last point is off the support
+  max_gap, mean_gap = optimal_discriminator._gaps(d, d_star, mask)
+  assert max_gap == pytest.approx(0.3) and mean_gap == pytest.approx(0.4 / 3)
+  assert optimal_discriminator._gaps(d_star, d_star, mask) == (0.0, 0.0)
 
 
 @requires_mnist
@@ -31,16 +97,85 @@ def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
   results = experiment_results(
       path, tmp_path, 4, ["ring8_early_grad_norm.png", "mnist_early_grad_norm.png",
                           "ring8_early_d_fake.png", "mnist_early_d_fake.png"])
-  for loss in minimax_vs_nonsaturating.LOSSES:
+  limit = minimax_vs_nonsaturating.EARLY_STEPS
+
+  def early(run_dir, key):
+    """Mean of a train metric over the logged rows up to EARLY_STEPS, from the log."""
+    rows = writers.read_metrics(str(run_dir), "train")
+    assert rows and all(key in row for row in rows)
+    picked = [row[key] for row in rows if row["step"] <= limit] or [rows[0][key]]
+    return float(np.mean(picked))
+
+  mnist_rows = report_lib.read_table(path, "MNIST DCGAN")
+  for i, loss in enumerate(minimax_vs_nonsaturating.LOSSES):
     toy = results["ring8"][loss]
-    assert 0 <= toy["mean_modes_covered"] <= 8
-    assert 0.0 <= toy["mean_high_quality_fraction"] <= 1.0
-    assert 0.0 <= toy["mean_early_d_fake"] <= 1.0 and toy["mean_early_g_grad_norm"] > 0
-    mnist = results["mnist"][loss]
-    assert mnist["fd"] >= 0 and mnist["fd_floor"] >= 0 and mnist["early_g_grad_norm"] > 0
-    assert 1.0 <= mnist["classifier_score"] <= 10.0
-    assert 0.0 <= mnist["precision"] <= 1.0 and 0.0 <= mnist["recall"] <= 1.0
-    assert 0.0 <= mnist["early_d_fake"] <= 1.0
+    assert [r["seed"] for r in toy["runs"]] == [0]  # --quick: one seed
+    for r in toy["runs"]:
+      run_dir = tmp_path / f"ring8_{loss}_seed{r['seed']}"
+      saved = _saved(run_dir)
+      assert (r["modes_covered"], r["high_quality_fraction"]) == (
+          saved["final"]["modes_covered"], saved["final"]["high_quality_fraction"])
+      assert (r["sample_log_density"], r["d_fake"]) == (
+          saved["eval"]["sample_log_density"], saved["eval"]["d_fake"])
+      assert r["early_g_grad_norm"] == pytest.approx(early(run_dir, "g_grad_norm"), rel=1e-12)
+      assert r["early_d_fake"] == pytest.approx(early(run_dir, "d_fake_g_step"), rel=1e-12)
+    for key in ("modes_covered", "high_quality_fraction", "early_g_grad_norm", "early_d_fake"):
+      assert toy[f"mean_{key}"] == pytest.approx(np.mean([r[key] for r in toy["runs"]]))
+    mnist, run_dir = results["mnist"][loss], tmp_path / f"mnist_{loss}"
+    saved = _saved(run_dir)
+    for key in ("fd", "fd_floor", "classifier_score", "precision", "recall"):
+      assert mnist[key] == saved["final"][key], (loss, key)
+    assert saved["final"]["num_quality_samples"] == report_lib.SMOKE_SAMPLES
+    assert (mnist["d_real"], mnist["d_fake"]) == (saved["eval"]["d_real"],
+                                                  saved["eval"]["d_fake"])
+    assert mnist["early_g_grad_norm"] == pytest.approx(early(run_dir, "g_grad_norm"), rel=1e-12)
+    assert mnist["early_d_fake"] == pytest.approx(early(run_dir, "d_fake_g_step"), rel=1e-12)
+    assert mnist_rows[i] == _cells(loss, mnist["fd"], mnist["fd_floor"],
+                                   mnist["classifier_score"], mnist["precision"],
+                                   mnist["recall"], mnist["d_real"], mnist["d_fake"],
+                                   mnist["early_d_fake"], mnist["early_g_grad_norm"])
+  toy, mnist = results["ring8"], results["mnist"]
+  ratios = report_lib.read_table(path, "Early G gradient ratio")
+  for row, (name, group, key, d_key) in zip(ratios, (
+      ("ring8", toy, "mean_early_g_grad_norm", "mean_early_d_fake"),
+      ("MNIST", mnist, "early_g_grad_norm", "early_d_fake")), strict=True):
+    d_mm, d_ns = group["minimax"][d_key], group["non_saturating"][d_key]
+    assert row == _cells(name, d_mm, d_ns, d_mm / (1 - d_ns),
+                         group["minimax"][key] / group["non_saturating"][key])
+  grad = minimax_vs_nonsaturating.GRAD_RATIO
+  mm, ns = toy["minimax"], toy["non_saturating"]
+  assert _agrees(tmp_path) == [
+      mm["mean_early_g_grad_norm"] <= grad * ns["mean_early_g_grad_norm"],
+      mnist["minimax"]["early_g_grad_norm"] <= grad * mnist["non_saturating"]["early_g_grad_norm"],
+      ns["mean_modes_covered"] >= mm["mean_modes_covered"]
+      and ns["mean_high_quality_fraction"] > mm["mean_high_quality_fraction"],
+      mnist["non_saturating"]["fd"] < mnist["minimax"]["fd"]]
+
+
+def test_sample_quality_measures_of_known_inputs():
+  # genjax.evaluation.sample_quality, whose numbers the GAN reports carry.
+  from genjax.evaluation import sample_quality as sq
+  rng = np.random.default_rng(0)
+  # Classifier score: every sample the same class -> 1; confident and
+  # balanced over 10 classes -> 10.
+  assert sq.classifier_score(np.tile([[9.0] + [0.0] * 9], (100, 1))) == pytest.approx(
+      1.0, abs=1e-4)
+  assert sq.classifier_score(np.eye(10)[np.arange(100) % 10] * 50.0) == pytest.approx(
+      10.0, rel=1e-4)
+  # Frechet distance: identical sets 0, a shift by c adds ||c||^2.
+  x = rng.normal(size=(500, 4))
+  assert abs(sq.frechet_distance(x, x)) < 1e-6
+  assert sq.frechet_distance(x, x + [1.0, 2.0, 0.0, 0.0]) == pytest.approx(5.0, rel=1e-6)
+  # Precision and recall of a set against itself: 1 and 1.
+  assert sq.precision_recall(x, x) == pytest.approx((1.0, 1.0))
+  # Hungarian accuracy: clusters that are the classes renamed -> 1.0; one
+  # cluster for everything -> the largest class's share.
+  labels = rng.integers(0, 10, size=1000)
+  perm = rng.permutation(10)
+  accuracy, mapping = sq.hungarian_accuracy(perm[labels], labels, 10)
+  assert accuracy == 1.0 and (mapping[perm] == np.arange(10)).all()
+  accuracy, _ = sq.hungarian_accuracy(np.zeros_like(labels), labels, 10)
+  assert accuracy == pytest.approx(np.bincount(labels).max() / len(labels))
 
 
 @requires_mnist
@@ -50,22 +185,64 @@ def test_conditional_and_infogan_writes_its_report(tmp_path):
       path, tmp_path, 4, ["cgan_classes.png", "infogan_c1.png", "infogan_c2.png",
                           "infogan_c3.png"])
   cgan, info = results["cgan"], results["infogan"]
-  assert 0.0 <= cgan["conditional_accuracy"] <= 1.0 and cgan["fd"] >= 0
-  assert 0.1 <= info["c1_hungarian_accuracy"] <= 1.0 and info["fd"] >= 0
-  # --quick trains one InfoGAN seed; the median over one seed is that seed.
-  assert info["c1_hungarian_accuracy_by_seed"] == {"0": info["c1_hungarian_accuracy"]}
-  assert info["c1_hungarian_accuracy_median"] == info["c1_hungarian_accuracy"]
-  assert info["mi_lower_bound"] <= math.log(10) + 1e-6
-  assert set(info["style"]) == {"c1", "c2", "c3"}
+  saved_cgan, saved_info = _saved(tmp_path / "cgan"), _saved(tmp_path / "infogan")
+  quality = ("fd", "fd_floor", "classifier_score", "precision", "recall")
+  for r, saved in ((cgan, saved_cgan), (info, saved_info)):
+    assert {k: r[k] for k in quality} == {k: saved["final"][k] for k in quality}
+    assert (r["d_real"], r["d_fake"]) == (saved["eval"]["d_real"], saved["eval"]["d_fake"])
+    assert saved["final"]["num_quality_samples"] == report_lib.SMOKE_SAMPLES
+  # Accuracies are counts: of the samples asked for a class, of the test images.
+  assert cgan["conditional_accuracy"] == saved_cgan["final"]["conditional_accuracy"]
+  assert _is_count(cgan["conditional_accuracy"], report_lib.SMOKE_SAMPLES)
+  num_test = report_lib.config("infogan_mnist", "paper", smoke=True).data.max_eval_examples
+  assert info["c1_hungarian_accuracy"] == saved_info["final"]["c1_hungarian_accuracy"]
+  assert _is_count(info["c1_hungarian_accuracy"], num_test)
+  # --quick trains one InfoGAN seed; the median over seeds is recomputed.
+  by_seed = info["c1_hungarian_accuracy_by_seed"]
+  assert by_seed == {"0": info["c1_hungarian_accuracy"]}
+  assert info["c1_hungarian_accuracy_median"] == float(np.median(list(by_seed.values())))
+  assert info["mi_lower_bound_by_seed"] == {"0": info["mi_lower_bound"]}
+  assert info["mi_lower_bound"] == saved_info["eval"]["mi_lower_bound"]
+  # The style sweep: c1 over its 10 categories, c2 and c3 over SWEEP, 64 draws each.
+  style = info["style"]
+  assert set(style) == {"c1", "c2", "c3"}
+  draws = 64
+  assert _is_count(style["c1"]["class_kept"], 10 * draws)
   for code in ("c2", "c3"):
-    s = info["style"][code]
-    assert -1.0 <= s["slant_r"] <= 1.0 and -1.0 <= s["width_r"] <= 1.0
-  for s in info["style"].values():
-    assert 0.0 <= s["class_kept"] <= 1.0
+    assert all_finite(style[code]["slant_r"], style[code]["width_r"])
+    assert _is_count(style[code]["class_kept"], len(conditional_and_infogan.SWEEP) * draws)
+  label_rows = report_lib.read_table(path, "Label control")
+  assert [row[2] for row in label_rows] == _cells(
+      cgan["conditional_accuracy"], info["c1_hungarian_accuracy"], info["mi_lower_bound"])
+  style_rows = report_lib.read_table(path, "InfoGAN codes swept")
+  assert style_rows == [_cells(code, s.get("slant_r", "-"), s.get("width_r", "-"),
+                               s["class_kept"]) for code, s in style.items()]
+  m = conditional_and_infogan
+  styled = [code for code in ("c2", "c3")
+            if max(abs(style[code]["slant_r"]), abs(style[code]["width_r"]))
+            >= m.STYLE_CORRELATION and style[code]["class_kept"] >= m.STYLE_KEEPS_CLASS]
+  assert _agrees(tmp_path) == [
+      cgan["conditional_accuracy"] >= m.CGAN_ACCURACY,
+      info["c1_hungarian_accuracy_median"] >= m.INFOGAN_ACCURACY,
+      info["mi_lower_bound"] >= m.MI_FRACTION * math.log(10),
+      bool(styled) and style["c1"]["class_kept"] <= m.C1_KEEPS_CLASS]
+
+
+def test_within_correlation_of_known_sweeps():
+  codes = conditional_and_infogan.SWEEP
+  offsets = np.random.default_rng(0).normal(size=(1, 7)) * 10.0  # per-sample, removed
+  corr = conditional_and_infogan._within_correlation
+  assert corr(codes, 2.0 * codes[:, None] + offsets) == pytest.approx(1.0)
+  assert corr(codes, -0.5 * codes[:, None] + offsets) == pytest.approx(-1.0)
+  assert corr(codes, np.broadcast_to(offsets, (len(codes), 7))) == 0.0
+  # Half the samples follow the code, half do not move: still a perfect
+  # correlation of what moves, diluted by the samples that do not.
+  half = np.concatenate([np.broadcast_to(codes[:, None], (len(codes), 2)),
+                         np.zeros((len(codes), 2))], 1)
+  assert corr(codes, half) == pytest.approx(math.sqrt(0.5))
 
 
 def test_slant_and_width_of_known_shapes():
-  import numpy as np
   # A vertical bar has no slant; a diagonal one leans by one column per row.
   # Rows run down the image, so a stroke going up to the right has negative shear.
   upright = np.zeros((1, 28, 28, 1))

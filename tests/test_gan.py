@@ -268,10 +268,16 @@ def test_runlocal_dcgan_with_sample_quality(tmp_path):
   final, extras, pngs = _run("dcgan_mnist", tmp_path)
   assert {"d_loss", "d_real", "d_fake"} <= set(final)
   assert any(p.startswith("samples_") for p in pngs)
-  if classifier_lib.available("mnist"):
-    assert extras["fd"] > extras["fd_floor"] >= 0
-    assert 1.0 <= extras["classifier_score"] <= 10.0
-    assert 0.0 <= extras["precision"] <= 1.0 and 0.0 <= extras["recall"] <= 1.0
+  assert classifier_lib.available("mnist")  # shipped with the package, never skipped
+  # Forty steps of a tiny DCGAN against the real data's own figures: each
+  # metric must tell barely trained samples from real images (a metric that
+  # scored the real images twice, or nothing, would not).
+  assert extras["fd"] > extras["fd_floor"] >= 0
+  assert extras["classifier_score"] < extras["classifier_score_real"]
+  assert extras["classifier_score_real"] > 8.0 and extras["eval_classifier_accuracy"] > 0.95
+  # Precision is no such test: with the runlocal's 200 real images the k-NN
+  # balls are wide enough to hold early samples (measured 1.0 vs 0.90 real).
+  assert extras["recall"] < extras["recall_floor"]
 
 
 @requires_mnist
@@ -284,11 +290,16 @@ def test_runlocal_mnist_gans(tmp_path, name, grid):
   if name == "infogan_mnist":
     assert "mi_lower_bound" in final
     assert any(p.startswith("c3_traversal_") for p in pngs)
-    assert 0.1 <= extras["c1_hungarian_accuracy"] <= 1.0
+    # Forty steps cannot find the digit classes: an evaluator that matched Q's
+    # codes against themselves (or labels against labels) would give 1.0.
+    assert 0.1 <= extras["c1_hungarian_accuracy"] < 0.9
 
 
 def test_runlocal_toy(tmp_path):
   final, extras, pngs = _run("gan_toy", tmp_path)
   assert "sample_log_density" in final
-  assert 0 <= extras["modes_covered"] <= extras["num_modes"] == 8
+  assert extras["num_modes"] == 8 and extras["modes_covered"] == int(extras["modes_covered"])
+  # A covered mode holds at least 10% of its expected share (1/8) of the
+  # samples, all of them high quality.
+  assert extras["high_quality_fraction"] >= extras["modes_covered"] * 0.1 / 8 - 1e-9
   assert pngs and pngs[0].startswith("samples_")

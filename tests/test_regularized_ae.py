@@ -200,7 +200,10 @@ def test_runlocal_config_end_to_end(tmp_path, name, arg, overrides, expect_eval,
   saved = json.loads((tmp_path / "final_metrics.json").read_text())
   assert saved["compilations"] == 1
   for key in expect_final:
-    assert 0.0 <= saved["final"][key] <= 1.0
+    # 100 labelled images: raw pixels reach ~0.7 with a logistic probe, codes
+    # of a 40-step AE are weaker but above chance (0.1).
+    floor = 0.5 if "pixels" in key else 0.12
+    assert floor < saved["final"][key] <= 1.0, key
   pngs = {p.name.split("_0")[0] for p in (tmp_path / "images").iterdir()}
   assert "reconstructions" in pngs
   if "noise" in config and config.noise.kind != "none":

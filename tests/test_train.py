@@ -43,12 +43,9 @@ def assert_trees_equal(a, b):
   jax.tree.map(np.testing.assert_array_equal, a, b)
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp("smoke")
-  config = load_config("ae_mnist", "runlocal")
-  final = train.train_and_evaluate(config, str(workdir))
-  return workdir, final
+@pytest.fixture
+def smoke_run(ae_runlocal_run):
+  return ae_runlocal_run  # the session's trained ae_mnist:runlocal (read only)
 
 
 def test_runlocal_trains_and_writes_everything(smoke_run):
