@@ -57,16 +57,16 @@ SHARED_PROBE_ROWS = 4096
 SHARED_PROBE_WIDTH = 1024
 
 
-def _encoder(cfg, run_dir: str):
-  """(encode(x [B, H, W, C]) -> features [B, D], trainer) of a trained run."""
-  trainer, state = train.load_state(cfg, run_dir)
-  variables = {"params": state["params"]}
-  shape = trainer.dataset.image_shape
+def _encoder(trained: train.TrainedRun):
+  """encode(x [B, H, W, C]) -> features [B, D] of a trained run."""
+  cfg = trained.trainer.config
+  variables = {"params": trained.state["params"]}
+  shape = trained.trainer.dataset.image_shape
   if cfg.method == "vae":
     model = vae.make_model(cfg, shape, vae.likelihood_from_config(cfg.model))
-    return (lambda x: model.apply(variables, x, method=model.encode)[0]), trainer
+    return lambda x: model.apply(variables, x, method=model.encode)[0]
   model = autoencoder.make_model(cfg, shape)
-  return (lambda x: model.apply(variables, x, method=model.encode)), trainer
+  return lambda x: model.apply(variables, x, method=model.encode)
 
 
 def _probe(encode, ds, sizes, draws: int, key, num_steps: int) -> tuple[int, dict]:
@@ -104,7 +104,6 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "AE's code size; the advantage shrinks as labels grow (with all 60k labels "
                  "a linear probe on pixels reaches about 92%).",
       quick=quick)
-  small = report_lib.smoke_overrides(smoke)
   num_steps = 20 if smoke else autoencoder.DEFAULTS["probe"]["num_steps"]
   draws = 1 if smoke else DRAWS
 
@@ -120,15 +119,15 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       extra = dict(probe__enabled=False, evals__jacobian_examples=1)
     if config_name == "dae_mnist":
       extra["evals__median_sizes"] = ()  # the median-filter baselines are not needed here
-    cfg = report_lib.config(config_name, **{"total_epochs": epochs, **extra, **small})
-    run_dir = os.path.join(workdir, name)
-    final = report_lib.train_run(cfg, run_dir)
-    encoders[name], trainer = _encoder(cfg, run_dir)
+    cfg = report_lib.config(config_name, smoke=smoke, **{"total_epochs": epochs, **extra})
+    trained_run = report_lib.train_run(cfg, os.path.join(workdir, name))
+    final = trained_run.final
+    encoders[name] = _encoder(trained_run)
     budget = f"{epochs:g} epochs" if cfg.total_epochs else f"{cfg.total_steps} steps"
     trained[name] = {"description": description, "config": config_name, "budget": budget,
                      **{k: final[k] for k in ("recon_loss", "mse", "neg_elbo") if k in final}}
     if name == "ae":
-      ds = trainer.dataset  # grey-level MNIST, the images every probe reads
+      ds = trained_run.trainer.dataset  # grey-level MNIST, the images every probe reads
 
   # Unsupervised baselines on the same training images.
   train_x = np.asarray(ds.train["image"]).reshape(ds.num_train, -1) / ds.train_scale

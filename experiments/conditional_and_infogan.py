@@ -57,14 +57,6 @@ SWEEP = np.linspace(-1.0, 1.0, 5)  # continuous code values: their training rang
 INFOGAN_SEEDS = (0, 1, 2)  # InfoGAN's categories depend on the seed (report)
 
 
-def _variant(smoke: bool, base: str | None = None) -> str | None:
-  # Smoke runs use the tiny widths of the config's runlocal variant: the test
-  # checks plumbing, and full-size compiles would dominate its time.
-  if not smoke:
-    return base
-  return f"{base},runlocal" if base else "runlocal"
-
-
 def _latest_png(run_dir: str, prefix: str) -> str | None:
   images = os.path.join(run_dir, "images")
   found = sorted(f for f in os.listdir(images) if f.startswith(prefix)) if os.path.isdir(
@@ -98,7 +90,8 @@ def _within_correlation(codes: np.ndarray, values: np.ndarray) -> float:
   return float(np.sum(c * v) / max(np.sqrt(np.sum(c * c) * np.sum(v * v)), 1e-12))
 
 
-def style_sweep(cfg, run_dir: str, num: int, seed: int = 0) -> dict[str, dict[str, float]]:
+def style_sweep(trained: train.TrainedRun, num: int, seed: int = 0
+                ) -> dict[str, dict[str, float]]:
   """Sweeps each code of a trained InfoGAN with z fixed; see the module docstring.
 
   Returns:
@@ -106,8 +99,8 @@ def style_sweep(cfg, run_dir: str, num: int, seed: int = 0) -> dict[str, dict[st
     c1 swept over its categories is the control, the code that should change
     the digit; an untrained or collapsed G keeps its "digit" whatever the code.
   """
-  trainer, state = train.load_state(cfg, run_dir)
-  gen, _ = gan.make_models(cfg, trainer.dataset.image_shape)
+  cfg, state = trained.trainer.config, trained.state
+  gen, _ = gan.make_models(cfg, trained.trainer.dataset.image_shape)
   g_vars = {**state["g"], "params": state["g_ema"]} if "g_ema" in state else state["g"]
   k, m = cfg.model.info_categories, cfg.model.info_continuous
   kz, kc = jax.random.split(jax.random.key(seed))
@@ -156,23 +149,22 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  f"bound near ln 10 = {math.log(10):.3f}; some continuous code moves slant or "
                  "width while the digit stays the same.",
       quick=quick)
-  small = report_lib.smoke_overrides(smoke)
   steps = 400 if quick else 6000
-  num_samples = 200 if smoke else 2000 if quick else 10_000
+  num_samples = report_lib.SMOKE_SAMPLES if smoke else 2000 if quick else 10_000
   sweep_samples = 64 if smoke else 1000
   # Sample quality for both (infogan_mnist turns it off by default).
   # The cGAN evaluates twice (each eval writes the grids), not every 1000 steps;
   # InfoGAN keeps its config's every 1000 at full budget.
-  common = {"evals.sample_quality": True, "evals.num_samples": num_samples, **small}
+  common = {"evals.sample_quality": True, "evals.num_samples": num_samples}
 
   def final_metrics(run_dir):
     with open(os.path.join(run_dir, "final_metrics.json")) as f:
       return json.load(f)["final"]
 
-  cgan_cfg = report_lib.config("cgan_mnist", _variant(smoke), **{
+  cgan_cfg = report_lib.config("cgan_mnist", smoke=smoke, **{
       "total_steps": steps, "eval_every_steps": max(steps // 2, 10), **common})
   cgan_dir = os.path.join(workdir, "cgan")
-  cgan_eval = report_lib.train_run(cgan_cfg, cgan_dir)
+  cgan_eval = report_lib.train_run(cgan_cfg, cgan_dir).final
   cgan = final_metrics(cgan_dir)
   # The paper variant's own budget (5000 steps) unless --quick.
   info_steps = ({"total_steps": steps, "eval_every_steps": max(steps // 2, 10)}
@@ -180,17 +172,22 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   seeds = INFOGAN_SEEDS[:1] if quick else INFOGAN_SEEDS
   info_cfgs, info_dirs, info_evals, info_finals = {}, {}, {}, {}
   for seed in seeds:
-    info_cfgs[seed] = report_lib.config("infogan_mnist", _variant(smoke, "paper"),
+    info_cfgs[seed] = report_lib.config("infogan_mnist", "paper", smoke=smoke,
                                         **{"seed": seed, **info_steps, **common})
     info_dirs[seed] = os.path.join(workdir, "infogan" if seed == 0 else f"infogan_seed{seed}")
-    info_evals[seed] = report_lib.train_run(info_cfgs[seed], info_dirs[seed])
+    trained = report_lib.train_run(info_cfgs[seed], info_dirs[seed])
+    if seed == 0:
+      info_run = trained  # the style sweep reads seed 0's G
+    info_evals[seed] = trained.final
     info_finals[seed] = final_metrics(info_dirs[seed])
+  del trained
   info_cfg, info_dir = info_cfgs[0], info_dirs[0]
   info, info_eval = info_finals[0], info_evals[0]
   finals = {"cgan": cgan, "infogan": info}
   c1_by_seed = {s: info_finals[s]["c1_hungarian_accuracy"] for s in seeds}
   c1_median = float(np.median(list(c1_by_seed.values())))
-  style = style_sweep(info_cfg, info_dir, sweep_samples)
+  style = style_sweep(info_run, sweep_samples)
+  del info_run
 
   rep.results = {
       "cgan": {"conditional_accuracy": cgan["conditional_accuracy"], "fd": cgan["fd"],

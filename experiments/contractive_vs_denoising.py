@@ -54,12 +54,11 @@ JACOBIAN_BATCH = 100  # 100 x 256 x 784 floats: 80 MB of Jacobian at a time
 JACOBIAN_MATCH = 0.10
 
 
-def _sensitivities(cfg, run_dir: str, num_examples: int, key) -> dict:
+def _sensitivities(trained: train.TrainedRun, num_examples: int, key) -> dict:
   """Jacobian norms and finite-difference ratios of one trained model."""
-  trainer, state = train.load_state(cfg, run_dir)
-  ds = trainer.dataset
+  cfg, ds = trained.trainer.config, trained.trainer.dataset
   model = autoencoder.make_model(cfg, ds.image_shape)
-  variables = {"params": state["params"]}
+  variables = {"params": trained.state["params"]}
   out_act = mlp.activation(cfg.model.output_activation)
 
   def encode(x):
@@ -112,21 +111,19 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "gap to the CAE (or overtakes it) as delta grows.",
       quick=quick)
   epochs = 5.0 if quick else 30.0
-  small = report_lib.smoke_overrides(smoke)
-
-  budget = f"{epochs:g} epochs" if not smoke else f"{small['total_steps']} steps"
+  budget = f"{epochs:g} epochs" if not smoke else f"{report_lib.SMOKE_STEPS} steps"
   results, rows = {}, []
   key = jax.random.key(0)
   for name, description, config_name in MODELS:
     # Probes, the trainer's own Jacobian eval and the DAE's median-filter
     # baselines are not needed: the sensitivities are measured below.
     extra = {"evals__median_sizes": ()} if config_name == "dae_mnist" else {}
-    cfg = report_lib.config(config_name, **{
+    cfg = report_lib.config(config_name, smoke=smoke, **{
         **ARCH, "total_epochs": epochs, "probe__enabled": False,
-        "evals__jacobian_examples": 1, **extra, **small})
-    run_dir = os.path.join(workdir, name)
-    final = report_lib.train_run(cfg, run_dir)
-    r = _sensitivities(cfg, run_dir, NUM_EXAMPLES, key)
+        "evals__jacobian_examples": 1, **extra})
+    trained = report_lib.train_run(cfg, os.path.join(workdir, name))
+    final = trained.final
+    r = _sensitivities(trained, NUM_EXAMPLES, key)
     r.update(recon_loss=final["recon_loss"], mse=final["mse"])
     results[name] = r
     rows.append([description, config_name, final["recon_loss"], final["mse"],

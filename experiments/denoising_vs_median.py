@@ -31,7 +31,7 @@ import jax
 import numpy as np
 
 from experiments import report as report_lib
-from genjax import train, viz
+from genjax import viz
 
 SIGMAS = (0.1, 0.3, 0.5, 1.0)
 FIGURE_EXAMPLES = 8  # test digits in the figure (one grid row each per method)
@@ -40,13 +40,9 @@ METRICS = ("psnr_noisy_input", "psnr_median3", "psnr_median5", "psnr_denoised", 
 
 
 def _config(sigma: float, epochs: float, smoke: bool):
-  # Smoke runs use the config's runlocal widths: the test checks plumbing,
-  # and four full-size compiles would dominate its time.
-  arg = f"level={sigma},runlocal" if smoke else f"level={sigma}"
   # Probes and Jacobians are other experiments' business: skip them here.
-  return report_lib.config("conv_dae_mnist", arg, **{
-      "total_epochs": epochs, "probe.enabled": False, "evals.jacobian": "none",
-      **report_lib.smoke_overrides(smoke)})
+  return report_lib.config("conv_dae_mnist", f"level={sigma}", smoke=smoke, **{
+      "total_epochs": epochs, "probe.enabled": False, "evals.jacobian": "none"})
 
 
 def run(workdir: str, quick: bool, smoke: bool = False) -> str:
@@ -70,16 +66,24 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   for sigma in SIGMAS:
     cfg = _config(sigma, epochs, smoke)
     run_dir = os.path.join(workdir, f"sigma{sigma:g}")
-    final = report_lib.train_run(cfg, run_dir)
+    trained = report_lib.train_run(cfg, run_dir)
+    final = trained.final
     r = {k: final[k] for k in METRICS}
     r["margin_db"] = r["psnr_denoised"] - max(r["psnr_median3"], r["psnr_median5"])
     results[f"sigma={sigma:g}"] = r
     rows.append([sigma, r["psnr_noisy_input"], r["psnr_median3"], r["psnr_median5"],
                  r["psnr_denoised"], r["margin_db"], r["psnr"]])
-    # The method's own denoising grid: rows clean, noisy, median 3x3, DAE.
-    trainer, state = train.load_state(cfg, run_dir)
-    batch = trainer.dataset.eval_batch(trainer.dataset.eval, 0, FIGURE_EXAMPLES)
-    grid = np.asarray(trainer.images(state, batch, figure_rng)["denoising"])
+    # The method's own denoising grid: rows clean, noisy, median 3x3, DAE for
+    # each group of FIGURE_EXAMPLES test digits. Drawn on the run's own image
+    # batch (its image function is compiled for that shape already) and cut
+    # to the first group.
+    trainer = trained.trainer
+    batch = trainer.image_batch()
+    if batch is None or len(batch["image"]) < FIGURE_EXAMPLES:
+      batch = trainer.dataset.eval_batch(trainer.dataset.eval, 0, FIGURE_EXAMPLES)
+    grid = np.asarray(trainer.images(trained.state, batch, figure_rng)["denoising"])
+    assert grid.shape[1] == FIGURE_EXAMPLES, grid.shape  # one digit per column
+    grid = grid[:len(grid) // (len(batch["image"]) // FIGURE_EXAMPLES)]
     # A white row after each sigma's block keeps the blocks apart.
     blocks += [grid, np.ones_like(grid[:1])]
   viz.save_grid(os.path.join(workdir, "denoising.png"), np.concatenate(blocks[:-1]))

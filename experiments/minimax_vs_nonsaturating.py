@@ -43,14 +43,6 @@ GRAD_RATIO = 0.5     # minimax's early G gradient must be at most this fraction 
 LOG_EVERY = 10       # train metrics logged (averaged) every LOG_EVERY steps
 
 
-def _variant(arg: str | None, smoke: bool) -> str | None:
-  # Smoke runs use the tiny widths of the config's runlocal variant: the test
-  # checks plumbing, and full-size compiles would dominate its time.
-  if not smoke:
-    return arg
-  return f"{arg},runlocal" if arg else "runlocal"
-
-
 def _train_rows(run_dir: str) -> tuple[list[int], list[float], list[float]]:
   """(steps, g_grad_norm, d_fake_g_step) of every logged train row."""
   rows = writers.read_metrics(run_dir, "train")
@@ -86,10 +78,9 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "with more high-quality samples, and reaches a lower Frechet distance on "
                  "MNIST.",
       quick=quick)
-  small = report_lib.smoke_overrides(smoke)
   toy_steps, toy_seeds = (2000, (0,)) if quick else (20000, (0, 1, 2))
   mnist_steps = 400 if quick else 4000
-  num_samples = 200 if smoke else 2000 if quick else 10_000
+  num_samples = report_lib.SMOKE_SAMPLES if smoke else 2000 if quick else 10_000
   logging_overrides = {"log_every_steps": LOG_EVERY, "steps_per_dispatch": LOG_EVERY}
   results = {"ring8": {}, "mnist": {}}
   early = {}  # (dataset, loss) -> (steps, g_grad_norm, d_fake_g_step) of seed 0
@@ -99,10 +90,10 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   for loss in LOSSES:
     per_seed = []
     for seed in toy_seeds:
-      toy_cfg = report_lib.config("gan_toy", _variant(f"dist=ring8,loss={loss}", smoke), **{
-          "seed": seed, "total_steps": toy_steps, **logging_overrides, **small})
+      toy_cfg = report_lib.config("gan_toy", f"dist=ring8,loss={loss}", smoke=smoke, **{
+          "seed": seed, "total_steps": toy_steps, **logging_overrides})
       run_dir = os.path.join(workdir, f"ring8_{loss}_seed{seed}")
-      final = report_lib.train_run(toy_cfg, run_dir)
+      final = report_lib.train_run(toy_cfg, run_dir).final
       with open(os.path.join(run_dir, "final_metrics.json")) as f:
         modes = json.load(f)["final"]
       steps, grads, d_fake = _train_rows(run_dir)
@@ -135,11 +126,11 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   # ---- MNIST DCGAN -------------------------------------------------------
   mnist_rows = []
   for loss in LOSSES:
-    mnist_cfg = report_lib.config("dcgan_mnist", _variant(f"loss={loss}", smoke), **{
+    mnist_cfg = report_lib.config("dcgan_mnist", f"loss={loss}", smoke=smoke, **{
         "total_steps": mnist_steps, "eval_every_steps": mnist_steps,
-        "evals.num_samples": num_samples, **logging_overrides, **small})
+        "evals.num_samples": num_samples, **logging_overrides})
     run_dir = os.path.join(workdir, f"mnist_{loss}")
-    final = report_lib.train_run(mnist_cfg, run_dir)
+    final = report_lib.train_run(mnist_cfg, run_dir).final
     with open(os.path.join(run_dir, "final_metrics.json")) as f:
       quality = json.load(f)["final"]
     steps, grads, d_fake = _train_rows(run_dir)

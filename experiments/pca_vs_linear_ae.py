@@ -20,7 +20,6 @@ import os
 import numpy as np
 from experiments import report as report_lib
 from genjax import data as data_lib
-from genjax import train
 from genjax.evaluation import subspace
 
 CODE_SIZES = (2, 8, 32)
@@ -46,26 +45,24 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   nonlinear_epochs = 2.0 if quick else 20.0
 
   # Smoke: the test suite's end-to-end check of the experiment's plumbing.
-  small = report_lib.smoke_overrides(smoke)
-  base = report_lib.config("linear_ae_mnist", **small)
+  base = report_lib.config("linear_ae_mnist", smoke=smoke)
   train_x, test_x = _pixels(base, "train"), _pixels(base, "test")
   mean, components, variances = subspace.pca(train_x)
 
   rows, results = [], {}
   for k in CODE_SIZES:
     # Probes and Jacobians are other experiments' business: skip them here.
-    lin_cfg = report_lib.config("linear_ae_mnist", **{
+    lin_cfg = report_lib.config("linear_ae_mnist", smoke=smoke, **{
         "model.code_dim": k, "total_epochs": linear_epochs, "probe.enabled": False,
-        "evals.jacobian_examples": 1, **small})
-    lin_dir = os.path.join(workdir, f"linear_k{k}")
-    lin = report_lib.train_run(lin_cfg, lin_dir)
-    _, state = train.load_state(lin_cfg, lin_dir)
-    decoder = np.asarray(state["params"]["decoder_0"]["kernel"])  # [k, 784]
+        "evals.jacobian_examples": 1})
+    lin_run = report_lib.train_run(lin_cfg, os.path.join(workdir, f"linear_k{k}"))
+    lin = lin_run.final
+    decoder = np.asarray(lin_run.state["params"]["decoder_0"]["kernel"])  # [k, 784]
     angles = np.degrees(subspace.principal_angles(decoder.T, components[:, :k]))
-    nl_cfg = report_lib.config("ae_mnist", **{
+    nl_cfg = report_lib.config("ae_mnist", smoke=smoke, **{
         "model.code_dim": k, "total_epochs": nonlinear_epochs, "probe.enabled": False,
-        "evals.jacobian_examples": 1, **small})
-    nl = report_lib.train_run(nl_cfg, os.path.join(workdir, f"nonlinear_k{k}"))
+        "evals.jacobian_examples": 1})
+    nl = report_lib.train_run(nl_cfg, os.path.join(workdir, f"nonlinear_k{k}")).final
     pca_mse = subspace.pca_reconstruction_mse(test_x, mean, components, k)
     results[k] = {"largest_angle_deg": float(angles[-1]),
                   "median_angle_deg": float(np.median(angles)),

@@ -10,6 +10,13 @@ Every experiment module defines `run(workdir, quick, smoke=False) -> str`
 (the report's path): `workdir` holds its runs, figures and report; `quick`
 is the reduced budget (minutes); `smoke` a tiny budget on a data subset for
 the tests (numbers meaningless). `cli(run)` is its command line.
+
+Every experiment builds its configs with `config(name, arg, smoke=smoke, ...)`:
+with smoke=True that is the config's `runlocal` variant (tiny widths and
+data) with a tiny step budget on top (`smoke_overrides`), whatever the
+experiment's own budget. `train_run` returns the trained state in memory
+(`genjax.train.TrainedRun`): analyses read it there, with no rebuild and
+reload of the run.
 """
 
 from __future__ import annotations
@@ -26,23 +33,55 @@ from genjax.config import ConfigDict, load_config_file
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def config(name: str, arg: str | None = None, **overrides: Any) -> ConfigDict:
-  """configs/<name>.py:get_config(arg) with dotted overrides (use `__` for dots)."""
+# Smoke budgets (tests only): steps per training run and samples per
+# sample-quality or sweep pass. Experiments use these rather than their own.
+SMOKE_STEPS = 20
+SMOKE_SAMPLES = 200
+
+
+def config(name: str, arg: str | None = None, *, smoke: bool = False,
+           smoke_extra: dict[str, Any] | None = None, **overrides: Any) -> ConfigDict:
+  """configs/<name>.py:get_config(arg) with dotted overrides (use `__` for dots).
+
+  Args:
+    name: the config file's name in configs/.
+    arg: its variant string (the text after the colon), or None.
+    smoke: a smoke run (tests only): the config's `runlocal` variant
+      (`smoke_variant`), and `smoke_overrides` applied after `overrides`, so
+      the experiment's own budget is replaced by a tiny one.
+    smoke_extra: further overrides for a smoke run only (ignored otherwise),
+      applied last.
+    **overrides: dotted keys (`a.b` or `a__b`) to values.
+  """
+  overrides = {**overrides, **smoke_overrides(smoke, **(smoke_extra or {}))}
   overrides = {k.replace("__", "."): v for k, v in overrides.items()}
-  return load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg, overrides)
+  return load_config_file(os.path.join(REPO, "configs", f"{name}.py"),
+                          smoke_variant(arg, smoke), overrides)
+
+
+def smoke_variant(arg: str | None, smoke: bool) -> str | None:
+  """`arg` with the config's `runlocal` variant added if `smoke`, else `arg`.
+
+  Every config's runlocal variant shrinks its networks and data to what
+  trains in seconds (the same family, tiny widths): the smoke test checks an
+  experiment's plumbing, and full-size compiles would dominate its time.
+  """
+  if not smoke:
+    return arg
+  return f"{arg},runlocal" if arg else "runlocal"
 
 
 def smoke_overrides(smoke: bool, **extra: Any) -> dict[str, Any]:
-  """Overrides that shrink any config to a few seconds (tests only), or {}.
+  """The tiny budget of a smoke run (tests only), or {}.
 
   Numbers from a smoke run mean nothing; it checks an experiment's plumbing
-  end to end (training, analysis, report) on a slice of the data.
+  end to end (training, analysis, report). Data sizes, batch sizes and
+  widths are the runlocal variant's (`smoke_variant`); this only replaces
+  the experiment's step budget, which it sets after the variant.
   """
   if not smoke:
     return {}
-  return dict(total_epochs=None, total_steps=20, steps_per_dispatch=10,
-              data__max_train_examples=1024, data__max_eval_examples=500,
-              eval_batch_size=500, **extra)
+  return dict(total_epochs=None, total_steps=SMOKE_STEPS, steps_per_dispatch=10, **extra)
 
 
 def line_plot(path: str, xs, series: dict[str, Any], *, xlabel: str, ylabel: str,
@@ -95,12 +134,28 @@ def cli(run: Callable[[str, bool], str]) -> None:
 _RESUMED: list[tuple[str, int]] = []
 
 
-def train_run(cfg: ConfigDict, workdir: str) -> dict[str, float]:
-  """Trains (or resumes, or just reads) one run; returns its final eval metrics."""
+def train_run(cfg: ConfigDict, workdir: str) -> train.TrainedRun:
+  """Trains (or resumes, or just restores) one run; returns it in memory.
+
+  Returns:
+    `genjax.train.TrainedRun`: `.final` the final eval metrics, `.state` the
+    trained state, `.trainer` its compiled pieces (`.trainer.dataset` loaded,
+    `.trainer.config` the config with its method's defaults). A finished run
+    is restored from its checkpoint, not retrained.
+
+  Raises:
+    RuntimeError: training stopped before the end (SIGTERM): re-run the
+      experiment to resume it; an analysis of a half-trained run would be
+      silently wrong.
+  """
   saved = _latest_saved_step(workdir)
   if saved:
     _RESUMED.append((os.path.basename(os.path.normpath(workdir)), saved))
-  return train.train_and_evaluate(cfg, workdir)
+  run = train.train(cfg, workdir)
+  if not os.path.exists(os.path.join(workdir, train.FINAL_METRICS)):
+    raise RuntimeError(f"training in {workdir} stopped at step {run.step} before the end; "
+                       "re-run the experiment to resume it")
+  return run
 
 
 def _latest_saved_step(workdir: str) -> int:
@@ -128,7 +183,7 @@ class Report:
   def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
     lines = [f"### {title}", "", "| " + " | ".join(columns) + " |",
              "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(format_cell(v) for v in row) + " |" for row in rows]
     self.sections.append("\n".join(lines))
 
   def figure(self, title: str, filename: str) -> None:
@@ -168,7 +223,29 @@ class Report:
     return path
 
 
-def _fmt(v: Any) -> str:
+def format_cell(v: Any) -> str:
+  """A table cell as report.md writes it (floats to 4 significant digits)."""
   if isinstance(v, float):
     return f"{v:.4g}"
   return str(v)
+
+
+def read_table(report_path: str, title: str) -> list[list[str]]:
+  """The rows (cells as written, header excluded) of the report's table whose title
+  starts with `title`: what `Report.table` wrote, read back (tests, tools).
+
+  Raises:
+    KeyError: no table with that title.
+  """
+  with open(report_path) as f:
+    lines = f.read().splitlines()
+  for i, line in enumerate(lines):
+    if line.startswith("### ") and line[4:].startswith(title) and i + 3 < len(lines) \
+        and lines[i + 2].startswith("| "):
+      rows = []
+      for row in lines[i + 4:]:
+        if not row.startswith("| "):
+          break
+        rows.append([cell.strip() for cell in row[2:-2].split(" | ")])
+      return rows
+  raise KeyError(f"no table titled {title!r} in {report_path}")

@@ -3,8 +3,12 @@
 A method is an objective plus pure step functions over a pytree state. The
 trainer (`genjax/train.py`) owns jit, `lax.scan`, sharding, checkpoints and
 logging; a method never touches them. Adding a model family is one new module
-here that calls `register("name")` on a builder, plus Flax modules in
-`genjax/models/` and a config in `configs/`.
+here that calls `register("name", defaults=..., validate=...)` on a builder,
+plus Flax modules in `genjax/models/` and a config in `configs/`. `defaults`
+lists every config key the method reads ({group: {key: value}}); config files
+set only what differs, and the launcher fills in the rest before it locks the
+config, so `--config.<group>.<key>=v` works for all of them. `validate`
+checks the groups without data, before a dataset is read.
 
 The interface (all functions pure and jit-able except `final_eval`):
 
