@@ -6,3 +6,14 @@ evaluations, image grids and checkpoints in the workdir.
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["load", "Model"]
+
+
+def __getattr__(name: str):
+  """`genjax.load(workdir)` / `genjax.Model`, imported on first use (so that
+  `python -m genjax.main --help` does not pay for JAX's import)."""
+  if name in ("load", "Model"):
+    from genjax import model
+    return getattr(model, name)
+  raise AttributeError(f"module 'genjax' has no attribute {name!r}")

@@ -196,6 +196,17 @@ def _save_config(config: ConfigDict, workdir: str) -> None:
   os.replace(tmp, path)
 
 
+DATA_INFO = "data_info.json"
+
+
+def _save_data_info(dataset: data_lib.Dataset, workdir: str) -> None:
+  """What `genjax.load` needs to rebuild the model without reading the data."""
+  if jax.process_index() == 0:
+    _write_json(os.path.join(workdir, DATA_INFO), {
+        "dataset": dataset.name, "image_shape": list(dataset.image_shape),
+        "num_classes": int(dataset.num_classes), "num_train": int(dataset.num_train)})
+
+
 def _write_json(path: str, obj: dict) -> None:
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
@@ -342,6 +353,7 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
   writer = writers.MetricWriter(workdir)
   writer.truncate_after(step)
   _save_config(config, workdir)
+  _save_data_info(dataset, workdir)
   final_path = os.path.join(workdir, FINAL_METRICS)
   if step >= total and os.path.exists(final_path):
     logging.info("run already finished at step %d (%s); nothing to do", step, final_path)

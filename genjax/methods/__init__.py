@@ -28,6 +28,25 @@ The interface (all functions pure and jit-able except `final_eval`):
       may compile their own functions and write figures into `workdir`
       (process 0 only); the numbers go to final_metrics.json.
 
+Model functions (`model_fns`, optional; what `genjax.load` exposes): pure,
+jit-able functions of the trained state, by name. Images are float32
+[N, H, W, C] in [0, 1]; `n` and `k` must be static under jit.
+  autoencoders   encode(state, x) -> h; decode(state, h) -> x;
+                 reconstruct(state, x) -> x
+  VAEs           encode(state, x) -> (mean, log_variance); decode(state, z)
+                 -> mean image; reconstruct(state, x) (decodes the posterior
+                 mean); sample(state, rng, n) -> [n, H, W, C] mean images;
+                 log_likelihood(state, x, rng, k) -> [N] IWAE-k log p(x) in
+                 nats; elbo(state, x, rng) -> [N] one-sample ELBO in nats
+  GANs           sample(state, rng, n, labels=None, codes=None) (EMA weights
+                 and running BN statistics when kept; conditional: `labels`
+                 [n] int, balanced 0, 1, .. if None; InfoGAN: `codes` =
+                 (c1 [n] int, c_cont [n, M]), drawn if None);
+                 discriminate(state, x, labels=None) -> [N] D(x);
+                 InfoGAN: infer_codes(state, x) -> (category probabilities
+                 [N, K], continuous means [N, M]) from Q
+The trainer never calls them.
+
 A batch is {"image": float32 [B, H, W, C] in [0, 1], "label": int32 [B]}.
 """
 
@@ -66,6 +85,8 @@ class Method:
   final_eval: Callable[..., dict[str, float]] | None = None
   # The metric a progress line, a sweep summary or a plot leads with.
   main_metric: str = "loss"
+  # Model-level functions by name (see the module docstring); not used in training.
+  model_fns: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
 
 
 Builder = Callable[..., Method]

@@ -468,5 +468,23 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
         l2=probe_cfg.l2, num_steps=probe_cfg.num_steps, include_pixels=probe_cfg.pixels,
         batch_size=config.eval_batch_size)
 
+  # ---- model functions (genjax.load) -------------------------------------
+
+  def encode(state, x):
+    """Codes h = f(x) [N, D]."""
+    return encoder(state["params"])(x)
+
+  def decode(state, h):
+    """g(h): images [N, H, W, C] in [0, 1] (the output activation, clipped)."""
+    out = model.apply({"params": state["params"]}, h, method=model.decode)
+    return jnp.clip(out_act(out), 0.0, 1.0)
+
+  def reconstruct(state, x):
+    """g(f(x)) in [0, 1], as in the eval metrics and image grids."""
+    _, out = model.apply({"params": state["params"]}, x)
+    return jnp.clip(out_act(out), 0.0, 1.0)
+
   return methods.Method(init=init, train_step=train_step, eval_step=eval_step,
-                        images=images, final_eval=final_eval, main_metric="recon_loss")
+                        images=images, final_eval=final_eval, main_metric="recon_loss",
+                        model_fns={"encode": encode, "decode": decode,
+                                   "reconstruct": reconstruct})

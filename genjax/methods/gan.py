@@ -78,7 +78,7 @@ from genjax import config as config_lib
 from genjax import methods
 from genjax import toy_data
 from genjax.config import ConfigDict
-from genjax.errors import ConfigError
+from genjax.errors import ConfigError, UserError
 from genjax.evaluation import classifier as classifier_lib
 from genjax.evaluation import optimal_discriminator, sample_quality
 from genjax.models import conv as conv_lib
@@ -334,7 +334,8 @@ class GanSteps:
 
   `d_update(state, images, labels, rng)` and `g_update(state, labels, rng)`
   are exposed so tests can check that each touches only its own network;
-  `generate(g_vars, rng, labels)` draws samples.
+  `generate(g_vars, rng, labels)` draws samples. `model_fns` are the
+  model-level functions `genjax.load` exposes (see `genjax.methods`).
   """
   init: Callable
   d_update: Callable
@@ -344,6 +345,7 @@ class GanSteps:
   images: Callable
   final_eval: Callable
   generate: Callable
+  model_fns: dict[str, Callable] = dataclasses.field(default_factory=dict)
 
 
 @methods.register("gan", defaults=DEFAULTS, validate=validate)
@@ -353,7 +355,8 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
   steps = make_steps(config, data_info=data_info, num_train_steps=num_train_steps)
   return methods.Method(init=steps.init, train_step=steps.train_step,
                         eval_step=steps.eval_step, images=steps.images,
-                        final_eval=steps.final_eval, main_metric="d_loss")
+                        final_eval=steps.final_eval, main_metric="d_loss",
+                        model_fns=steps.model_fns)
 
 
 def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
@@ -655,6 +658,47 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
     logging.info("InfoGAN c1 -> class mapping: %s", mapping.tolist())
     return {"c1_hungarian_accuracy": acc}
 
+  # ---- model functions (genjax.load) -------------------------------------
+
+  def sample(state, rng, n, labels=None, codes=None):
+    """n samples from the sampling weights (EMA if kept; BN running statistics).
+
+    Conditional GANs: `labels` int [n], balanced 0, 1, .., K-1, 0, .. if None.
+    InfoGAN: `codes` = (c1 int [n] or None, c_cont [n, M] or None); a None
+    part is drawn from its prior as in training.
+    """
+    if labels is None:
+      labels = jnp.arange(n) % num_classes if m.conditional else jnp.zeros((n,), jnp.int32)
+    labels = jnp.asarray(labels, jnp.int32)
+    g_vars = sampling_vars(state)
+    if not (info and codes is not None):
+      return generate(g_vars, rng, labels)
+    z, _, _, (c1, c_cont) = draw_codes(rng, labels)
+    given_c1, given_cont = codes
+    c1 = c1 if given_c1 is None else jnp.asarray(given_c1, jnp.int32)
+    c_cont = c_cont if given_cont is None else jnp.asarray(given_cont, jnp.float32)
+    cond, _ = conditions(labels, c1, c_cont)
+    return g_apply(g_vars, z, cond, train=False)[0]
+
+  def discriminate(state, x, labels=None):
+    """D(x) [N], the probability that x is real (eval mode: running statistics)."""
+    d_cond = None
+    if m.conditional:
+      if labels is None:
+        raise UserError("this conditional GAN's discriminator needs labels: "
+                        "discriminate(x, labels)")
+      d_cond = jax.nn.one_hot(jnp.asarray(labels, jnp.int32), num_classes)
+    logit, _, _ = d_apply(state["d"], x, d_cond)
+    return jax.nn.sigmoid(logit)
+
+  def infer_codes(state, x):
+    """Q's (category probabilities [N, K], continuous means [N, M]) for x."""
+    _, q, _ = d_apply(state["d"], x, None)
+    return jax.nn.softmax(q[:, :n_cat], -1), q[:, n_cat:]
+
+  model_fns = {"sample": sample, "discriminate": discriminate}
+  if info:
+    model_fns["infer_codes"] = infer_codes
   return GanSteps(init=init, d_update=d_update, g_update=g_update, train_step=train_step,
                   eval_step=eval_step, images=images, final_eval=final_eval,
-                  generate=generate)
+                  generate=generate, model_fns=model_fns)

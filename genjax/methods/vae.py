@@ -487,5 +487,35 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
                              means, labels)
     return results
 
+  # ---- model functions (genjax.load) -------------------------------------
+
+  def encode(state, x):
+    """q(z|x)'s (mean, log_variance), each [N, latent_dim]."""
+    return model.apply({"params": state["params"]}, x, method=model.encode)
+
+  def decode(state, z):
+    """E[x|z] [N, H, W, C] in [0, 1]."""
+    return likelihood.mean(model.apply({"params": state["params"]}, z, method=model.decode))
+
+  def reconstruct(state, x):
+    """The decoded posterior mean, as in the reconstruction grids."""
+    return decode(state, encode(state, x)[0])
+
+  def sample(state, rng, n):
+    """E[x|z] for n draws z ~ p(z) = N(0, I)."""
+    return decode(state, jax.random.normal(rng, (n, latent_dim)))
+
+  def model_log_likelihood(state, x, rng, k):
+    """IWAE-k estimate of log p(x) per example [N], nats (k samples, in chunks)."""
+    return log_likelihood(state["params"], x, rng, k, math.gcd(k, ev.nll_chunk_size))
+
+  def elbo(state, x, rng):
+    """One-sample ELBO per example [N], nats (analytic KL), as in eval_step."""
+    terms = objective_terms(model, state["params"], x, rng, likelihood, 1)
+    return terms["log_px_z"][0] - terms["kl"]
+
   return methods.Method(init=init, train_step=train_step, eval_step=eval_step,
-                        images=images, final_eval=final_eval, main_metric="neg_elbo")
+                        images=images, final_eval=final_eval, main_metric="neg_elbo",
+                        model_fns={"encode": encode, "decode": decode,
+                                   "reconstruct": reconstruct, "sample": sample,
+                                   "log_likelihood": model_log_likelihood, "elbo": elbo})

@@ -1,0 +1,362 @@
+"""A trained model, loaded from its workdir: `genjax.load(workdir)`.
+
+    m = genjax.load("runs/vae")
+    x = m.sample(64, seed=0)            # float32 [64, 28, 28, 1] in [0, 1]
+    mean, log_var = m.encode(x)
+    nll = -m.log_likelihood(x, k=5000)  # nats per image
+
+`load` rebuilds the method from `WORKDIR/config.json` (the run's resolved
+config) and `WORKDIR/data_info.json` (image shape and classes, written by
+`train`; older workdirs fall back to the prepared TFDS dataset's metadata),
+then restores the latest (or a given) checkpoint onto this process's first
+device. The training data is never read.
+
+The `Model`'s functions are the method's `model_fns` (see `genjax.methods`)
+bound to the restored state and jitted; which ones a model has depends on its
+method (`Model.supports`), and calling another raises a `UserError` naming
+them. Images go in as float [N, H, W, C] in [0, 1] or uint8 0..255, and come
+back as float32 numpy arrays in [0, 1]. Inputs are processed in chunks of
+`Model.batch_size`; random functions use `fold_in(key(seed), chunk index)`
+for each chunk, so results depend on (seed, batch_size) only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from genjax.errors import UserError
+
+# jax is imported where it is used, so a bad workdir fails in a fraction of a second.
+DATA_INFO = "data_info.json"  # = train.DATA_INFO (train imports TFDS lazily, this too)
+# Every model function the API knows, in the order `supports` lists them.
+FUNCTIONS = ("encode", "decode", "reconstruct", "sample", "log_likelihood", "elbo",
+             "discriminate", "infer_codes")
+_STATIC = {"sample": (2,), "log_likelihood": (3,)}  # n, k
+
+
+class UnsupportedFunctionError(UserError, AttributeError):
+  """The model's method has no such function (also an AttributeError, so
+  `hasattr(model, "sample")` is False for an autoencoder)."""
+
+
+def _tuples(value: Any) -> Any:
+  """JSON lists back to the tuples config files use, recursively."""
+  if isinstance(value, dict):
+    return {k: _tuples(v) for k, v in value.items()}
+  if isinstance(value, list):
+    return tuple(_tuples(v) for v in value)
+  return value
+
+
+def read_config(workdir: str):
+  """The run's resolved config, rebuilt from `workdir/config.json`.
+
+  Raises:
+    UserError: missing workdir or config.json, or an unreadable one.
+  """
+  from genjax.config import ConfigDict
+  if not os.path.isdir(workdir):
+    raise UserError(f"no trained run at {workdir}: the directory does not exist")
+  path = os.path.join(workdir, "config.json")
+  if not os.path.isfile(path):
+    raise UserError(f"{workdir} has no config.json: not a genjax workdir, or its run "
+                    "never started (train it with python -m genjax.main)")
+  try:
+    with open(path) as f:
+      raw = json.load(f)
+  except (OSError, ValueError) as e:
+    raise UserError(f"cannot read {path}: {e}") from None
+  if not isinstance(raw, dict) or not raw.get("method"):
+    raise UserError(f"{path} is not a genjax config (no 'method')")
+  return ConfigDict(_tuples(raw))
+
+
+def read_data_info(workdir: str, config):
+  """`methods.DataInfo` from `workdir/data_info.json`, else from TFDS metadata.
+
+  Raises:
+    UserError: an old workdir (no data_info.json) whose dataset's metadata
+      cannot be found either.
+  """
+  from genjax import methods
+  path = os.path.join(workdir, DATA_INFO)
+  if os.path.isfile(path):
+    with open(path) as f:
+      d = json.load(f)
+    return methods.DataInfo(image_shape=tuple(d["image_shape"]),
+                            num_classes=int(d["num_classes"]), num_train=int(d["num_train"]))
+  data = config.data
+  cap = data.get("max_train_examples")
+  if data.name.startswith("toy_"):
+    from genjax import toy_data
+    mix = toy_data.mixture(data.name)
+    num = toy_data.SPLIT_SIZES.get(data.train_split, 1)
+    return methods.DataInfo(image_shape=(mix.dim,), num_classes=len(mix.weights),
+                            num_train=min(num, cap) if cap else num)
+  from genjax import data as data_lib
+  data_lib._hide_accelerators_from_tensorflow()  # noqa: SLF001
+  import tensorflow_datasets as tfds
+  data_dir = data_lib.tfds_data_dir(data)
+  try:
+    builder = tfds.builder(data.name, data_dir=data_dir)
+    prepared = builder.is_prepared()
+  except Exception:  # unknown name, unreadable dir: same fix
+    prepared = False
+  if not prepared:
+    raise UserError(
+        f"{workdir} has no {DATA_INFO} (runs before genjax's model API did not write it) and "
+        f"dataset {data.name!r} is not prepared in {data_dir or 'TFDS default dir'}, so its "
+        f"image shape is unknown; set TFDS_DATA_DIR to where it is prepared, or write "
+        f'{path} as {{"image_shape": [H, W, C], "num_classes": K, "num_train": N}}')
+  info = builder.info
+  image_shape = tuple(int(s) for s in info.features["image"].shape)
+  num = int(info.splits[data.train_split.split("[")[0]].num_examples)
+  return methods.DataInfo(image_shape=image_shape, num_classes=data_lib._num_classes(builder),  # noqa: SLF001
+                          num_train=min(num, cap) if cap else num)
+
+
+def load(workdir: str, step: int | None = None) -> "Model":
+  """The trained model in `workdir`, at checkpoint `step` (None: the latest).
+
+  Raises:
+    UserError: missing workdir, config.json or checkpoint; a checkpoint that
+      does not match the config.
+  """
+  workdir = os.path.abspath(os.fspath(workdir))
+  config = read_config(workdir)  # before importing jax: a bad workdir fails fast
+
+  import jax
+  import jax.numpy as jnp
+
+  from genjax import config as config_lib
+  from genjax import methods, parallel, train
+  from genjax.checkpointing import Checkpointer
+
+  config = train.check_config(config)
+  info = read_data_info(workdir, config)
+  try:
+    total = config_lib.num_train_steps(config, info.num_train)
+  except UserError:
+    total = 1  # only the optimiser's schedule uses it, not any shape
+  method = methods.build(config, data_info=info, num_train_steps=max(total, 1))
+  if not method.model_fns:
+    raise UserError(f"method {config.method!r} declares no model functions")
+
+  ckpt_dir = os.path.join(workdir, "checkpoints")
+  if not os.path.isdir(ckpt_dir):
+    raise UserError(f"{workdir} has no checkpoints/: its run saved no checkpoint yet")
+  ckpt = Checkpointer(ckpt_dir, keep=max(int(config.get("keep_checkpoints", 2)), 1))
+  try:
+    steps = sorted(ckpt._manager.all_steps())  # noqa: SLF001
+    if not steps:
+      raise UserError(f"{workdir} has no checkpoint yet: its run saved none")
+    if step is None:
+      step = steps[-1]
+    elif step not in steps:
+      raise UserError(f"{workdir} has no checkpoint at step {step}; it has "
+                      f"{', '.join(map(str, steps))}")
+    # Replicated over a one-device mesh: training's layout on one device.
+    mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:1]), (parallel.DATA_AXIS,))
+    sharding = parallel.replicated(mesh)
+    batch = {"image": jnp.zeros((config.batch_size, *info.image_shape), jnp.float32),
+             "label": jnp.zeros((config.batch_size,), jnp.int32)}
+    shapes = jax.eval_shape(method.init, jax.random.key(0), batch)
+    abstract = jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), shapes)
+    state = ckpt.restore(int(step), abstract)
+  finally:
+    ckpt.close()
+  return Model(config=config, step=int(step), state=state, data_info=info,
+               model_fns=method.model_fns, workdir=workdir)
+
+
+def _as_images(x: Any, shape: tuple[int, ...], what: str = "x") -> np.ndarray:
+  """float32 [N, *shape] in [0, 1] from float [0, 1] or uint8 0..255 input."""
+  x = np.asarray(x)
+  if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != tuple(shape):
+    raise UserError(f"{what} must have shape [N, {', '.join(map(str, shape))}], "
+                    f"got {list(x.shape)}")
+  if x.dtype == np.uint8:
+    return x.astype(np.float32) / 255.0
+  if x.dtype == bool:
+    return x.astype(np.float32)
+  if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+    raise UserError(f"{what} must be float in [0, 1] or uint8 0..255, got {x.dtype}")
+  x = x.astype(np.float32)
+  if len(shape) == 3 and x.size and (x.min() < -1e-3 or x.max() > 1.0 + 1e-3):
+    raise UserError(f"float {what} must lie in [0, 1] (got {x.min():g}..{x.max():g}); "
+                    "pass uint8 0..255 or divide by 255")
+  return x
+
+
+class Model:
+  """A trained model: its config, checkpoint step and jitted model functions.
+
+  Attributes:
+    config: the run's resolved config (method defaults filled in).
+    step: the checkpoint's training step.
+    state: the restored method state (a pytree of arrays).
+    image_shape, num_classes: of the data it was trained on.
+    supports: the names of the model functions this model has.
+    batch_size: inputs and samples are processed in chunks of this many.
+  """
+
+  def __init__(self, *, config, step: int, state, data_info, model_fns: dict, workdir: str,
+               batch_size: int = 500):
+    self.config = config
+    self.step = step
+    self.state = state
+    self.workdir = workdir
+    self.image_shape = tuple(data_info.image_shape)
+    self.num_classes = int(data_info.num_classes)
+    self.batch_size = batch_size
+    self.supports = tuple(n for n in FUNCTIONS if n in model_fns)
+    import jax
+    self._jitted = {n: jax.jit(fn, static_argnums=_STATIC.get(n, ()))
+                    for n, fn in model_fns.items()}
+
+  def __getattribute__(self, name: str):
+    if name in FUNCTIONS and name not in object.__getattribute__(self, "supports"):
+      config = object.__getattribute__(self, "config")
+      supports = object.__getattribute__(self, "supports")
+      raise UnsupportedFunctionError(
+          f"a {config.method} model has no {name}(); it supports "
+          f"{', '.join(f'{n}()' for n in supports)}")
+    return object.__getattribute__(self, name)
+
+  def __dir__(self):
+    return [n for n in super().__dir__() if n not in FUNCTIONS or n in self.supports]
+
+  def __repr__(self):
+    return (f"Model({self.config.method}, step {self.step}, {self.workdir}; "
+            f"supports {', '.join(self.supports)})")
+
+  @property
+  def conditional(self) -> bool:
+    """Whether `sample` and `discriminate` take class labels (conditional GANs)."""
+    return self.config.method == "gan" and bool(self.config.model.get("conditional", False))
+
+  # ---- helpers ----------------------------------------------------------
+
+  def _chunks(self, n: int):
+    return [(i, min(i + self.batch_size, n)) for i in range(0, n, self.batch_size)]
+
+  def _map(self, name: str, inputs: tuple, seed: int | None = None, extra: tuple = ()):
+    """Applies model function `name` to chunks of `inputs` (arrays of equal length)."""
+    import jax
+    import jax.numpy as jnp
+    fn = self._jitted[name]
+    n = len(inputs[0])
+    key = jax.random.key(seed) if seed is not None else None
+    outs = []
+    for c, (a, b) in enumerate(self._chunks(n)):
+      args = [jnp.asarray(v[a:b]) for v in inputs]
+      if key is not None:
+        args.append(jax.random.fold_in(key, c))
+      outs.append(jax.device_get(fn(self.state, *args, *extra)))
+    if not outs:
+      raise UserError(f"{name}() got no examples (N = 0)")
+    return jax.tree.map(lambda *parts: np.concatenate(parts), *outs)
+
+  def _labels(self, labels, n: int, what: str = "labels"):
+    if not self.conditional:
+      if labels is not None:
+        raise UserError(f"this {self.config.method} model is not conditional: pass no {what}")
+      return None
+    if labels is None:
+      return np.arange(n, dtype=np.int32) % self.num_classes
+    labels = np.asarray(labels)
+    if labels.ndim == 0:
+      labels = np.full((n,), labels)
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+      raise UserError(f"{what} must be {n} integers, got shape {list(labels.shape)} "
+                      f"({labels.dtype})")
+    if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+      raise UserError(f"{what} must lie in 0..{self.num_classes - 1}, got "
+                      f"{labels.min()}..{labels.max()}")
+    return labels.astype(np.int32)
+
+  # ---- model functions ----------------------------------------------------
+
+  def encode(self, x):
+    """Autoencoder: codes h [N, D]. VAE: q(z|x)'s (mean, log_variance), [N, latent]."""
+    return self._map("encode", (_as_images(x, self.image_shape),))
+
+  def decode(self, h):
+    """Images [N, H, W, C] in [0, 1] from codes (AE) or latents z (VAE: E[x|z])."""
+    h = np.asarray(h, np.float32)
+    if h.ndim != 2:
+      raise UserError(f"codes must have shape [N, D], got {list(h.shape)}")
+    return self._map("decode", (h,))
+
+  def reconstruct(self, x):
+    """g(f(x)) (AE) or the decoded posterior mean (VAE), [N, H, W, C] in [0, 1]."""
+    return self._map("reconstruct", (_as_images(x, self.image_shape),))
+
+  def sample(self, n: int, seed: int = 0, labels=None, codes=None):
+    """n samples [n, H, W, C] in [0, 1] (VAE: E[x|z], z ~ N(0, I)).
+
+    Args:
+      n: number of samples.
+      seed: the same seed gives the same samples.
+      labels: conditional GANs: the class of each sample (int [n] or one
+        int); None: balanced, 0, 1, .., K-1, 0, ...
+      codes: InfoGAN: (c1 int [n] or None, c_cont [n, M] or None); None
+        parts are drawn from their priors.
+    """
+    n = int(n)
+    if n <= 0:
+      raise UserError(f"sample() needs n >= 1, got {n}")
+    labels = self._labels(labels, n)
+    if codes is not None and "infer_codes" not in self.supports:
+      raise UserError(f"this {self.config.method} model is not an InfoGAN: pass no codes")
+    import jax
+    import jax.numpy as jnp
+    key = jax.random.key(seed)
+    fn = self._jitted["sample"]
+    gan = self.config.method == "gan"
+    outs = []
+    for c, (a, b) in enumerate(self._chunks(n)):
+      args = (self.state, jax.random.fold_in(key, c), b - a)
+      if gan:
+        part_codes = None
+        if codes is not None:
+          c1, cont = codes
+          part_codes = (None if c1 is None else jnp.asarray(np.asarray(c1)[a:b], jnp.int32),
+                        None if cont is None else jnp.asarray(np.asarray(cont)[a:b], jnp.float32))
+        outs.append(fn(*args, None if labels is None else jnp.asarray(labels[a:b]),
+                       part_codes))
+      else:
+        outs.append(fn(*args))
+    return np.concatenate([np.asarray(o) for o in outs])
+
+  def log_likelihood(self, x, k: int = 5000, seed: int = 0):
+    """VAE: the IWAE-k estimate of log p(x) per example [N], in nats (k = 5000:
+    Burda et al.'s test NLL is its negative mean)."""
+    if int(k) < 1:
+      raise UserError(f"log_likelihood() needs k >= 1, got {k}")
+    return self._map("log_likelihood", (_as_images(x, self.image_shape),), seed,
+                     extra=(int(k),))
+
+  def elbo(self, x, seed: int = 0):
+    """VAE: a one-sample ELBO per example [N], in nats."""
+    return self._map("elbo", (_as_images(x, self.image_shape),), seed)
+
+  def discriminate(self, x, labels=None):
+    """GAN: D(x) [N], the discriminator's probability that x is real
+    (conditional GANs: given `labels`, int [N] or one int)."""
+    x = _as_images(x, self.image_shape)
+    if self.conditional and labels is None:
+      raise UserError("a conditional GAN's discriminate(x, labels) needs the labels")
+    labels = self._labels(labels, len(x))
+    if labels is None:
+      return self._map("discriminate", (x,))
+    return self._map("discriminate", (x, labels))
+
+  def infer_codes(self, x):
+    """InfoGAN: Q's (category probabilities [N, K], continuous code means [N, M])."""
+    return self._map("infer_codes", (_as_images(x, self.image_shape),))

@@ -1,0 +1,209 @@
+"""The public model API: `genjax.load(workdir)` and `python -m genjax.sample`.
+
+Tiny runlocal runs (an AE, a VAE and a conditional DCGAN, each trained with a
+command-line-style override so config.json must carry it) are loaded back
+from their workdirs and compared with the state `train.train` left in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+import genjax
+from genjax import train
+from genjax.errors import UserError
+
+from conftest import REPO, load_config, requires_mnist
+
+pytestmark = requires_mnist
+
+
+def _train(tmp_path_factory, name, arg, **overrides):
+  workdir = tmp_path_factory.mktemp(name)
+  run = train.train(load_config(name, arg, **overrides), str(workdir))
+  return workdir, run
+
+
+@pytest.fixture(scope="module")
+def ae_run(tmp_path_factory):
+  # code_dim 5 (runlocal: 8); no probes, Jacobian eval or image grids (time only).
+  return _train(tmp_path_factory, "ae_mnist", "runlocal",
+                **{"model.code_dim": 5, "probe.enabled": False, "evals.jacobian": "none",
+                   "num_image_examples": 0})
+
+
+@pytest.fixture(scope="module")
+def vae_run(tmp_path_factory):
+  return _train(tmp_path_factory, "vae_mnist", "runlocal",
+                **{"model.latent_dim": 3, "total_steps": 20, "eval.nll_samples": 0,
+                   "eval.iwae_samples": 0, "num_image_examples": 0})
+
+
+@pytest.fixture(scope="module")
+def cgan_run(tmp_path_factory):
+  # G's EMA on, so samples must come from the EMA weights and BN running stats.
+  return _train(tmp_path_factory, "cgan_mnist", "runlocal",
+                **{"model.latent_dim": 6, "gan.ema_decay": 0.9, "num_image_examples": 0})
+
+
+@pytest.fixture
+def no_data(monkeypatch, tmp_path):
+  """TFDS pointed at an empty directory: loading must not need the data."""
+  empty = tmp_path / "empty_tfds"
+  empty.mkdir()
+  monkeypatch.setenv("TFDS_DATA_DIR", str(empty))
+  return empty
+
+
+def _reference(run, name, static=()):
+  """Model function `name` of the training-time method, jitted, for `run.state`."""
+  return jax.jit(run.trainer.method.model_fns[name], static_argnums=static)
+
+
+def _test_images(run, n=16):
+  ds = run.trainer.dataset
+  return np.asarray(ds.eval_batch(ds.eval, 0, n)["image"])
+
+
+def test_autoencoder_load_matches_training_state(ae_run, no_data):
+  workdir, run = ae_run
+  m = genjax.load(workdir)
+  assert m.step == run.step == 40
+  assert m.config.model.code_dim == 5 and m.config.model.hidden == (32,)
+  assert m.supports == ("encode", "decode", "reconstruct")
+  x = _test_images(run)
+  h = m.encode(x)
+  assert h.shape == (16, 5)
+  np.testing.assert_allclose(h, _reference(run, "encode")(run.state, x), rtol=1e-5, atol=1e-6)
+  r = m.reconstruct(x)
+  np.testing.assert_allclose(r, _reference(run, "reconstruct")(run.state, x),
+                             rtol=1e-5, atol=1e-6)
+  # decode(encode(x)) is reconstruct(x); the reconstruction error is the
+  # trainer's own eval mse (per pixel), computed without the model functions.
+  np.testing.assert_allclose(m.decode(h), r, rtol=1e-5, atol=1e-6)
+  assert r.dtype == np.float32 and r.min() >= 0 and r.max() <= 1
+  mse = run.trainer.method.eval_step(run.state, {"image": x, "label": np.zeros(16, np.int32)},
+                                     jax.random.key(0))["mse"]
+  np.testing.assert_allclose(((r - x) ** 2).mean((1, 2, 3)), mse, rtol=1e-4, atol=1e-7)
+  # uint8 input is the same images.
+  x8 = (x * 255).round().astype(np.uint8)
+  np.testing.assert_allclose(m.reconstruct(x8), m.reconstruct(x8 / 255.0), atol=1e-6)
+  # An autoencoder cannot sample: a UserError naming what it supports.
+  assert not hasattr(m, "sample")
+  with pytest.raises(UserError, match=r"no sample\(\); it supports encode\(\), decode\(\)"):
+    m.sample(4)
+  with pytest.raises(UserError, match=r"shape \[N, 28, 28, 1\]"):
+    m.encode(x[:, :20])
+
+
+def test_vae_load_matches_training_state(vae_run, no_data):
+  workdir, run = vae_run
+  m = genjax.load(workdir)
+  assert m.config.model.latent_dim == 3
+  assert set(m.supports) == {"encode", "decode", "reconstruct", "sample", "log_likelihood",
+                             "elbo"}
+  x = _test_images(run)
+  mean, log_var = m.encode(x)
+  assert mean.shape == log_var.shape == (16, 3)
+  np.testing.assert_allclose(m.reconstruct(x), _reference(run, "reconstruct")(run.state, x),
+                             atol=1e-6)
+  np.testing.assert_allclose(m.decode(mean), m.reconstruct(x), atol=1e-6)
+  s = m.sample(8, seed=3)
+  key = jax.random.fold_in(jax.random.key(3), 0)
+  np.testing.assert_allclose(s, _reference(run, "sample", (2,))(run.state, key, 8), atol=1e-6)
+  assert s.shape == (8, 28, 28, 1) and 0 <= s.min() and s.max() <= 1
+  np.testing.assert_array_equal(m.sample(8, seed=3), s)
+  assert np.abs(m.sample(8, seed=4) - s).max() > 1e-3
+  # IWAE-k log-likelihood >= ELBO on average, both finite nats, deterministic per seed.
+  ll = m.log_likelihood(x, k=20, seed=1)
+  elbo = m.elbo(x, seed=1)
+  assert ll.shape == elbo.shape == (16,) and np.isfinite(ll).all() and (ll < 0).all()
+  assert ll.mean() > elbo.mean()
+  np.testing.assert_array_equal(m.log_likelihood(x, k=20, seed=1), ll)
+  key = jax.random.fold_in(jax.random.key(1), 0)
+  np.testing.assert_allclose(
+      ll, _reference(run, "log_likelihood", (3,))(run.state, x, key, 20), rtol=1e-5)
+  with pytest.raises(UserError, match="no discriminate"):
+    m.discriminate(x)
+
+
+def test_cgan_load_samples_and_cli(cgan_run, no_data, tmp_path):
+  workdir, run = cgan_run
+  # The CLI (one subprocess, run while this process checks the API): its .npz
+  # must hold Model.sample's images for the same seed.
+  out, grid = tmp_path / "s.npz", tmp_path / "s.png"
+  cli = subprocess.Popen(
+      [sys.executable, "-m", "genjax.sample", f"--workdir={workdir}", "--num=8",
+       f"--out={out}", f"--grid={grid}", "--seed=5", "--dtype=float32"],
+      cwd=REPO, env={**os.environ, "TFDS_DATA_DIR": str(no_data)},
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  m = genjax.load(workdir)
+  assert m.config.model.latent_dim == 6 and m.conditional and m.num_classes == 10
+  assert m.supports == ("sample", "discriminate")
+  labels = np.array([3, 1, 4, 1, 5, 9, 2, 6], np.int32)
+  s = m.sample(8, seed=0, labels=labels)
+  assert s.shape == (8, 28, 28, 1) and s.dtype == np.float32
+  key = jax.random.fold_in(jax.random.key(0), 0)
+  reference = _reference(run, "sample", (2,))
+  np.testing.assert_allclose(s, reference(run.state, key, 8, labels), atol=1e-6)
+  # The EMA weights, not the live G's: they differ after 20 steps at decay 0.9.
+  live = {**run.state, "g_ema": run.state["g"]["params"]}
+  assert np.abs(s - np.asarray(reference(live, key, 8, labels))).max() > 1e-4
+  np.testing.assert_array_equal(m.sample(8, seed=0, labels=labels), s)
+  assert np.abs(m.sample(8, seed=1, labels=labels) - s).max() > 1e-3
+  with pytest.raises(UserError, match=r"0\.\.9"):
+    m.sample(2, labels=[0, 10])
+  d = m.discriminate(_test_images(run, 8), labels)
+  assert d.shape == (8,) and ((d > 0) & (d < 1)).all()
+  with pytest.raises(UserError, match="needs the labels"):
+    m.discriminate(_test_images(run, 8))
+
+  _, stderr = cli.communicate(timeout=120)
+  assert cli.returncode == 0, stderr[-2000:]
+  with np.load(out) as f:
+    images, got_labels = f["images"], f["labels"]
+  np.testing.assert_array_equal(got_labels, np.arange(8) % 10)
+  np.testing.assert_allclose(images, m.sample(8, seed=5), atol=1e-6)
+  assert grid.stat().st_size > 0
+
+
+def test_load_errors(ae_run, tmp_path):
+  with pytest.raises(UserError, match="does not exist"):
+    genjax.load(tmp_path / "missing")
+  with pytest.raises(UserError, match="no config.json"):
+    genjax.load(tmp_path)
+  workdir, _ = ae_run
+  with pytest.raises(UserError, match=r"no checkpoint at step 7; it has .*40"):
+    genjax.load(workdir, step=7)
+
+
+def test_load_old_workdir_without_data_info(ae_run, tmp_path, monkeypatch):
+  """Workdirs from before data_info.json: the shape comes from TFDS's metadata."""
+  workdir, run = ae_run
+  old = tmp_path / "old"
+  shutil.copytree(workdir, old)
+  (old / "data_info.json").unlink()
+  m = genjax.load(old)
+  assert m.image_shape == (28, 28, 1) and m.num_classes == 10
+  x = _test_images(run, 4)
+  np.testing.assert_allclose(m.reconstruct(x), genjax.load(workdir).reconstruct(x), atol=1e-6)
+  monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "empty"))
+  with pytest.raises(UserError, match="has no data_info.json .* not prepared"):
+    genjax.load(old)
+
+
+def test_sample_cli_error_is_one_line(tmp_path):
+  proc = subprocess.run(
+      [sys.executable, "-m", "genjax.sample", f"--workdir={tmp_path / 'nope'}",
+       f"--out={tmp_path / 's.npz'}"],
+      cwd=REPO, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 1
+  assert proc.stderr.strip().splitlines() == [
+      f"genjax: error: no trained run at {tmp_path / 'nope'}: the directory does not exist"]
