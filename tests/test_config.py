@@ -91,10 +91,10 @@ def _changed_value(config, key):
 
 def _parse_launcher_flags(argv):
   from absl import flags
-  from genjax import main
+  from genjax import cli
   flag_values = flags.FlagValues()
-  main.define_config_flag(flag_values, argv)
-  main.parse_flags(argv, flag_values)
+  cli.define_config_flag(flag_values, argv)
+  cli.parse_flags(argv, flag_values)
   return flag_values["config"].value
 
 

@@ -98,7 +98,7 @@ def test_chunked_estimate_equals_one_logsumexp_over_all_samples():
   rng = jax.random.key(1)
   chunked = lik.importance_sampled_log_likelihood(fn, rng, 40, 8)
   all_weights = jnp.concatenate([fn(jax.random.fold_in(rng, i), 8) for i in range(5)])
-  np.testing.assert_allclose(chunked, lik.iwae_bound(all_weights, axis=0), rtol=1e-6, atol=1e-5)
+  np.testing.assert_allclose(chunked, lik.iwae_bound(all_weights, axis=0), rtol=1e-6, atol=1e-4)
   with pytest.raises(ValueError, match="multiple of chunk_size"):
     lik.importance_sampled_log_likelihood(fn, rng, 40, 7)
 
