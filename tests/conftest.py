@@ -83,6 +83,25 @@ def experiment_results(path, tmp_path, num_verdicts: int, figures) -> dict:
   return results["results"]
 
 
+def saved_metrics(run_dir) -> dict:
+  """A run's final_metrics.json: {"eval": ..., "final": ...}."""
+  import json
+  return json.loads((pathlib.Path(run_dir) / "final_metrics.json").read_text())
+
+
+def report_cells(*values) -> list[str]:
+  """Values as an experiment's report tables print them."""
+  from experiments import report as report_lib
+  return [report_lib.format_cell(v) for v in values]
+
+
+def verdict_agrees(workdir) -> list[bool]:
+  """The `agrees` of each verdict in an experiment's results.json."""
+  import json
+  results = json.loads((pathlib.Path(workdir) / "results.json").read_text())
+  return [v["agrees"] for v in results["verdicts"]]
+
+
 def all_finite(*values) -> bool:
   import math
   return all(isinstance(v, float) and math.isfinite(v) for v in values)

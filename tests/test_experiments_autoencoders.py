@@ -16,25 +16,10 @@ import numpy as np
 import pytest
 import scipy.special
 
-from conftest import all_finite, experiment_results, requires_mnist
+from conftest import report_cells, saved_metrics, verdict_agrees, all_finite, experiment_results, requires_mnist
 from experiments import denoising_vs_median, overcomplete_identity
 from experiments import report as report_lib
 from genjax import data as data_lib
-
-
-def _saved(run_dir) -> dict:
-  """A run's final_metrics.json: {"eval": ..., "final": ...}."""
-  with open(os.path.join(run_dir, "final_metrics.json")) as f:
-    return json.load(f)
-
-
-def _cells(*values) -> list[str]:
-  return [report_lib.format_cell(v) for v in values]
-
-
-def _agrees(tmp_path) -> list[bool]:
-  results = json.loads((tmp_path / "results.json").read_text())
-  return [v["agrees"] for v in results["verdicts"]]
 
 
 def _images(data, split: str, limit: int) -> np.ndarray:
@@ -96,13 +81,13 @@ def test_denoising_vs_median_writes_its_report(tmp_path):
     assert all_finite(*r.values())
     # The runs' own final evals, and the report's table.
     assert {k: r[k] for k in denoising_vs_median.METRICS} == {
-        k: _saved(tmp_path / f"sigma{sigma:g}")["eval"][k] for k in denoising_vs_median.METRICS}
+        k: saved_metrics(tmp_path / f"sigma{sigma:g}")["eval"][k] for k in denoising_vs_median.METRICS}
     assert math.isclose(r["margin_db"],
                         r["psnr_denoised"] - max(r["psnr_median3"], r["psnr_median5"]))
-    assert row == _cells(sigma, r["psnr_noisy_input"], r["psnr_median3"], r["psnr_median5"],
+    assert row == report_cells(sigma, r["psnr_noisy_input"], r["psnr_median3"], r["psnr_median5"],
                          r["psnr_denoised"], r["margin_db"], r["psnr"])
   rs = list(results.values())
-  assert _agrees(tmp_path) == [
+  assert verdict_agrees(tmp_path) == [
       all(r["margin_db"] > 0 for r in rs),
       all(r["margin_db"] >= denoising_vs_median.MARGIN_DB for r in rs),
       all(r["psnr_denoised"] > r["psnr_noisy_input"] for r in rs)]
@@ -128,7 +113,7 @@ def test_overcomplete_identity_writes_its_report(tmp_path):
     assert all_finite(*r.values())
     assert r["area_fraction"] == pytest.approx(float(area.mean()), abs=1e-6)
     assert r["input_noise"] == pytest.approx(float(noise_mse.mean()), rel=0.02)
-    saved = _saved(tmp_path / name)
+    saved = saved_metrics(tmp_path / name)
     assert (r["code_mean"], r["code_frac_near_zero"]) == (
         saved["eval"]["code_mean"], saved["eval"]["code_frac_near_zero"])
     for labels in overcomplete_identity.PROBE_LABELS:
@@ -149,16 +134,16 @@ def test_overcomplete_identity_writes_its_report(tmp_path):
   probes = report_lib.read_table(path, "Features")
   for i, name in enumerate(models):
     r = results[name]
-    assert clean[i] == _cells(name, r["train_mse"], r["test_mse"], r["test_mse"] / r["train_mse"],
+    assert clean[i] == report_cells(name, r["train_mse"], r["test_mse"], r["test_mse"] / r["train_mse"],
                               r["test_mse"] / results["mean_image_test_mse"])
-    assert noisy[i] == _cells(name, r["noisy_vs_clean"], r["noisy_vs_input"], r["error_kept"],
+    assert noisy[i] == report_cells(name, r["noisy_vs_clean"], r["noisy_vs_input"], r["error_kept"],
                               r["error_kept_area"], r["error_kept_outside"], r["noise_gain"])
-    assert probes[i] == _cells(name, r["probe_codes_acc_100"], r["probe_codes_acc_1000"],
+    assert probes[i] == report_cells(name, r["probe_codes_acc_100"], r["probe_codes_acc_1000"],
                                r["probe_pixels_acc_100"], r["probe_pixels_acc_1000"],
                                r["code_mean"], r["code_frac_near_zero"])
   p, d, s = (results[name] for name in models)
   o = overcomplete_identity
-  assert _agrees(tmp_path) == [
+  assert verdict_agrees(tmp_path) == [
       p["test_mse"] < o.COPY_FRACTION * results["mean_image_test_mse"]
       and p["test_mse"] <= o.GENERALISES * p["train_mse"],
       p["error_kept"] >= o.KEEPS_NOISE,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.special
 
-from conftest import experiment_results, requires_mnist
+from conftest import report_cells, saved_metrics, verdict_agrees, experiment_results, requires_mnist
 from experiments import codes_as_features, contractive_vs_denoising
 from experiments import report as report_lib
 from genjax import data as data_lib
@@ -24,21 +24,6 @@ from genjax import data as data_lib
 
 def _positive(*values):
   return all(isinstance(v, float) and math.isfinite(v) and v > 0 for v in values)
-
-
-def _saved(run_dir) -> dict:
-  """A run's final_metrics.json: {"eval": ..., "final": ...}."""
-  with open(os.path.join(run_dir, "final_metrics.json")) as f:
-    return json.load(f)
-
-
-def _cells(*values) -> list[str]:
-  return [report_lib.format_cell(v) for v in values]
-
-
-def _agrees(tmp_path) -> list[bool]:
-  results = json.loads((tmp_path / "results.json").read_text())
-  return [v["agrees"] for v in results["verdicts"]]
 
 
 def _clipped_noise_sq(x, std: float):
@@ -62,20 +47,20 @@ def test_contractive_vs_denoising_writes_its_report(tmp_path):
   for row, name in zip(rows, names, strict=True):
     r = results[name]
     assert _positive(r["jacobian_frobenius"], r["recon_loss"], r["mse"])
-    assert (r["recon_loss"], r["mse"]) == (_saved(tmp_path / name)["eval"]["recon_loss"],
-                                           _saved(tmp_path / name)["eval"]["mse"])
+    assert (r["recon_loss"], r["mse"]) == (saved_metrics(tmp_path / name)["eval"]["recon_loss"],
+                                           saved_metrics(tmp_path / name)["eval"]["mse"])
     assert len(r["feature_ratio"]) == len(r["reconstruction_ratio"]) == len(deltas)
     assert _positive(*r["feature_ratio"], *r["reconstruction_ratio"])
     # A sigmoid code of 256 units moves at most 16: the ratio is bounded by 16 / delta.
     assert all(v <= 16 / d + 1e-6 for v, d in zip(r["feature_ratio"], deltas))
     assert r["input_dim"] == 784
-    assert row[2:] == _cells(r["recon_loss"], r["mse"], r["jacobian_frobenius"],
+    assert row[2:] == report_cells(r["recon_loss"], r["mse"], r["jacobian_frobenius"],
                              r["jacobian_frobenius"] / math.sqrt(r["input_dim"]),
                              r["feature_ratio"][0])
   for title, key in (("Feature ratio", "feature_ratio"),
                      ("Reconstruction ratio", "reconstruction_ratio")):
     table = report_lib.read_table(path, title)
-    assert table == [_cells(d, *(results[m][key][i] for m in names))
+    assert table == [report_cells(d, *(results[m][key][i] for m in names))
                      for i, d in enumerate(deltas)]
   # The DAE's training corruption, predicted from the test images it was
   # measured on: the mean norm of clip(x + 0.5 n, 0, 1) - x over 784 pixels
@@ -89,7 +74,7 @@ def test_contractive_vs_denoising_writes_its_report(tmp_path):
   ae, dae, cae = (results[name] for name in names)
   match = contractive_vs_denoising.JACOBIAN_MATCH
   finite = [i for i, d in enumerate(deltas) if d >= 1.0]
-  assert _agrees(tmp_path) == [
+  assert verdict_agrees(tmp_path) == [
       cae["jacobian_frobenius"] < min(ae["jacobian_frobenius"], dae["jacobian_frobenius"]),
       cae["feature_ratio"][0] < ae["feature_ratio"][0],
       all(abs(r["feature_ratio"][0] * math.sqrt(r["input_dim"]) / r["jacobian_frobenius"] - 1)
@@ -119,9 +104,9 @@ def test_codes_as_features_writes_its_report(tmp_path):
     assert reps[name]["dim"] == configs[name].model.code_dim, name
   assert reps["vae"]["dim"] == configs["vae"].model.latent_dim
   for name in ("ae", "sparse_ae", "dae", "cae"):
-    saved = _saved(tmp_path / name)["eval"]
+    saved = saved_metrics(tmp_path / name)["eval"]
     assert (reps[name]["recon_loss"], reps[name]["mse"]) == (saved["recon_loss"], saved["mse"])
-  assert reps["vae"]["neg_elbo"] == _saved(tmp_path / "vae")["eval"]["neg_elbo"]
+  assert reps["vae"]["neg_elbo"] == saved_metrics(tmp_path / "vae")["eval"]["neg_elbo"]
   rows = report_lib.read_table(path, "Linear-probe test accuracy")
   for row, r in zip(rows, reps.values(), strict=True):
     for n in sizes:
@@ -139,7 +124,7 @@ def test_codes_as_features_writes_its_report(tmp_path):
   few, some, most = sizes
   best_few = max(learned, key=lambda m: acc[m][few])
   best_most = max(learned, key=lambda m: acc[m][most])
-  assert _agrees(tmp_path) == [
+  assert verdict_agrees(tmp_path) == [
       acc[best_few][few] > acc["pixels"][few],
       acc[best_few][few] > acc["pca150"][few],
       all(acc[m][some] > acc["pixels"][some] for m in learned),

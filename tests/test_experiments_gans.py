@@ -16,26 +16,11 @@ import os
 import numpy as np
 import pytest
 
-from conftest import all_finite, experiment_results, requires_mnist
+from conftest import report_cells, saved_metrics, verdict_agrees, all_finite, experiment_results, requires_mnist
 from experiments import conditional_and_infogan, minimax_vs_nonsaturating
 from experiments import optimal_discriminator
 from experiments import report as report_lib
 from genjax import writers
-
-
-def _saved(run_dir) -> dict:
-  """A run's final_metrics.json: {"eval": ..., "final": ...}."""
-  with open(os.path.join(run_dir, "final_metrics.json")) as f:
-    return json.load(f)
-
-
-def _cells(*values) -> list[str]:
-  return [report_lib.format_cell(v) for v in values]
-
-
-def _agrees(tmp_path) -> list[bool]:
-  results = json.loads((tmp_path / "results.json").read_text())
-  return [v["agrees"] for v in results["verdicts"]]
 
 
 def _is_count(fraction: float, total: int) -> bool:
@@ -55,7 +40,7 @@ def test_optimal_discriminator_writes_its_report(tmp_path):
   for i, seed in enumerate(optimal_discriminator.SEEDS):
     r = results[f"seed{seed}"]
     run_dir = tmp_path / f"mog1d_seed{seed}"
-    saved = _saved(run_dir)
+    saved = saved_metrics(run_dir)
     assert {k: r[k] for k in ("d_real", "d_fake", "d_loss")} == {
         k: saved["eval"][k] for k in ("d_real", "d_fake", "d_loss")}
     assert (r["modes_covered"], r["high_quality_fraction"]) == (
@@ -64,19 +49,19 @@ def test_optimal_discriminator_writes_its_report(tmp_path):
     assert writers.read_metrics(str(run_dir), "eval")[-1]["d_real"] == r["d_real"]
     assert r["od_mean_gap"] <= r["od_max_gap"] and r["gan_d_mean_gap"] <= r["gan_d_max_gap"]
     assert all_finite(r["od_d_loss"], r["d_loss"], r["od_weighted_gap"])
-    assert fresh[i] == _cells(seed, f"{r['modes_covered']:g}/{saved['final']['num_modes']:g}",
+    assert fresh[i] == report_cells(seed, f"{r['modes_covered']:g}/{saved['final']['num_modes']:g}",
                               r["high_quality_fraction"], r["od_max_gap"], r["od_mean_gap"],
                               r["od_weighted_gap"], r["od_d_loss"], r["gan_d_max_gap"],
                               r["gan_d_mean_gap"])
-    assert own[i] == _cells(seed, r["d_real"], r["d_fake"], r["d_loss"],
+    assert own[i] == report_cells(seed, r["d_real"], r["d_fake"], r["d_loss"],
                             abs(r["d_real"] - 0.5))
   control = results["control_p_g_equals_p_data"]
   assert control["od_mean_gap"] <= control["od_max_gap"]
-  assert fresh[-1][3:7] == _cells(control["od_max_gap"], control["od_mean_gap"],
+  assert fresh[-1][3:7] == report_cells(control["od_max_gap"], control["od_mean_gap"],
                                   control["od_weighted_gap"], control["od_d_loss"])
   seeds = [results[f"seed{s}"] for s in optimal_discriminator.SEEDS]
   target, tolerance = optimal_discriminator.TARGET_GAP, optimal_discriminator.D_REAL_TOLERANCE
-  assert _agrees(tmp_path) == [
+  assert verdict_agrees(tmp_path) == [
       all(r["od_max_gap"] <= target for r in seeds),
       all(r["od_weighted_gap"] <= target for r in seeds),
       all(abs(r["d_real"] - 0.5) <= tolerance for r in seeds)]
@@ -112,7 +97,7 @@ def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
     assert [r["seed"] for r in toy["runs"]] == [0]  # --quick: one seed
     for r in toy["runs"]:
       run_dir = tmp_path / f"ring8_{loss}_seed{r['seed']}"
-      saved = _saved(run_dir)
+      saved = saved_metrics(run_dir)
       assert (r["modes_covered"], r["high_quality_fraction"]) == (
           saved["final"]["modes_covered"], saved["final"]["high_quality_fraction"])
       assert (r["sample_log_density"], r["d_fake"]) == (
@@ -122,7 +107,7 @@ def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
     for key in ("modes_covered", "high_quality_fraction", "early_g_grad_norm", "early_d_fake"):
       assert toy[f"mean_{key}"] == pytest.approx(np.mean([r[key] for r in toy["runs"]]))
     mnist, run_dir = results["mnist"][loss], tmp_path / f"mnist_{loss}"
-    saved = _saved(run_dir)
+    saved = saved_metrics(run_dir)
     for key in ("fd", "fd_floor", "classifier_score", "precision", "recall"):
       assert mnist[key] == saved["final"][key], (loss, key)
     assert saved["final"]["num_quality_samples"] == report_lib.SMOKE_SAMPLES
@@ -130,7 +115,7 @@ def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
                                                   saved["eval"]["d_fake"])
     assert mnist["early_g_grad_norm"] == pytest.approx(early(run_dir, "g_grad_norm"), rel=1e-12)
     assert mnist["early_d_fake"] == pytest.approx(early(run_dir, "d_fake_g_step"), rel=1e-12)
-    assert mnist_rows[i] == _cells(loss, mnist["fd"], mnist["fd_floor"],
+    assert mnist_rows[i] == report_cells(loss, mnist["fd"], mnist["fd_floor"],
                                    mnist["classifier_score"], mnist["precision"],
                                    mnist["recall"], mnist["d_real"], mnist["d_fake"],
                                    mnist["early_d_fake"], mnist["early_g_grad_norm"])
@@ -140,11 +125,11 @@ def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
       ("ring8", toy, "mean_early_g_grad_norm", "mean_early_d_fake"),
       ("MNIST", mnist, "early_g_grad_norm", "early_d_fake")), strict=True):
     d_mm, d_ns = group["minimax"][d_key], group["non_saturating"][d_key]
-    assert row == _cells(name, d_mm, d_ns, d_mm / (1 - d_ns),
+    assert row == report_cells(name, d_mm, d_ns, d_mm / (1 - d_ns),
                          group["minimax"][key] / group["non_saturating"][key])
   grad = minimax_vs_nonsaturating.GRAD_RATIO
   mm, ns = toy["minimax"], toy["non_saturating"]
-  assert _agrees(tmp_path) == [
+  assert verdict_agrees(tmp_path) == [
       mm["mean_early_g_grad_norm"] <= grad * ns["mean_early_g_grad_norm"],
       mnist["minimax"]["early_g_grad_norm"] <= grad * mnist["non_saturating"]["early_g_grad_norm"],
       ns["mean_modes_covered"] >= mm["mean_modes_covered"]
@@ -185,7 +170,7 @@ def test_conditional_and_infogan_writes_its_report(tmp_path):
       path, tmp_path, 4, ["cgan_classes.png", "infogan_c1.png", "infogan_c2.png",
                           "infogan_c3.png"])
   cgan, info = results["cgan"], results["infogan"]
-  saved_cgan, saved_info = _saved(tmp_path / "cgan"), _saved(tmp_path / "infogan")
+  saved_cgan, saved_info = saved_metrics(tmp_path / "cgan"), saved_metrics(tmp_path / "infogan")
   quality = ("fd", "fd_floor", "classifier_score", "precision", "recall")
   for r, saved in ((cgan, saved_cgan), (info, saved_info)):
     assert {k: r[k] for k in quality} == {k: saved["final"][k] for k in quality}
@@ -212,16 +197,16 @@ def test_conditional_and_infogan_writes_its_report(tmp_path):
     assert all_finite(style[code]["slant_r"], style[code]["width_r"])
     assert _is_count(style[code]["class_kept"], len(conditional_and_infogan.SWEEP) * draws)
   label_rows = report_lib.read_table(path, "Label control")
-  assert [row[2] for row in label_rows] == _cells(
+  assert [row[2] for row in label_rows] == report_cells(
       cgan["conditional_accuracy"], info["c1_hungarian_accuracy"], info["mi_lower_bound"])
   style_rows = report_lib.read_table(path, "InfoGAN codes swept")
-  assert style_rows == [_cells(code, s.get("slant_r", "-"), s.get("width_r", "-"),
+  assert style_rows == [report_cells(code, s.get("slant_r", "-"), s.get("width_r", "-"),
                                s["class_kept"]) for code, s in style.items()]
   m = conditional_and_infogan
   styled = [code for code in ("c2", "c3")
             if max(abs(style[code]["slant_r"]), abs(style[code]["width_r"]))
             >= m.STYLE_CORRELATION and style[code]["class_kept"] >= m.STYLE_KEEPS_CLASS]
-  assert _agrees(tmp_path) == [
+  assert verdict_agrees(tmp_path) == [
       cgan["conditional_accuracy"] >= m.CGAN_ACCURACY,
       info["c1_hungarian_accuracy_median"] >= m.INFOGAN_ACCURACY,
       info["mi_lower_bound"] >= m.MI_FRACTION * math.log(10),
