@@ -112,20 +112,26 @@ def style_sweep(trained: train.TrainedRun, num: int, seed: int = 0
   def condition(cats, continuous):  # G's condition is [one-hot c1, c2, c3], as in gan.py
     return jnp.concatenate([jax.nn.one_hot(cats, k), continuous], -1)
 
-  def generate_and_label(conditions):
-    """Images [V, N, H, W, 1] for V conditions of the same z, and their digits [V, N]."""
-    images = np.stack([np.asarray(generate(c)) for c in conditions])
-    flat = images.reshape((-1,) + images.shape[2:])
-    logits, _ = sample_quality.classifier_outputs(flat, cfg.data.name)
-    return flat, np.asarray(jnp.argmax(logits, -1)).reshape(images.shape[:2])
+  # The control: c1 swept over every category, which should change the digit;
+  # then each continuous code swept over SWEEP. All generated first and read
+  # by the classifier in one pass (one compilation).
+  sweeps = [[condition(jnp.full((num,), c), zeros) for c in range(k)]]
+  sweeps += [[condition(categories, zeros.at[:, j].set(v)) for v in SWEEP] for j in range(m)]
+  images = np.stack([np.asarray(generate(c)) for sweep in sweeps for c in sweep])
+  logits, _ = sample_quality.classifier_outputs(
+      images.reshape((-1,) + images.shape[2:]), cfg.data.name)
+  digits = np.asarray(jnp.argmax(logits, -1)).reshape(images.shape[:2])
+  # Per sweep: images [V, N, H, W, 1] of its V conditions (the same z), digits [V, N].
+  ends = np.cumsum([len(sweep) for sweep in sweeps])
+  images = np.split(images, ends[:-1])
+  digits = np.split(digits, ends[:-1])
 
-  # The control: c1 swept over every category, which should change the digit.
-  _, labels = generate_and_label([condition(jnp.full((num,), c), zeros) for c in range(k)])
+  labels = digits[0]
   own = labels[np.asarray(categories), np.arange(num)]
   out = {"c1": {"class_kept": float(np.mean(labels == own[None]))}}
   for j in range(m):
-    flat, labels = generate_and_label(
-        [condition(categories, zeros.at[:, j].set(v)) for v in SWEEP])
+    labels = digits[j + 1]
+    flat = images[j + 1].reshape((-1,) + images[j + 1].shape[2:])
     slant, width = (f.reshape(len(SWEEP), num) for f in slant_and_width(flat))
     middle = labels[len(SWEEP) // 2]  # the digit at code value 0
     out[f"c{j + 2}"] = {"slant_r": _within_correlation(SWEEP, slant),

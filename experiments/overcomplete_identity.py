@@ -121,17 +121,21 @@ def _measure(trained: train.TrainedRun) -> tuple[dict[str, float], dict[str, jax
     return out_act(model.apply({"params": params}, x)[1])
 
   @jax.jit
-  def error_sums(params, x, rng):
-    """Batch sums of per-image MSEs, and of squared errors inside / outside the area."""
+  def error_sums(params, x, weights, rng):
+    """Batch sums of per-image MSEs, and of squared errors inside / outside the area.
+
+    Image i counts with weights[i] (1, or 0 for the padding of a last batch).
+    """
     x_noisy = corruption.gaussian(rng, x, NOISE_STD)
     r, r_noisy = reconstruct(params, x), reconstruct(params, x_noisy)
     pairs = {"clean": (r, x), "noisy_vs_clean": (r_noisy, x),
              "noisy_vs_input": (r_noisy, x_noisy), "input_noise": (x_noisy, x),
              "output_change": (r_noisy, r)}
-    sums = {key: image_quality.mse(a, b).sum() for key, (a, b) in pairs.items()}
+    sums = {key: jnp.sum(image_quality.mse(a, b) * weights) for key, (a, b) in pairs.items()}
+    per_image = weights[:, None, None, None]
     for where, mask in (("area", area), ("outside", ~area)):
-      sums[f"kept_{where}"] = jnp.sum(jnp.square(r_noisy - x) * mask)
-      sums[f"input_{where}"] = jnp.sum(jnp.square(x_noisy - x) * mask)
+      sums[f"kept_{where}"] = jnp.sum(jnp.square(r_noisy - x) * mask * per_image)
+      sums[f"input_{where}"] = jnp.sum(jnp.square(x_noisy - x) * mask * per_image)
     return sums
 
   def mean_errors(images, scale):
@@ -139,7 +143,12 @@ def _measure(trained: train.TrainedRun) -> tuple[dict[str, float], dict[str, jax
     sums = {}
     for i, start in enumerate(range(0, len(images), BATCH)):
       x = images[start:start + BATCH].astype(jnp.float32) / scale
-      for key, value in error_sums(params, x, jax.random.fold_in(jax.random.key(0), i)).items():
+      # Every batch padded to BATCH images (weight 0): one compilation.
+      n = x.shape[0]
+      x = jnp.pad(x, ((0, BATCH - n),) + ((0, 0),) * (x.ndim - 1))
+      weights = (jnp.arange(BATCH) < n).astype(jnp.float32)
+      batch_sums = error_sums(params, x, weights, jax.random.fold_in(jax.random.key(0), i))
+      for key, value in batch_sums.items():
         sums[key] = sums.get(key, 0.0) + float(value)
     return {key: value / len(images) for key, value in sums.items()}
 

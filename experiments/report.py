@@ -3,8 +3,9 @@
 A report states the claim, what the theory predicts, the measured table, the
 verdict (does the measurement agree?), the budget (full or --quick) and the
 wall time. Training runs go into sub-workdirs of the experiment's workdir
-through `train.train_and_evaluate`, so an interrupted experiment resumes and a
-finished one re-renders its report without training again.
+through `train_run` (`genjax.train.train`), so an interrupted experiment
+resumes and a finished one re-renders its report without training again (its
+runs are restored from their checkpoints).
 
 Every experiment module defines `run(workdir, quick, smoke=False) -> str`
 (the report's path): `workdir` holds its runs, figures and report; `quick`
