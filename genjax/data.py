@@ -89,6 +89,19 @@ class Dataset:
     rows["image"] = rows["image"].astype(jnp.float32) / self.eval_scale
     return rows
 
+  def images(self, split: str, n: int | None = None) -> jax.Array:
+    """The first n (default all) real images of "train" or "eval", float32
+    [n, H, W, C] in [0, 1] (eval: no padding rows; dynamic binarisation: the
+    pixel probabilities). Toy datasets: their float points."""
+    rows, scale, total = ((self.train, self.train_scale, self.num_train) if split == "train"
+                          else (self.eval, self.eval_scale, self.num_eval))
+    return rows["image"][:total if n is None else min(n, total)].astype(jnp.float32) / scale
+
+  def labels(self, split: str, n: int | None = None) -> jax.Array:
+    """The labels of `images(split, n)`, int32 [n]."""
+    rows, total = (self.train, self.num_train) if split == "train" else (self.eval, self.num_eval)
+    return rows["label"][:total if n is None else min(n, total)]
+
   def steps_per_epoch(self, batch_size: int) -> int:
     return max(self.num_train // batch_size, 1)
 

@@ -205,7 +205,7 @@ class Model:
     batch_size: inputs and samples are processed in chunks of this many.
   """
 
-  def __init__(self, *, config, step: int, state, data_info, model_fns: dict, workdir: str,
+  def __init__(self, *, config, step: int, state, data_info, model_fns: dict, workdir: str | None,
                batch_size: int = 500):
     self.config = config
     self.step = step
@@ -215,6 +215,7 @@ class Model:
     self.num_classes = int(data_info.num_classes)
     self.batch_size = batch_size
     self.supports = tuple(n for n in FUNCTIONS if n in model_fns)
+    self._fns = dict(model_fns)
     import jax
     self._jitted = {n: jax.jit(fn, static_argnums=_STATIC.get(n, ()))
                     for n, fn in model_fns.items()}
@@ -239,6 +240,19 @@ class Model:
   def conditional(self) -> bool:
     """Whether `sample` and `discriminate` take class labels (conditional GANs)."""
     return self.config.method == "gan" and bool(self.config.model.get("conditional", False))
+
+  def function(self, name: str):
+    """Model function `name` as a pure JAX function with the state bound in.
+
+    For your own `jax.jit`, `jax.jacfwd` or `jax.vmap`: `m.function("encode")(x)`
+    takes a jax array x float [B, H, W, C] in [0, 1] and returns what
+    `m.encode(x)` returns, without chunking or numpy conversion. Arguments
+    follow the method's model functions (`genjax.methods`): random functions
+    take a key after the inputs, `sample(rng, n, ...)`.
+    """
+    getattr(self, name)  # an unsupported name raises UnsupportedFunctionError
+    fn, state = self._fns[name], self.state
+    return lambda *args, **kwargs: fn(state, *args, **kwargs)
 
   # ---- helpers ----------------------------------------------------------
 

@@ -20,6 +20,7 @@ run exactly (on the same device count and platform).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -36,6 +37,7 @@ from jax import lax
 from genjax import config as config_lib
 from genjax import data as data_lib
 from genjax import methods, parallel, viz, writers
+from genjax import model as model_lib
 from genjax.checkpointing import Checkpointer
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError, NonFiniteError, UserError
@@ -302,6 +304,20 @@ class TrainedRun:
   step: int
   final: dict[str, float]
 
+  @functools.cached_property
+  def model(self) -> model_lib.Model:
+    """The trained model, as `genjax.load(workdir)` would return it (no reload)."""
+    device = jax.local_devices()[0]
+    state = jax.tree.map(  # replicated over the mesh: one copy on one device
+        lambda a: jax.device_put(a.addressable_data(0), device)
+        if isinstance(a, jax.Array) else a, self.state)
+    ds = self.trainer.dataset
+    info = methods.DataInfo(image_shape=tuple(ds.image_shape), num_classes=ds.num_classes,
+                            num_train=ds.num_train)
+    return model_lib.Model(config=self.trainer.config, step=self.step, state=state,
+                           data_info=info, model_fns=self.trainer.method.model_fns,
+                           workdir=None)
+
 
 def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
   """Trains `config` in `workdir` (see `train`); returns the final eval metrics."""
@@ -327,7 +343,7 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
   trainer, total = build(config)
   config, dataset, method = trainer.config, trainer.dataset, trainer.method
   os.makedirs(workdir, exist_ok=True)
-  logging.info("dataset %s: %d train / %d eval examples of shape %s; %d devices; "
+  writers.say("dataset %s: %d train / %d eval examples of shape %s; %d devices; "
                "%d steps of batch %d (%.2f epochs)", dataset.name, dataset.num_train,
                dataset.num_eval, dataset.image_shape, jax.device_count(), total,
                config.batch_size,
@@ -349,14 +365,14 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
       ckpt.close()
       raise
     step = int(latest)
-    logging.info("resumed from the checkpoint at step %d", step)
+    writers.say("resumed from the checkpoint at step %d", step)
   writer = writers.MetricWriter(workdir)
   writer.truncate_after(step)
   _save_config(config, workdir)
   _save_data_info(dataset, workdir)
   final_path = os.path.join(workdir, FINAL_METRICS)
   if step >= total and os.path.exists(final_path):
-    logging.info("run already finished at step %d (%s); nothing to do", step, final_path)
+    writers.say("run already finished at step %d (%s); nothing to do", step, final_path)
     writer.close()
     ckpt.close()
     with open(final_path) as f:
@@ -367,7 +383,7 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
     _check_finite(at_step, "eval", metrics)
     metrics = {k: float(v) for k, v in metrics.items()}
     writer.write(at_step, "eval", metrics)
-    logging.info("eval at step %d: %s", at_step,
+    writers.say("eval at step %d: %s", at_step,
                  " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
     image_batch = trainer.image_batch()
     if trainer.images is not None and image_batch is not None:
@@ -376,11 +392,13 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
       if jax.process_index() == 0:
         for name, grid in grids.items():
           viz.save_grid(os.path.join(workdir, "images", f"{name}_{at_step:08d}.png"), grid)
+      writer.write_images(at_step, grids)
     return metrics
 
   pending: list[tuple[int, int, Any]] = []  # (first step, num steps, device metrics)
   last_eval: dict[str, float] | None = None
   timer = {"t": time.perf_counter(), "train_s": 0.0, "steps": 0}
+  started = time.perf_counter()
 
   def pause_timer():
     jax.block_until_ready(state)
@@ -410,7 +428,7 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
       means["steps_per_sec"] = rate
       means["examples_per_sec"] = rate * config.batch_size
     writer.write(at_step, "train", means)
-    logging.info("%s", writers.progress_line(
+    writers.say("%s", writers.progress_line(
         at_step, total, rate * config.batch_size, (total - at_step) / rate,
         means, method.main_metric))
     timer["train_s"], timer["steps"] = 0.0, 0
@@ -430,7 +448,7 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
         if first_chunk:
           # Keep compile time out of the throughput figures.
           jax.block_until_ready(state)
-          logging.info("first chunk of %d steps compiled and ran in %.1fs", n,
+          writers.say("first chunk of %d steps compiled and ran in %.1fs", n,
                        time.perf_counter() - t0)
           first_chunk = False
           resume_timer()
@@ -463,8 +481,13 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
       extras = {k: float(v) for k, v in
                 method.final_eval(state, dataset, jax.random.fold_in(root, 4),
                                   workdir=workdir).items()}
-      logging.info("final evaluation (%.1fs): %s", time.perf_counter() - t0, extras)
+      writers.say("final evaluation (%.1fs): %s", time.perf_counter() - t0, extras)
       writer.write(step, "final", extras)
+    main = method.main_metric
+    writers.say("finished: step %d/%d in %s; %s", step, total,
+                writers.format_duration(time.perf_counter() - started),
+                " ".join(f"{k}={v:.4g}" for k, v in {**final, **extras}.items()
+                         if k == main or k in extras)[:300])
     if jax.process_index() == 0:
       _write_json(final_path, {"step": step, "eval": final, "final": extras,
                                "main_metric": method.main_metric,

@@ -14,6 +14,9 @@ import os
 from typing import Mapping
 
 import jax
+import numpy as np
+from absl import flags
+from absl import logging
 
 # Written by train.train_and_evaluate when a run completes; its presence is
 # what marks a run finished (sweeps skip such runs).
@@ -60,6 +63,16 @@ class MetricWriter:
     for k, v in metrics.items():
       self._tb.add_scalar(f"{split}/{k}", float(v), int(step))
 
+  def write_images(self, step: int, grids: Mapping[str, np.ndarray]) -> None:
+    """Image grids ([rows, cols, H, W, C] in [0, 1]) to TensorBoard's Images tab."""
+    if not self._active:
+      return
+    from genjax import viz
+    for name, grid in grids.items():
+      image = viz.grid_to_uint8(grid)
+      self._tb.add_image(f"images/{name}", image, int(step),
+                         dataformats="HW" if image.ndim == 2 else "HWC")
+
   def close(self) -> None:
     if self._tb is not None:
       self._tb.close()
@@ -81,6 +94,20 @@ def read_metrics(workdir: str, split: str | None = None) -> list[dict]:
         if split is None or row["split"] == split:
           rows.append(row)
   return rows
+
+
+def say(message: str, *args) -> None:
+  """Progress for the user wherever training runs.
+
+  Under `absl.app.run` (the launcher, experiments, sweeps) this is an absl
+  INFO line. Called from a notebook or a plain Python script, absl hides INFO
+  lines until its flags are parsed, so the line is printed to stdout instead:
+  `train_and_evaluate` shows progress without any logging set-up.
+  """
+  if flags.FLAGS.is_parsed():
+    logging.info(message, *args)
+  elif jax.process_index() == 0:
+    print(message % args if args else message, flush=True)
 
 
 def format_duration(seconds: float) -> str:
