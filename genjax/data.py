@@ -219,6 +219,30 @@ def _num_classes(builder: Any) -> int:
   return int(getattr(features["label"], "num_classes", 0) or 0)
 
 
+def _eval_pixels(data: ConfigDict, images: np.ndarray) -> tuple[np.ndarray, float]:
+  """(eval images, their scale): dynamically binarised runs evaluate on one
+  fixed binarisation (the same in every run), so their numbers compare."""
+  scale = _pixel_scale(images)
+  if data.binarize != "dynamic":
+    return images, scale
+  rng = np.random.default_rng(_EVAL_BINARIZATION_SEED)
+  p = images.astype(np.float32) / scale
+  return (rng.uniform(size=p.shape) < p).astype(np.uint8), 1.0
+
+
+def eval_examples(data: ConfigDict, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+  """The first n (default all) eval examples exactly as a run's eval sees
+  them, read on the host: (float32 images [n, H, W, C] in [0, 1], int32
+  labels [n]). For evaluating a loaded model (`genjax.load(...).config.data`).
+
+  Raises:
+    DataError: as `read_split`.
+  """
+  evals = read_split(data, data.eval_split, data.max_eval_examples)
+  images, scale = _eval_pixels(data, evals["image"][:n])
+  return images.astype(np.float32) / scale, evals["label"][:n]
+
+
 def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
   """Loads train and eval splits onto every device.
 
@@ -236,13 +260,7 @@ def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
     raise DataError("train and eval images differ in shape")
   # binarized_mnist is stored as {0, 1}, other images as 0..255, toy points as floats.
   train_scale = _pixel_scale(train["image"])
-  eval_scale = _pixel_scale(evals["image"])
-  eval_image = evals["image"]
-  if data.binarize == "dynamic":
-    rng = np.random.default_rng(_EVAL_BINARIZATION_SEED)
-    p = eval_image.astype(np.float32) / eval_scale
-    eval_image = (rng.uniform(size=p.shape) < p).astype(np.uint8)
-    eval_scale = 1.0
+  eval_image, eval_scale = _eval_pixels(data, evals["image"])
   num_eval = len(eval_image)
   pad = (-num_eval) % eval_batch_size
   eval_arrays = {

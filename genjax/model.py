@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,8 @@ DATA_INFO = "data_info.json"  # = train.DATA_INFO (train imports TFDS lazily, th
 FUNCTIONS = ("encode", "decode", "reconstruct", "sample", "log_likelihood", "elbo",
              "discriminate", "infer_codes")
 _STATIC = {"sample": (2,), "log_likelihood": (3,)}  # n, k
+WEIGHTS = "weights.npz"  # a saved model's parameters (Model.save), instead of checkpoints/
+_STEP_KEY = "__step__"
 
 
 class UnsupportedFunctionError(UserError, AttributeError):
@@ -122,6 +125,9 @@ def read_data_info(workdir: str, config):
 def load(workdir: str, step: int | None = None) -> "Model":
   """The trained model in `workdir`, at checkpoint `step` (None: the latest).
 
+  `workdir` is a training run's workdir (its Orbax checkpoints) or a
+  directory written by `Model.save` (its `weights.npz`, e.g. `pretrained/`).
+
   Raises:
     UserError: missing workdir, config.json or checkpoint; a checkpoint that
       does not match the config.
@@ -129,12 +135,8 @@ def load(workdir: str, step: int | None = None) -> "Model":
   workdir = os.path.abspath(os.fspath(workdir))
   config = read_config(workdir)  # before importing jax: a bad workdir fails fast
 
-  import jax
-  import jax.numpy as jnp
-
   from genjax import config as config_lib
-  from genjax import methods, parallel, train
-  from genjax.checkpointing import Checkpointer
+  from genjax import methods, train
 
   config = train.check_config(config)
   info = read_data_info(workdir, config)
@@ -145,7 +147,30 @@ def load(workdir: str, step: int | None = None) -> "Model":
   method = methods.build(config, data_info=info, num_train_steps=max(total, 1))
   if not method.model_fns:
     raise UserError(f"method {config.method!r} declares no model functions")
+  abstract = _abstract_state(method, config, info)
+  if os.path.isfile(os.path.join(workdir, WEIGHTS)):
+    state, step = _read_weights(workdir, method.model_state(abstract), step)
+  else:
+    state, step = _restore_checkpoint(workdir, config, abstract, step)
+    state = method.model_state(state)
+  return Model(config=config, step=step, state=state, data_info=info,
+               model_fns=method.model_fns, workdir=workdir)
 
+
+def _abstract_state(method, config, info) -> dict:
+  """Shapes and dtypes of the method's whole training state."""
+  import jax
+  import jax.numpy as jnp
+  batch = {"image": jnp.zeros((config.batch_size, *info.image_shape), jnp.float32),
+           "label": jnp.zeros((config.batch_size,), jnp.int32)}
+  return jax.eval_shape(method.init, jax.random.key(0), batch)
+
+
+def _restore_checkpoint(workdir: str, config, abstract: dict, step: int | None):
+  """(state, step) from the run's Orbax checkpoint, onto this process's first device."""
+  import jax
+  from genjax import parallel
+  from genjax.checkpointing import Checkpointer
   ckpt_dir = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(ckpt_dir):
     raise UserError(f"{workdir} has no checkpoints/: its run saved no checkpoint yet")
@@ -162,16 +187,34 @@ def load(workdir: str, step: int | None = None) -> "Model":
     # Replicated over a one-device mesh: training's layout on one device.
     mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:1]), (parallel.DATA_AXIS,))
     sharding = parallel.replicated(mesh)
-    batch = {"image": jnp.zeros((config.batch_size, *info.image_shape), jnp.float32),
-             "label": jnp.zeros((config.batch_size,), jnp.int32)}
-    shapes = jax.eval_shape(method.init, jax.random.key(0), batch)
     abstract = jax.tree.map(
-        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), shapes)
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), abstract)
     state = ckpt.restore(int(step), abstract)
   finally:
     ckpt.close()
-  return Model(config=config, step=int(step), state=state, data_info=info,
-               model_fns=method.model_fns, workdir=workdir)
+  return state, int(step)
+
+
+def _read_weights(workdir: str, abstract: dict, step: int | None):
+  """(model state, step) from `Model.save`'s weights.npz, cast to the model's dtypes."""
+  import jax
+  import jax.numpy as jnp
+  path = os.path.join(workdir, WEIGHTS)
+  with np.load(path) as f:
+    arrays = dict(f)
+  saved_step = int(arrays.pop(_STEP_KEY, -1))
+  if step is not None and step != saved_step:
+    raise UserError(f"{workdir} holds step {saved_step} only, not step {step}")
+  leaves, tree = jax.tree_util.tree_flatten_with_path(abstract)
+  values = []
+  for path_, leaf in leaves:
+    name = jax.tree_util.keystr(path_)
+    if name not in arrays or arrays[name].shape != leaf.shape:
+      got = "missing" if name not in arrays else f"shape {arrays[name].shape}"
+      raise UserError(f"{path} does not match its config.json: {name} is {got}, the "
+                      f"model needs {leaf.shape}")
+    values.append(jnp.asarray(arrays[name], leaf.dtype))
+  return jax.tree_util.tree_unflatten(tree, values), saved_step
 
 
 def _as_images(x: Any, shape: tuple[int, ...], what: str = "x") -> np.ndarray:
@@ -213,6 +256,7 @@ class Model:
     self.workdir = workdir
     self.image_shape = tuple(data_info.image_shape)
     self.num_classes = int(data_info.num_classes)
+    self.num_train = int(data_info.num_train)
     self.batch_size = batch_size
     self.supports = tuple(n for n in FUNCTIONS if n in model_fns)
     self._fns = dict(model_fns)
@@ -240,6 +284,35 @@ class Model:
   def conditional(self) -> bool:
     """Whether `sample` and `discriminate` take class labels (conditional GANs)."""
     return self.config.method == "gan" and bool(self.config.model.get("conditional", False))
+
+  def save(self, path: str, dtype: str | None = None) -> str:
+    """Writes a loadable copy of this model: `genjax.load(path)` gives it back.
+
+    The directory gets config.json, data_info.json, weights.npz (the model
+    state only, no optimiser state; floats cast to `dtype`, e.g. "float16",
+    to halve the size, and back to the model's dtypes on load) and, when the
+    source workdir has one, its final_metrics.json. Returns `path`.
+    """
+    import jax
+    path = os.path.abspath(os.fspath(path))
+    os.makedirs(path, exist_ok=True)
+    arrays = {}
+    for key_path, leaf in jax.tree_util.tree_flatten_with_path(jax.device_get(self.state))[0]:
+      leaf = np.asarray(leaf)
+      if dtype is not None and np.issubdtype(leaf.dtype, np.floating):
+        leaf = leaf.astype(dtype)
+      arrays[jax.tree_util.keystr(key_path)] = leaf
+    arrays[_STEP_KEY] = np.asarray(self.step)
+    np.savez_compressed(os.path.join(path, WEIGHTS), **arrays)
+    with open(os.path.join(path, "config.json"), "w") as f:
+      f.write(self.config.to_json_best_effort(indent=2, sort_keys=True))
+    with open(os.path.join(path, DATA_INFO), "w") as f:
+      json.dump({"image_shape": list(self.image_shape), "num_classes": self.num_classes,
+                 "num_train": self.num_train}, f, indent=2)
+    if self.workdir and os.path.isfile(os.path.join(self.workdir, "final_metrics.json")):
+      shutil.copyfile(os.path.join(self.workdir, "final_metrics.json"),
+                      os.path.join(path, "final_metrics.json"))
+    return path
 
   def function(self, name: str):
     """Model function `name` as a pure JAX function with the state bound in.

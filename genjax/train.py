@@ -19,6 +19,7 @@ run exactly (on the same device count and platform).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -261,33 +262,6 @@ def build(config: ConfigDict):
   return Trainer(config, method, dataset, mesh), total
 
 
-def load_state(config: ConfigDict, workdir: str, step: int | None = None):
-  """The trained state of a run, for experiments and analyses.
-
-  Args:
-    config: the run's config (as passed to `train_and_evaluate`).
-    workdir: the run's workdir.
-    step: checkpoint step; None for the latest.
-
-  Returns:
-    (trainer, state): the compiled pieces (with `trainer.dataset` loaded)
-    and the restored method state.
-
-  Raises:
-    UserError: the workdir has no checkpoint.
-  """
-  trainer, _ = build(config)
-  ckpt = Checkpointer(os.path.join(os.path.abspath(workdir), "checkpoints"),
-                      config.keep_checkpoints)
-  try:
-    step = ckpt.latest_step() if step is None else step
-    if step is None:
-      raise ConfigError(f"no checkpoint in {workdir}; train it first")
-    return trainer, ckpt.restore(step, trainer.abstract_state())
-  finally:
-    ckpt.close()
-
-
 @dataclasses.dataclass(frozen=True)
 class TrainedRun:
   """What `train` leaves in memory: no need to rebuild and reload the run.
@@ -298,25 +272,30 @@ class TrainedRun:
     state: the method state at `step` (the final one unless stopped early).
     step: the last optimiser step taken.
     final: the final eval metrics ({} if stopped by SIGTERM before any eval).
+    workdir: the run's workdir.
+    model: (property) the trained `genjax.model.Model`, built on `state`.
   """
   trainer: Trainer
   state: Any
   step: int
   final: dict[str, float]
+  workdir: str | None = None
 
   @functools.cached_property
   def model(self) -> model_lib.Model:
     """The trained model, as `genjax.load(workdir)` would return it (no reload)."""
     device = jax.local_devices()[0]
+    method = self.trainer.method
+    kept = method.model_state(self.state)
     state = jax.tree.map(  # replicated over the mesh: one copy on one device
         lambda a: jax.device_put(a.addressable_data(0), device)
-        if isinstance(a, jax.Array) else a, self.state)
+        if isinstance(a, jax.Array) else a, kept)
     ds = self.trainer.dataset
     info = methods.DataInfo(image_shape=tuple(ds.image_shape), num_classes=ds.num_classes,
                             num_train=ds.num_train)
     return model_lib.Model(config=self.trainer.config, step=self.step, state=state,
-                           data_info=info, model_fns=self.trainer.method.model_fns,
-                           workdir=None)
+                           data_info=info, model_fns=method.model_fns,
+                           workdir=self.workdir)
 
 
 def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
@@ -332,8 +311,9 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
     workdir: where checkpoints, metrics, image grids and the config go.
 
   Returns:
-    The trained state and the final eval metrics (also written to
-    `workdir/final_metrics.json`). A finished run is restored, not retrained.
+    The trained run: its state, its model (`.model`) and the final eval
+    metrics (also written to `workdir/final_metrics.json`). A finished run is
+    restored, not retrained.
 
   Raises:
     UserError subclasses for bad configs, missing data and diverged training.
@@ -341,158 +321,185 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
   workdir = os.path.abspath(workdir)
   check_workdir(workdir)
   trainer, total = build(config)
-  config, dataset, method = trainer.config, trainer.dataset, trainer.method
+  config, dataset = trainer.config, trainer.dataset
   os.makedirs(workdir, exist_ok=True)
   writers.say("dataset %s: %d train / %d eval examples of shape %s; %d devices; "
-               "%d steps of batch %d (%.2f epochs)", dataset.name, dataset.num_train,
-               dataset.num_eval, dataset.image_shape, jax.device_count(), total,
-               config.batch_size,
-               total / dataset.steps_per_epoch(config.batch_size))
-
-  root = jax.random.key(config.seed)
-  init_rng, train_rng, eval_rng, image_rng = (jax.random.fold_in(root, i) for i in range(4))
+              "%d steps of batch %d (%.2f epochs)", dataset.name, dataset.num_train,
+              dataset.num_eval, dataset.image_shape, jax.device_count(), total,
+              config.batch_size, total / dataset.steps_per_epoch(config.batch_size))
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
-  step = 0
+  writer = None
+  try:
+    state, step = _init_or_restore(trainer, ckpt)
+    writer = writers.MetricWriter(workdir)
+    writer.truncate_after(step)
+    _save_config(config, workdir)
+    _save_data_info(dataset, workdir)
+    final_path = os.path.join(workdir, FINAL_METRICS)
+    if step >= total and os.path.exists(final_path):
+      writers.say("run already finished at step %d (%s); nothing to do", step, final_path)
+      with open(final_path) as f:
+        return TrainedRun(trainer, state, step, json.load(f)["eval"], workdir)
+    loop = _Loop(trainer, workdir, writer, ckpt, total)
+    state, step, last_eval, stopped = loop.run(state, step)
+    if stopped:  # by SIGTERM
+      return TrainedRun(trainer, state, step, last_eval or {}, workdir)
+    return TrainedRun(trainer, state, step, loop.finish(state, step), workdir)
+  finally:
+    ckpt.close()
+    if writer is not None:
+      writer.close()
+
+
+def _init_or_restore(trainer: Trainer, ckpt: Checkpointer) -> tuple[Any, int]:
+  """(state, step): the latest checkpoint's, else a fresh initialisation."""
   latest = ckpt.latest_step()
   if latest is None:
-    state = trainer.init_state(init_rng)
-  else:
-    # Restoring needs only the state's shapes: no initialisation to throw away.
-    # A changed model fails here, before anything in the workdir is written.
-    try:
-      state = ckpt.restore(latest, trainer.abstract_state())
-    except ConfigError:
-      ckpt.close()
-      raise
-    step = int(latest)
-    writers.say("resumed from the checkpoint at step %d", step)
-  writer = writers.MetricWriter(workdir)
-  writer.truncate_after(step)
-  _save_config(config, workdir)
-  _save_data_info(dataset, workdir)
-  final_path = os.path.join(workdir, FINAL_METRICS)
-  if step >= total and os.path.exists(final_path):
-    writers.say("run already finished at step %d (%s); nothing to do", step, final_path)
-    writer.close()
-    ckpt.close()
-    with open(final_path) as f:
-      return TrainedRun(trainer, state, step, json.load(f)["eval"])
+    return trainer.init_state(_rngs(trainer.config)["init"]), 0
+  # Restoring needs only the state's shapes: no initialisation to throw away.
+  # A changed model fails here (ConfigError), before the workdir is written.
+  state = ckpt.restore(latest, trainer.abstract_state())
+  writers.say("resumed from the checkpoint at step %d", int(latest))
+  return state, int(latest)
 
-  def run_eval(at_step: int) -> dict[str, float]:
-    metrics = jax.device_get(trainer.evaluate(state, dataset.eval, eval_rng))
-    _check_finite(at_step, "eval", metrics)
-    metrics = {k: float(v) for k, v in metrics.items()}
-    writer.write(at_step, "eval", metrics)
-    writers.say("eval at step %d: %s", at_step,
-                 " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
-    image_batch = trainer.image_batch()
-    if trainer.images is not None and image_batch is not None:
-      # Every process runs the (SPMD) computation; process 0 writes the files.
-      grids = jax.device_get(trainer.images(state, image_batch, image_rng))
-      if jax.process_index() == 0:
-        for name, grid in grids.items():
-          viz.save_grid(os.path.join(workdir, "images", f"{name}_{at_step:08d}.png"), grid)
-      writer.write_images(at_step, grids)
-    return metrics
 
-  pending: list[tuple[int, int, Any]] = []  # (first step, num steps, device metrics)
-  last_eval: dict[str, float] | None = None
-  timer = {"t": time.perf_counter(), "train_s": 0.0, "steps": 0}
-  started = time.perf_counter()
+def _rngs(config: ConfigDict) -> dict[str, jax.Array]:
+  """The run's keys, all derived from config.seed (fixed order: resume-safe)."""
+  root = jax.random.key(config.seed)
+  names = ("init", "train", "eval", "images", "final")
+  return {name: jax.random.fold_in(root, i) for i, name in enumerate(names)}
 
-  def pause_timer():
+
+class _Loop:
+  """The host loop of one run: scanned chunks, metric logging, checkpoints, evals.
+
+  Train metrics of a chunk stay on device until a log step (no sync per
+  chunk); throughput excludes the first chunk (compilation), evals and saves.
+  """
+
+  def __init__(self, trainer: Trainer, workdir: str, writer, ckpt: Checkpointer, total: int):
+    self.trainer, self.workdir, self.writer, self.ckpt = trainer, workdir, writer, ckpt
+    self.config, self.total = trainer.config, total
+    self.rngs = _rngs(trainer.config)
+    self.pending: list[tuple[int, int, Any]] = []  # (first step, num steps, metrics)
+    self.train_s, self.timed_steps = 0.0, 0
+    self.started = self.resumed_at = time.perf_counter()
+
+  def run(self, state, step: int):
+    """Trains from `step` to the end or until SIGTERM.
+
+    Returns:
+      (state, step, the last periodic eval's metrics or None, stopped by SIGTERM).
+    """
+    config, last_eval = self.config, None
+    every = config.log_every_steps, config.checkpoint_every_steps, config.eval_every_steps
+    with _SigtermFlag() as sigterm:
+      first_chunk = True
+      while step < self.total:
+        n = min(config.steps_per_dispatch, self.total - step)
+        t0 = time.perf_counter()
+        state, metrics = self.trainer.train_chunk(
+            state, self.trainer.dataset.train, jnp.int32(step), self.rngs["train"],
+            num_steps=n)
+        self.pending.append((step, n, metrics))
+        prev, step = step, step + n
+        if first_chunk:  # keep compile time out of the throughput figures
+          jax.block_until_ready(state)
+          writers.say("first chunk of %d steps compiled and ran in %.1fs", n,
+                      time.perf_counter() - t0)
+          first_chunk, self.resumed_at = False, time.perf_counter()
+        else:
+          self.timed_steps += n
+        stop, finished = sigterm.raised, step >= self.total
+        if _crossed(prev, step, every[0]) or finished or stop:
+          with self.untimed(state):
+            self.flush(step)
+        if _crossed(prev, step, every[1]) or finished or stop:
+          with self.untimed(state):
+            self.flush(step)  # never checkpoint a state with NaN metrics
+            self.ckpt.save(step, state)
+        if stop:
+          self.ckpt.wait()
+          logging.warning("stopped by SIGTERM at step %d; re-run the same command "
+                          "to resume", step)
+          return state, step, last_eval, True
+        if _crossed(prev, step, every[2]) and not finished:
+          with self.untimed(state):
+            last_eval = self.evaluate(state, step)
+    return state, step, last_eval, False
+
+  @contextlib.contextmanager
+  def untimed(self, state):
+    """Stops the throughput clock (after the dispatched steps finish) inside."""
     jax.block_until_ready(state)
-    timer["train_s"] += time.perf_counter() - timer["t"]
+    self.train_s += time.perf_counter() - self.resumed_at
+    yield
+    self.resumed_at = time.perf_counter()
 
-  def resume_timer():
-    timer["t"] = time.perf_counter()
-
-  def flush_train_metrics(at_step: int) -> None:
-    """Fetches pending chunk metrics, checks them, logs their mean."""
-    if not pending:
+  def flush(self, at_step: int) -> None:
+    """Fetches pending chunk metrics, checks them, writes and shows their mean."""
+    if not self.pending:
       return
-    pause_timer()
-    fetched = jax.device_get([m for _, _, m in pending])
+    fetched = jax.device_get([m for _, _, m in self.pending])
     stacked: dict[str, list] = {}
-    for (first, n, _), chunk_metrics in zip(pending, fetched):
+    for (first, _, _), chunk_metrics in zip(self.pending, fetched):
       for name, values in chunk_metrics.items():
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
           _check_finite(first + int(bad[0]) + 1, "train", {name: values[bad[0]]})
         stacked.setdefault(name, []).append(values)
-    pending.clear()
+    self.pending.clear()
     means = {k: float(np.mean(np.concatenate(v))) for k, v in stacked.items()}
     rate = float("nan")
-    if timer["steps"]:  # the first chunk (compile) is not timed
-      rate = timer["steps"] / max(timer["train_s"], 1e-9)
+    if self.timed_steps:
+      rate = self.timed_steps / max(self.train_s, 1e-9)
       means["steps_per_sec"] = rate
-      means["examples_per_sec"] = rate * config.batch_size
-    writer.write(at_step, "train", means)
+      means["examples_per_sec"] = rate * self.config.batch_size
+    self.writer.write(at_step, "train", means)
     writers.say("%s", writers.progress_line(
-        at_step, total, rate * config.batch_size, (total - at_step) / rate,
-        means, method.main_metric))
-    timer["train_s"], timer["steps"] = 0.0, 0
-    resume_timer()
+        at_step, self.total, rate * self.config.batch_size, (self.total - at_step) / rate,
+        means, self.trainer.method.main_metric))
+    self.train_s, self.timed_steps = 0.0, 0
 
-  try:
-    with _SigtermFlag() as sigterm:
-      k = config.steps_per_dispatch
-      first_chunk = True
-      while step < total:
-        n = min(k, total - step)
-        t0 = time.perf_counter()
-        state, metrics = trainer.train_chunk(state, dataset.train, jnp.int32(step),
-                                             train_rng, num_steps=n)
-        pending.append((step, n, metrics))
-        prev, step = step, step + n
-        if first_chunk:
-          # Keep compile time out of the throughput figures.
-          jax.block_until_ready(state)
-          writers.say("first chunk of %d steps compiled and ran in %.1fs", n,
-                       time.perf_counter() - t0)
-          first_chunk = False
-          resume_timer()
-        else:
-          timer["steps"] += n
-        finished = step >= total
-        stop = sigterm.raised
-        if _crossed(prev, step, config.log_every_steps) or finished or stop:
-          flush_train_metrics(step)
-        if _crossed(prev, step, config.checkpoint_every_steps) or finished or stop:
-          flush_train_metrics(step)  # never checkpoint a state with NaN metrics
-          pause_timer()
-          ckpt.save(step, state)
-          resume_timer()
-        if stop:
-          ckpt.wait()
-          logging.warning("stopped by SIGTERM at step %d; re-run the same command "
-                          "to resume", step)
-          return TrainedRun(trainer, state, step, last_eval or {})
-        if _crossed(prev, step, config.eval_every_steps) and not finished:
-          pause_timer()
-          last_eval = run_eval(step)
-          resume_timer()
+  def evaluate(self, state, at_step: int) -> dict[str, float]:
+    """Eval metrics over the eval split, and image grids (files and TensorBoard)."""
+    trainer = self.trainer
+    metrics = jax.device_get(trainer.evaluate(state, trainer.dataset.eval, self.rngs["eval"]))
+    _check_finite(at_step, "eval", metrics)
+    metrics = {k: float(v) for k, v in metrics.items()}
+    self.writer.write(at_step, "eval", metrics)
+    writers.say("eval at step %d: %s", at_step,
+                " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
+    image_batch = trainer.image_batch()
+    if trainer.images is not None and image_batch is not None:
+      # Every process runs the (SPMD) computation; process 0 writes the files.
+      grids = jax.device_get(trainer.images(state, image_batch, self.rngs["images"]))
+      if jax.process_index() == 0:
+        for name, grid in grids.items():
+          viz.save_grid(os.path.join(self.workdir, "images", f"{name}_{at_step:08d}.png"),
+                        grid)
+      self.writer.write_images(at_step, grids)
+    return metrics
 
-    ckpt.wait()
-    final = run_eval(step)
-    extras = {}
+  def finish(self, state, step: int) -> dict[str, float]:
+    """The final eval and the method's final evaluation; writes final_metrics.json."""
+    self.ckpt.wait()
+    final = self.evaluate(state, step)
+    method, extras = self.trainer.method, {}
     if method.final_eval is not None:
       t0 = time.perf_counter()
-      extras = {k: float(v) for k, v in
-                method.final_eval(state, dataset, jax.random.fold_in(root, 4),
-                                  workdir=workdir).items()}
+      extras = {k: float(v) for k, v in method.final_eval(
+          state, self.trainer.dataset, self.rngs["final"], workdir=self.workdir).items()}
       writers.say("final evaluation (%.1fs): %s", time.perf_counter() - t0, extras)
-      writer.write(step, "final", extras)
-    main = method.main_metric
-    writers.say("finished: step %d/%d in %s; %s", step, total,
-                writers.format_duration(time.perf_counter() - started),
-                " ".join(f"{k}={v:.4g}" for k, v in {**final, **extras}.items()
-                         if k == main or k in extras)[:300])
+      self.writer.write(step, "final", extras)
+    shown = {k: v for k, v in {**final, **extras}.items()
+             if k == method.main_metric or k in extras}
+    writers.say("finished: step %d/%d in %s; %s", step, self.total,
+                writers.format_duration(time.perf_counter() - self.started),
+                " ".join(f"{k}={v:.4g}" for k, v in shown.items())[:300])
     if jax.process_index() == 0:
-      _write_json(final_path, {"step": step, "eval": final, "final": extras,
-                               "main_metric": method.main_metric,
-                               "compilations": trainer.num_chunk_traces})
-    return TrainedRun(trainer, state, step, final)
-  finally:
-    ckpt.close()
-    writer.close()
+      _write_json(os.path.join(self.workdir, FINAL_METRICS),
+                  {"step": step, "eval": final, "final": extras,
+                   "main_metric": method.main_metric,
+                   "compilations": self.trainer.num_chunk_traces})
+    return final

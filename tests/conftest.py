@@ -79,7 +79,11 @@ def experiment_results(path, tmp_path, num_verdicts: int, figures) -> dict:
     assert figure in text and (tmp_path / figure).is_file(), figure
   results = json.loads((tmp_path / "results.json").read_text())
   assert len(results["verdicts"]) == num_verdicts
-  assert all(isinstance(v["agrees"], bool) for v in results["verdicts"])
+  # The report's verdict list says what results.json says, in the same order.
+  verdict_lines = [line for line in text.splitlines()
+                   if line.startswith(("- AGREES: ", "- DISAGREES: "))]
+  assert verdict_lines == [f"- {'AGREES' if v['agrees'] else 'DISAGREES'}: {v['statement']}"
+                           for v in results["verdicts"]]
   return results["results"]
 
 

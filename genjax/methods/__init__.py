@@ -87,6 +87,14 @@ class Method:
   main_metric: str = "loss"
   # Model-level functions by name (see the module docstring); not used in training.
   model_fns: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
+  # The top-level state entries the model functions read (not optimiser
+  # state): all that `genjax.load` keeps and `Model.save` stores. None: all.
+  model_state_keys: tuple[str, ...] | None = None
+
+  def model_state(self, state: State) -> State:
+    """The part of a training state (or of its abstract shapes) the model functions read."""
+    keys = self.model_state_keys
+    return dict(state) if keys is None else {k: v for k, v in state.items() if k in keys}
 
 
 Builder = Callable[..., Method]
