@@ -96,6 +96,14 @@ def read_metrics(workdir: str, split: str | None = None) -> list[dict]:
   return rows
 
 
+# absl's log lines then name say()'s caller (train.py:N), not this file.
+logging.ABSLLogger.register_frame_to_skip(__file__, "say")
+
+
+def _under_absl_app() -> bool:
+  return flags.FLAGS.is_parsed()
+
+
 def say(message: str, *args) -> None:
   """Progress for the user wherever training runs.
 
@@ -104,7 +112,7 @@ def say(message: str, *args) -> None:
   lines until its flags are parsed, so the line is printed to stdout instead:
   `train_and_evaluate` shows progress without any logging set-up.
   """
-  if flags.FLAGS.is_parsed():
+  if _under_absl_app():
     logging.info(message, *args)
   elif jax.process_index() == 0:
     print(message % args if args else message, flush=True)
