@@ -8,11 +8,9 @@ Undercomplete by default (a 150-unit code); `--config.model.code_dim=1000`
 makes it overcomplete, `--config.model.tied=True` ties the decoder weights.
 ReLU hidden layers, linear code, sigmoid output, Bernoulli cross-entropy.
 
-Expected result (measured 2026-11-24 on a 2-core CPU, shared with other jobs,
-so 2m10s wall; about 1.5 minutes alone): after 20 epochs (9360 steps of 128),
-test recon_loss (Bernoulli cross-entropy, nats per image) 51.4 and test mse
-per pixel 0.00167, falling at every eval (56.0, 53.5, 52.2, 51.8, 51.4 at steps
-2000..9360). Reconstruction grids in WORKDIR/images/.
+Measured 2026-11-24 on a 2-core CPU shared with other jobs: after 20 epochs
+(9360 steps of 128), test recon_loss (Bernoulli cross-entropy) 51.4 nats per
+image, test mse per pixel 0.00167. History: experiments/results/configs/ae_mnist.md.
 """
 
 from genjax import config as config_lib

@@ -3,27 +3,15 @@ r"""Conditional GAN (Mirza & Osindero 2014) on MNIST: G(z, y) and D(x, y).
     python -m genjax.main --config=configs/cgan_mnist.py --workdir=runs/cgan
     python -m genjax.main --config=configs/cgan_mnist.py:runlocal --workdir=runs/cgan_smoke
 
-The DCGAN of configs/dcgan_mnist.py made conditional: the one-hot class is
-concatenated to z for G and given to D as 10 constant feature maps beside
-the image, and D adds the projection term <embed(y), phi(x)> of Miyato &
-Koyama 2018 to its logit (`model.d_projection`). (`:arch=mlp` is the
-paper's fully connected version, G [z, y] -> 1200 -> 1200 -> 784, D maxout
-240x5 x2 with dropout 0.5; measured here it loses to its discriminator:
-D(G(z)) fell to 0.003 by step 1000 and stayed there, with or without the
-dropout.) Non-saturating loss, Adam 2e-4 / b1 0.5, batch 64. The image grid
-has one row per class. `final_eval` asks the shipped MNIST classifier to
-label 10k samples requested as classes 0..9 in turn
-(`conditional_accuracy`), next to the Frechet distance etc. of
-genjax/evaluation/sample_quality.py.
+The DCGAN of configs/dcgan_mnist.py made conditional: the one-hot class joins
+z in G and enters D as 10 constant feature maps and a projection term
+(Miyato & Koyama 2018). Non-saturating loss, Adam 2e-4 / b1 0.5, batch 64;
+`:arch=mlp` is the paper's fully connected version.
 
-Expected result (measured 2026-11-24 by `python -m
-experiments.conditional_and_infogan`, 6000 steps of batch 64 = 6.4 epochs,
-on the 2-core CPU shared with 3-4 other jobs): conditional_accuracy 0.970
-of 10k samples (0.1 = ignoring the class); Frechet distance 21.6 (floor,
-train vs test: 2.06), classifier score 9.53 (real 9.80), precision 0.651 /
-recall 0.667 (floor 0.864 / 0.882). Without the projection term the same
-model read the requested class in 0.233 of samples after 1200 steps; with
-it, 0.625 (2000 samples) at 1200 steps.
+Measured 2026-11-24 by `python -m experiments.conditional_and_infogan` (6000
+steps of batch 64, 2-core CPU shared with 3-4 other jobs): conditional_accuracy
+0.970 of 10k samples, Frechet distance 21.6 (floor, train vs test: 2.06).
+History: experiments/results/configs/cgan_mnist.md.
 """
 
 from genjax import config as config_lib

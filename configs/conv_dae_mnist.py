@@ -3,25 +3,14 @@ r"""Stacked convolutional denoising autoencoder on MNIST, Gaussian noise sigma =
     python -m genjax.main --config=configs/conv_dae_mnist.py --workdir=runs/conv_dae
     python -m genjax.main --config=configs/conv_dae_mnist.py:runlocal --workdir=runs/conv_dae_smoke
 
-Encoder: two stride-2 3x3 convolutions (16, 32 channels; 28 -> 14 -> 7) and
-a 3x3 convolution to an 8-channel 7x7 code (392 dims); decoder: two stride-2
-transposed convolutions back to 28x28 and a 3x3 convolution to logits
-(genjax/models/conv_ae.py, genjax's "fast" convolutions). Trained on
-x~ = clip(x + 0.5 n, 0, 1), a fresh draw every step, with the clean x as the
-BCE target. Eval compares PSNR on the same noisy test images: the DAE
-(psnr_denoised), the noisy input itself and 3x3 / 5x5 median filters, and
-writes images/denoising_*.png (rows: clean, noisy, median 3x3, DAE).
-`:noise=masking,level=0.25` or `:noise=salt_and_pepper,level=0.2` for the
-other corruptions (the median filter's home ground).
+Stride-2 3x3 convolutions (16, 32 channels) to an 8-channel 7x7 code and
+transposed convolutions back (genjax/models/conv_ae.py), trained with BCE to
+the clean x from x~ = clip(x + 0.5 n, 0, 1); eval compares PSNR with 3x3 / 5x5
+median filters. `:noise=masking` / `salt_and_pepper` (with `level=`) also run.
 
-Expected result (measured 2026-11-24, 2-core CPU), sigma = 0.5 clipped, at the
-default 5 epochs (2340 steps of 128; the last 2 epochs resumed from the
-3-epoch checkpoint): test psnr_denoised 19.40 dB vs psnr_median3 14.20 dB
-(+5.2 dB) and psnr_median5 14.00 dB, noisy input 9.38 dB; clean recon psnr
-23.86 dB, mse_noisy 0.0123; ||df/dx||_F 29.8 (20 images per eval batch);
-linear probe (1000 labels) on codes 0.882 vs pixels 0.855. Trains at about
-3,250 examples/s on an idle machine. After 3 epochs: 19.12 dB (+4.92).
-Figure rows (clean / noisy / median 3x3 / DAE): WORKDIR/images/denoising_*.png.
+Measured 2026-11-24 on a 2-core CPU, 5 epochs (2340 steps of 128): test
+psnr_denoised 19.40 dB vs psnr_median3 14.20 dB (+5.2 dB), noisy input 9.38 dB.
+History: experiments/results/configs/conv_dae_mnist.md.
 """
 
 from genjax import config as config_lib

@@ -4,24 +4,14 @@ r"""Convolutional VAE (Chollet's Keras example) on dynamically binarised MNIST, 
     python -m genjax.main --config=configs/conv_vae_mnist.py:runlocal --workdir=runs/conv_vae_smoke
     python -m genjax.main --config=configs/conv_vae_mnist.py:latent_dim=16,epochs=50 --workdir=runs/conv_vae16
 
-Encoder: 3x3 convolutions with 32 and 64 filters, stride 2 (28 -> 14 -> 7),
-a 64-unit dense layer, then the latent mean and log-variance; the decoder
-mirrors it with stride-2 transposed convolutions and emits Bernoulli logits.
-The convolutions are genjax's fast canonical-layout ones
-(`model.conv_impl="fast"`; "flax" gives nn.Conv with the same parameters).
-Training pixels are a fresh Bernoulli draw of MNIST each step, the test set
-one fixed draw. With the default 2-D latent, `figures/latent_manifold.png`
-decodes a 20x20 grid of z (1%-99% prior quantiles) through the Gaussian
-inverse CDF, where the digit classes appear as regions of the plane, and
-`final_eval` asks the shipped MNIST classifier which digits the grid shows.
+Stride-2 3x3 convolutions (32, 64 filters) and a 64-unit dense layer to the
+latent mean and log-variance; the decoder mirrors it with transposed
+convolutions and emits Bernoulli logits; a fresh binarisation every step.
+With a 2-D latent, figures/latent_manifold.png decodes a grid of z.
 
-Expected result (measured 2026-11-24, 30 epochs = 14040 steps; 1,300-1,500
-examples/s when the 2-core CPU is otherwise idle, about 20 min): test
-negative ELBO 145.7 nats, NLL 143.0 (k=20), 2/2 active units. The manifold
-grid shows all ten digits: the classifier reads 0-9 with p >= 0.9 in 82% of
-its cells (`manifold_classes` 10). Chollet's 16-unit dense layer
-(`--config.model.conv_dense=16`) reached neg-ELBO 152.6 / NLL 149.1 and 9
-digits in the same budget: its 4s shared the 9s' region of the plane.
+Measured 2026-11-24 on a 2-core CPU, 30 epochs (14040 steps): test negative
+ELBO 145.7 nats, NLL 143.0 (k=20); the manifold grid shows all ten digits.
+History: experiments/results/configs/conv_vae_mnist.md.
 """
 
 from genjax import config as config_lib

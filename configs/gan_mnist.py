@@ -10,10 +10,8 @@ logit. Adam 2e-4 / b1 0.5 for both, batch 64, k = 1 D step per G step;
 `:loss=minimax` uses the saturating generator loss of the paper's analysis
 instead of the non-saturating one it recommends in practice.
 
-Expected result: not measured yet at full size (only the runlocal smoke run,
-tests/test_gan.py). Caution from the same architecture made conditional
-(configs/cgan_mnist.py:arch=mlp, 2026-11-24): its discriminator won outright,
-D(G(z)) 0.003 by step 1000 of batch 64, with and without dropout 0.5.
+Not measured yet at full size (only the runlocal smoke run, tests/test_gan.py).
+History: experiments/results/configs/gan_mnist.md.
 """
 
 from genjax import config as config_lib

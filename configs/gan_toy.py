@@ -6,26 +6,13 @@ r"""Small GANs on toy distributions with known densities (genjax/toy_data.py).
     python -m genjax.main --config=configs/gan_toy.py:dist=ring8,loss=minimax --workdir=runs/gan_ring8_mm
     python -m genjax.main --config=configs/gan_toy.py:runlocal --workdir=runs/gan_toy_smoke
 
-G: z ~ N(0, I_16) -> 128 ReLU -> 128 ReLU -> R^D (linear); D: 128 -> 128
-LeakyReLU -> logit; batch 256, 20k steps. 2-D mixtures: Adam 1e-3 / b1 0.5
-cosine-decayed, R1 penalty gamma 1 on D (Mescheder et al. 2018); the 1-D
-mixture: Adam 2e-4 / b1 0.5, no penalty. `final_eval` reports the modes
-covered (a mode gets >= 10% of its expected share of samples within 3 std)
-and the fraction of samples within 3 std of a mode, over 10k samples; for
-the 1-D mixture also the optimal-discriminator gap |D - D*| of a fresh D
-trained against the frozen G (genjax/evaluation/optimal_discriminator.py).
-Eval logs `sample_log_density`, log p_data at generated points.
+G: z ~ N(0, I_16) -> 128 ReLU -> 128 ReLU -> R^D; D: 128 -> 128 LeakyReLU ->
+logit; batch 256, 20k steps, R1 on D for the 2-D mixtures. `final_eval` counts
+the modes covered and, for mog1d, the optimal-discriminator gap |D - D*|.
 
-Expected result (measured 2026-11-24 by `python -m
-experiments.minimax_vs_nonsaturating` and `experiments.optimal_discriminator`,
-20k steps, 2-core CPU shared with other jobs, 15-21k examples/s): ring8,
-non-saturating loss, seeds 0/1/2: all 8 modes covered, 91.8% / 93.9% / 94.2%
-of samples within 3 std of a mode, eval D(x) 0.50 (the minimax loss: 8/8,
-91.7-93.9%). The plain recipe (Adam 2e-4, no R1) covered 3 of 8 modes with
-58% (10k steps). mog1d: 3/3 modes, 98.0-98.4% within 3 std, eval D(x)
-0.50-0.52; a fresh D trained 12000 steps against the frozen G is within
-0.036 / 0.040 / 0.035 of D* = p_data / (p_data + p_g) over the support
-(exact-sampler control 0.005).
+Measured 2026-11-24 on a 2-core CPU (shared): ring8 8/8 modes, 91.8% / 93.9%
+/ 94.2% of samples within 3 std (seeds 0/1/2); mog1d 3/3 modes, |D - D*| gap
+0.036 / 0.040 / 0.035. History: experiments/results/configs/gan_toy.md.
 """
 
 from genjax import config as config_lib

@@ -5,30 +5,13 @@ r"""Burda et al.'s one-stochastic-layer VAE / IWAE on MNIST: genjax's stronger l
     python -m genjax.main --config=configs/iwae_mnist.py:objective=elbo,k=1 --workdir=runs/vae_burda
     python -m genjax.main --config=configs/iwae_mnist.py:data=mnist --workdir=runs/iwae_dynamic
 
-Architecture of Burda, Grosse & Salakhutdinov (2016), Sec. 5: two
-deterministic layers of 200 tanh units on each side, 50 Gaussian latents,
-Bernoulli decoder. Trained on the IWAE bound with k=5 importance samples
-(`objective=elbo,k=1` is their VAE baseline; `objective=elbo,k=5` averages 5
-samples of the ELBO), Adam 1e-3 decayed to 0 by a cosine schedule, batch 128,
-on static `binarized_mnist` (Larochelle's binarisation, 50k train / 10k test).
-`data=mnist` trains on dynamically binarised MNIST instead (a fresh Bernoulli
-draw every step), the setting of Burda et al.'s Table 1 (IWAE k=5: 85.33,
-VAE: 86.76 after 3280 epochs). On the static binarisation Burda et al. report
-88.71 for the VAE and 87.10 for IWAE (k=50).
+Burda et al. 2016, Sec. 5: two 200-unit tanh layers each side, 50 Gaussian
+latents, the IWAE bound with k=5 (`objective=elbo,k=1`: their VAE), Adam 1e-3
+cosine-decayed, batch 128, 900 epochs on static `binarized_mnist`.
 
-The budget, 900 epochs (351k steps), is an hour of training on an idle
-2-core CPU: the scanned loop runs IWAE k=5 at 13.9k examples/s (the VAE
-objective at 30.7k, the 784-500-20 VAE at 26.1k; `scripts/benchmark.py`,
-2026-11-24).
-
-Expected result (measured 2026-11-24 with these defaults): test NLL 87.67
-nats (IWAE k=5000 over the 10k test images, 224 s), below Burda et al.'s
-VAE (88.71) and 0.57 nats above their IWAE k=50 (87.10, 3280 epochs); test
-negative ELBO 95.39, IWAE-50 NLL 89.14; 21 of 50 latent units active. The
-test IWAE-50 NLL fell at every eval: 93.73 (20k steps), 91.52 (80k), 89.99
-(200k), 89.24 (300k), 89.14 (351k). Training took 95 min wall on the 2-core
-CPU shared with other jobs the whole time (5.7k-13k examples/s); at the
-idle benchmark rate it is 54 min.
+Measured 2026-11-24 on a 2-core CPU shared with other jobs (95 min): test NLL
+87.67 nats (IWAE k=5000), below Burda et al.'s VAE (88.71); their IWAE k=50:
+87.10. History: experiments/results/configs/iwae_mnist.md.
 """
 
 from genjax import config as config_lib
