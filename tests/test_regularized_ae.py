@@ -85,6 +85,17 @@ def test_hutchinson_is_unbiased(sigmoid_encoder, mode):
   many = autoencoder.squared_jacobian_norm(encode, x, mode, jax.random.key(4), 20000)
   np.testing.assert_allclose(many, closed, rtol=0.04)
 
+
+def test_jacobian_frobenius_on_a_subset_keeps_the_subset_mean(sigmoid_encoder):
+  encode, x, closed = sigmoid_encoder
+  norms = np.sqrt(np.asarray(closed))
+  np.testing.assert_allclose(autoencoder.jacobian_frobenius(encode, x, "jacrev", 0), norms,
+                             rtol=1e-5)
+  # Two of three rows, weighted 3/2, the third 0: the batch mean is theirs.
+  sub = np.asarray(autoencoder.jacobian_frobenius(encode, x, "jacrev", 2))
+  assert sub[2] == 0.0
+  np.testing.assert_allclose(sub.mean(), norms[:2].mean(), rtol=1e-5)
+
 # --------------------------------------------------------------------------
 # Corruption
 # --------------------------------------------------------------------------

@@ -70,13 +70,18 @@ overridden from the command line):
   evals:  jacobian ("jacrev" | "jacfwd" | "none"), jacobian_examples (per eval
           batch, 0 = all), median_sizes
   probe:  enabled, sizes (0 = all), l2, num_steps, pixels
+
+The losses and penalties themselves are pure array functions in
+genjax/methods/autoencoder_losses.py; this module checks the config, builds
+the network and assembles the method's steps from them.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
@@ -86,16 +91,23 @@ from genjax import config as config_lib
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 from genjax.evaluation import image_quality, linear_probe
+from genjax.methods.autoencoder_losses import (CONTRACTIVE_MODES, PIXEL_AXES, code_statistics,
+                                               kl_sparsity_penalty, l1_penalty,
+                                               reconstruction_loss, squared_jacobian_norm)
 from genjax.models import conv as conv_lib
 from genjax.models import conv_ae, mlp
 from genjax.optim import make_optimizer
 
-PIXEL_AXES = (-3, -2, -1)
-CONTRACTIVE_MODES = ("jacfwd", "jacrev", "hutchinson", "hutchinson_vjp")
 SPARSITY_KINDS = ("none", "l1", "kl")
 JACOBIAN_EVALS = ("jacrev", "jacfwd", "none")
 # Modes that need forward-mode autodiff through the encoder.
 _FORWARD_MODES = ("jacfwd", "hutchinson")
+
+# (rng, x) -> x~, the configured corruption; None for a plain autoencoder.
+Corrupt = Callable[[jax.Array, jax.Array], jax.Array] | None
+# (params, x_in, target) -> (codes, decoder outputs, per-example loss, per-pixel mse).
+Forward = Callable[[Any, jax.Array, jax.Array],
+                   tuple[jax.Array, jax.Array, jax.Array, jax.Array]]
 
 DEFAULTS = {
     "model": dict(kind="mlp", activation="relu", code_activation="linear",
@@ -117,96 +129,12 @@ DEFAULTS = {
 
 
 def settings(config: ConfigDict, group: str) -> ConfigDict:
-  """The config group `group` with DEFAULTS filled in for missing keys."""
+  """The config group `group` with DEFAULTS filled in for missing keys.
+
+  The launcher fills the defaults in already; this keeps `validate` and
+  `make_model` usable on a hand-written config that sets only some keys.
+  """
   return config_lib.group_with_defaults(config, group, DEFAULTS)
-
-
-# --------------------------------------------------------------------------
-# Losses and penalties (pure functions of arrays, tested by hand)
-# --------------------------------------------------------------------------
-
-
-def reconstruction_loss(kind: str, output: jax.Array, x: jax.Array,
-                        output_activation: str) -> jax.Array:
-  """Per-example reconstruction loss, summed over pixels.
-
-  Args:
-    kind: "bce" (output are logits) or "mse".
-    output: decoder pre-activation output [B, H, W, C].
-    x: targets in [0, 1], same shape.
-    output_activation: applied to `output` before "mse".
-
-  Returns:
-    float32 [B].
-  """
-  if kind == "bce":
-    return optax.sigmoid_binary_cross_entropy(output, x).sum(PIXEL_AXES)
-  r = mlp.activation(output_activation)(output)
-  return jnp.square(r - x).sum(PIXEL_AXES)
-
-
-def l1_penalty(h: jax.Array) -> jax.Array:
-  """sum_j |h_j| per example: codes [B, D] -> [B] (multiply by lambda)."""
-  return jnp.abs(h).sum(-1)
-
-
-def kl_sparsity_penalty(h: jax.Array, rho: float, eps: float = 1e-6) -> jax.Array:
-  """sum_j KL(rho || rho_hat_j) of Bernoulli means, rho_hat_j = mean_b h_bj.
-
-  Args:
-    h: sigmoid codes in (0, 1), [B, D].
-    rho: target mean activation.
-    eps: rho_hat is clipped to [eps, 1 - eps] so a dead or saturated unit
-      gives a large finite penalty instead of inf.
-
-  Returns:
-    Scalar penalty for the batch (multiply by beta).
-  """
-  rho_hat = jnp.clip(h.mean(0), eps, 1.0 - eps)
-  kl = rho * jnp.log(rho / rho_hat) + (1.0 - rho) * jnp.log((1.0 - rho) / (1.0 - rho_hat))
-  return kl.sum()
-
-
-def squared_jacobian_norm(encode: Callable[[jax.Array], jax.Array], x: jax.Array,
-                          mode: str, rng: jax.Array | None = None,
-                          num_probes: int = 1) -> jax.Array:
-  """||df(x_b)/dx_b||_F^2 for each example b (exact or Hutchinson).
-
-  Args:
-    encode: batched encoder, x [B, ...] -> h [B, D]; examples must not
-      interact (no batch statistics), so the batch Jacobian is block diagonal.
-    x: inputs [B, H, W, C].
-    mode: one of CONTRACTIVE_MODES (see the module docstring).
-    rng: key for the Hutchinson probes.
-    num_probes: Hutchinson probes per example.
-
-  Returns:
-    float32 [B]; exact for jacfwd/jacrev, an unbiased estimate otherwise.
-  """
-  if mode in ("jacfwd", "jacrev"):
-    single = lambda xi: encode(xi[None])[0]  # noqa: E731
-    jac_fn = jax.jacfwd(single) if mode == "jacfwd" else jax.jacrev(single)
-    jac = jax.vmap(jac_fn)(x)  # [B, D, H, W, C]
-    return jnp.square(jac).reshape(x.shape[0], -1).sum(-1)
-  if rng is None:
-    raise ValueError(f"contractive mode {mode!r} needs an rng")
-  if mode == "hutchinson":
-    probes = jax.random.normal(rng, (num_probes,) + x.shape, x.dtype)
-    # x is not batched over probes, so the primal pass runs once.
-    jv = jax.vmap(lambda v: jax.jvp(encode, (x,), (v,))[1])(probes)  # [P, B, D]
-    return jnp.square(jv).sum(-1).mean(0)
-  if mode == "hutchinson_vjp":
-    h, vjp_fn = jax.vjp(encode, x)
-    probes = jax.random.normal(rng, (num_probes,) + h.shape, h.dtype)
-    (ju,) = jax.vmap(vjp_fn)(probes)  # [P, B, H, W, C]
-    return jnp.square(ju).reshape(num_probes, x.shape[0], -1).sum(-1).mean(0)
-  raise ValueError(f"unknown contractive mode {mode!r}; valid: {', '.join(CONTRACTIVE_MODES)}")
-
-
-def code_statistics(h: jax.Array, threshold: float) -> dict[str, jax.Array]:
-  """Per-example code diagnostics [B]: mean activation, mean |h|, near-zero fraction."""
-  return {"code_mean": h.mean(-1), "code_mean_abs": jnp.abs(h).mean(-1),
-          "code_frac_near_zero": (jnp.abs(h) < threshold).mean(-1)}
 
 
 # --------------------------------------------------------------------------
@@ -214,13 +142,8 @@ def code_statistics(h: jax.Array, threshold: float) -> dict[str, jax.Array]:
 # --------------------------------------------------------------------------
 
 
-def validate(config: ConfigDict) -> None:
-  """Checks the autoencoder's `model`, `loss`, `noise`, `evals`, `probe` groups.
-
-  Raises:
-    ConfigError: naming the key, the bad value and what is allowed.
-  """
-  m, loss, noise, evals = (settings(config, g) for g in ("model", "loss", "noise", "evals"))
+def _validate_model(m: ConfigDict) -> None:
+  """Checks the `model` group: layer sizes, conv options, activations."""
   if m.kind not in ("mlp", "conv"):
     raise ConfigError(f"config.model.kind={m.kind!r}; valid: mlp, conv")
   if m.kind == "mlp":
@@ -242,6 +165,10 @@ def validate(config: ConfigDict) -> None:
     if m[key] not in mlp.ACTIVATIONS:
       raise ConfigError(
           f"config.model.{key}={m[key]!r}; valid: {', '.join(sorted(mlp.ACTIVATIONS))}")
+
+
+def _validate_loss(m: ConfigDict, loss: ConfigDict) -> None:
+  """Checks the `loss` group and the model settings it depends on."""
   if loss.reconstruction not in ("bce", "mse"):
     raise ConfigError(
         f"config.loss.reconstruction={loss.reconstruction!r}; valid: bce, mse")
@@ -266,6 +193,10 @@ def validate(config: ConfigDict) -> None:
   if not isinstance(loss.contractive_probes, int) or loss.contractive_probes <= 0:
     raise ConfigError(
         f"config.loss.contractive_probes must be a positive integer, got {loss.contractive_probes}")
+
+
+def _validate_noise_and_evals(noise: ConfigDict, evals: ConfigDict) -> None:
+  """Checks the `noise` and `evals` groups."""
   if noise.kind not in corruption.KINDS:
     raise ConfigError(
         f"config.noise.kind={noise.kind!r}; valid: {', '.join(corruption.KINDS)}")
@@ -277,6 +208,10 @@ def validate(config: ConfigDict) -> None:
   if any((not isinstance(k, int)) or k <= 0 or k % 2 == 0 for k in evals.median_sizes):
     raise ConfigError(f"config.evals.median_sizes must be odd positive integers, "
                       f"got {tuple(evals.median_sizes)}")
+
+
+def _validate_forward_mode(m: ConfigDict, loss: ConfigDict, evals: ConfigDict) -> None:
+  """Rejects forward-mode Jacobians through the reverse-only 'fast' convolutions."""
   if m.kind == "conv" and m.conv_impl == "fast":
     uses_jvp = (loss.contractive_weight > 0 and loss.contractive_mode in _FORWARD_MODES)
     if uses_jvp or evals.jacobian == "jacfwd":
@@ -284,6 +219,19 @@ def validate(config: ConfigDict) -> None:
           "the 'fast' convolutions have custom VJPs and no forward mode: with "
           "config.model.conv_impl='fast' use contractive_mode jacrev or hutchinson_vjp "
           "and evals.jacobian jacrev (or set conv_impl='flax')")
+
+
+def validate(config: ConfigDict) -> None:
+  """Checks the autoencoder's `model`, `loss`, `noise`, `evals`, `probe` groups.
+
+  Raises:
+    ConfigError: naming the key, the bad value and what is allowed.
+  """
+  m, loss, noise, evals = (settings(config, g) for g in ("model", "loss", "noise", "evals"))
+  _validate_model(m)
+  _validate_loss(m, loss)
+  _validate_noise_and_evals(noise, evals)
+  _validate_forward_mode(m, loss, evals)
 
 
 def make_model(config: ConfigDict, image_shape):
@@ -337,6 +285,211 @@ def reconstruction_grid(x: jax.Array, r: jax.Array, cols: int = 8) -> jax.Array:
 
 
 # --------------------------------------------------------------------------
+# The method's pieces: each a factory of pure functions, given what it reads
+# --------------------------------------------------------------------------
+
+
+def _encoder(model: nn.Module, params) -> Callable[[jax.Array], jax.Array]:
+  """f with `params` bound: x [B, H, W, C] -> codes [B, D]."""
+  return lambda x: model.apply({"params": params}, x, method=model.encode)
+
+
+def _as_images(out_act: Callable[[jax.Array], jax.Array], out: jax.Array) -> jax.Array:
+  """Decoder outputs -> images in [0, 1] (the output activation, clipped)."""
+  return jnp.clip(out_act(out), 0.0, 1.0)
+
+
+def _make_corrupt(noise: ConfigDict) -> Corrupt:
+  """x -> x~ for `noise.kind`, or None when the autoencoder is not denoising."""
+  if noise.kind == "none":
+    return None
+
+  def corrupt(rng, x):
+    return corruption.corrupt(rng, x, noise.kind, std=noise.std, fraction=noise.fraction)
+  return corrupt
+
+
+def _make_forward(model: nn.Module, output_activation: str, loss_kind: str,
+                  num_pixels: int) -> Forward:
+  """g(f(x_in)) compared with `target`: codes, outputs, loss [B], mse per pixel [B]."""
+  out_act = mlp.activation(output_activation)
+
+  def forward(params, x_in, target):
+    h, out = model.apply({"params": params}, x_in)
+    rec = reconstruction_loss(loss_kind, out, target, output_activation)
+    mse = jnp.square(out_act(out) - target).sum(PIXEL_AXES) / num_pixels
+    return h, out, rec, mse
+  return forward
+
+
+def _make_objective(model: nn.Module, forward: Forward, loss_cfg: ConfigDict):
+  """The training objective: (params, x_in, target, probe_rng) -> (loss, metrics).
+
+  The batch mean of the reconstruction loss plus the configured sparsity
+  (l1 or kl) and contractive penalties, each also reported on its own.
+  """
+  contractive = loss_cfg.contractive_weight > 0
+
+  def objective(params, x_in, target, probe_rng):
+    h, _, rec, mse = forward(params, x_in, target)
+    loss = rec.mean()
+    aux = {"recon_loss": loss, "mse": mse.mean(), "code_mean": h.mean()}
+    if loss_cfg.sparsity == "l1":
+      penalty = l1_penalty(h).mean()
+      aux["l1_penalty"] = penalty
+      loss = loss + loss_cfg.l1_weight * penalty
+    elif loss_cfg.sparsity == "kl":
+      penalty = kl_sparsity_penalty(h, loss_cfg.sparsity_target)
+      aux["kl_penalty"] = penalty
+      loss = loss + loss_cfg.kl_weight * penalty
+    if contractive:
+      penalty = squared_jacobian_norm(_encoder(model, params), x_in, loss_cfg.contractive_mode,
+                                      probe_rng, loss_cfg.contractive_probes).mean()
+      aux["contractive_penalty"] = penalty
+      loss = loss + loss_cfg.contractive_weight * penalty
+    return loss, aux
+  return objective
+
+
+def _make_init(model: nn.Module, tx: optax.GradientTransformation):
+  def init(rng, batch):
+    params = model.init(rng, batch["image"])["params"]
+    return {"params": params, "opt_state": tx.init(params)}
+  return init
+
+
+def _make_train_step(objective, tx: optax.GradientTransformation, corrupt: Corrupt):
+  """One optimiser step on `objective`, the input corrupted first when denoising."""
+
+  def train_step(state, batch, rng):
+    noise_rng, probe_rng = jax.random.split(rng)
+    x = batch["image"]
+    # A fresh corruption every step: rng is folded with the step number by
+    # the trainer, so no two steps (or epochs) see the same x~.
+    x_in = corrupt(noise_rng, x) if corrupt is not None else x
+
+    def loss_fn(params):
+      return objective(params, x_in, x, probe_rng)
+
+    (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
+    updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
+    params = optax.apply_updates(state["params"], updates)
+    metrics = {"loss": loss, **metrics, "grad_norm": optax.tree.norm(grads)}
+    if corrupt is not None:
+      metrics["noise_mse"] = jnp.square(x_in - x).mean()
+    return {"params": params, "opt_state": opt_state}, metrics
+  return train_step
+
+
+def jacobian_frobenius(encode: Callable[[jax.Array], jax.Array], x: jax.Array, mode: str,
+                       num_examples: int) -> jax.Array:
+  """Exact ||df/dx||_F per example [B], on the first `num_examples` rows (0: all).
+
+  With a subset of k < B rows, those rows carry weight B / k and the rest
+  0, so the trainer's mean over the eval split is the subset's mean.
+
+  Args:
+    encode: batched encoder, as for `squared_jacobian_norm`.
+    x: inputs [B, H, W, C].
+    mode: "jacrev" or "jacfwd".
+    num_examples: rows to differentiate; 0 or >= B means all of them.
+  """
+  b = x.shape[0]
+  k = b if num_examples <= 0 or num_examples >= b else num_examples
+  norms = jnp.sqrt(squared_jacobian_norm(encode, x[:k], mode))
+  return jnp.zeros((b,), jnp.float32).at[:k].set(norms * (b / k))
+
+
+def _denoising_metrics(forward: Forward, out_act, params, x: jax.Array, x_noisy: jax.Array,
+                       median_sizes) -> dict[str, jax.Array]:
+  """Error on corrupted inputs, next to the PSNR of the noisy input and median filters."""
+  _, out_n, rec_n, mse_n = forward(params, x_noisy, x)
+  metrics = {
+      "recon_loss_noisy": rec_n, "mse_noisy": mse_n,
+      "psnr_noisy_input": image_quality.psnr(x, x_noisy, mse_floor=1e-10),
+      "psnr_denoised": image_quality.psnr(x, _as_images(out_act, out_n), mse_floor=1e-10)}
+  for size in median_sizes:
+    metrics[f"psnr_median{size}"] = image_quality.psnr(
+        x, image_quality.median_filter(x_noisy, size), mse_floor=1e-10)
+  return metrics
+
+
+def _make_eval_step(model: nn.Module, forward: Forward, out_act, loss_cfg: ConfigDict,
+                    evals: ConfigDict, corrupt: Corrupt):
+  """Per-example test metrics: loss, mse, PSNR, code statistics, Jacobian, denoising."""
+
+  def eval_step(state, batch, rng):
+    params = state["params"]
+    x = batch["image"]
+    h, out, rec, mse = forward(params, x, x)
+    metrics = {"loss": rec, "recon_loss": rec, "mse": mse,
+               "psnr": image_quality.psnr(x, _as_images(out_act, out), mse_floor=1e-10),
+               **code_statistics(h, loss_cfg.near_zero_threshold)}
+    if evals.jacobian != "none":
+      metrics["jacobian_frobenius"] = jacobian_frobenius(
+          _encoder(model, params), x, evals.jacobian, evals.jacobian_examples)
+    if corrupt is not None:
+      # The eval key depends on the batch index only: every eval of a run
+      # (and every run with the same seed) sees the same corrupted test set.
+      metrics.update(_denoising_metrics(forward, out_act, params, x, corrupt(rng, x),
+                                        evals.median_sizes))
+    return metrics
+  return eval_step
+
+
+def _make_images(model: nn.Module, out_act, evals: ConfigDict, corrupt: Corrupt):
+  """Reconstruction grids; when denoising also clean / noisy / median / DAE rows."""
+
+  def images(state, batch, rng):
+    params = state["params"]
+    x = batch["image"]
+    _, out = model.apply({"params": params}, x)
+    grids = {"reconstructions": reconstruction_grid(x, _as_images(out_act, out))}
+    if corrupt is not None:
+      x_noisy = corrupt(rng, x)
+      _, out_n = model.apply({"params": params}, x_noisy)
+      median = image_quality.median_filter(x_noisy, evals.median_sizes[0]
+                                           if evals.median_sizes else 3)
+      # Rows per group of 8 test images: clean, noisy, median-filtered, DAE.
+      grids["denoising"] = image_rows_grid([x, x_noisy, median, _as_images(out_act, out_n)])
+    return grids
+  return images
+
+
+def _make_final_eval(model: nn.Module, probe_cfg: ConfigDict, batch_size: int):
+  """Linear probes on the codes of labelled training images (and on pixels)."""
+
+  def final_eval(state, dataset, rng, workdir=None) -> dict[str, float]:
+    del workdir  # the probes write no figures
+    if not probe_cfg.enabled or dataset.num_classes < 2:
+      return {}
+    return linear_probe.probe_dataset(
+        _encoder(model, state["params"]), dataset, rng, sizes=tuple(probe_cfg.sizes),
+        l2=probe_cfg.l2, num_steps=probe_cfg.num_steps, include_pixels=probe_cfg.pixels,
+        batch_size=batch_size)
+  return final_eval
+
+
+def _model_functions(model: nn.Module, out_act) -> dict[str, Callable[..., Any]]:
+  """encode / decode / reconstruct of a trained state, for `genjax.load`."""
+
+  def encode(state, x):
+    """Codes h = f(x) [N, D]."""
+    return _encoder(model, state["params"])(x)
+
+  def decode(state, h):
+    """g(h): images [N, H, W, C] in [0, 1] (the output activation, clipped)."""
+    return _as_images(out_act, model.apply({"params": state["params"]}, h, method=model.decode))
+
+  def reconstruct(state, x):
+    """g(f(x)) in [0, 1], as in the eval metrics and image grids."""
+    _, out = model.apply({"params": state["params"]}, x)
+    return _as_images(out_act, out)
+
+  return {"encode": encode, "decode": decode, "reconstruct": reconstruct}
+
+
+# --------------------------------------------------------------------------
 # The method
 # --------------------------------------------------------------------------
 
@@ -350,141 +503,16 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
       settings(config, g) for g in ("model", "loss", "noise", "evals", "probe"))
   model = make_model(config, data_info.image_shape)
   tx = make_optimizer(config.optimizer, num_train_steps)
-  loss_kind = loss_cfg.reconstruction
   out_act = mlp.activation(m.output_activation)
-  num_pixels = math.prod(data_info.image_shape)
-  denoising = noise.kind != "none"
-  contractive = loss_cfg.contractive_weight > 0
-
-  def corrupt(rng, x):
-    return corruption.corrupt(rng, x, noise.kind, std=noise.std, fraction=noise.fraction)
-
-  def encoder(params) -> Callable[[jax.Array], jax.Array]:
-    return lambda x: model.apply({"params": params}, x, method=model.encode)
-
-  def forward(params, x_in, target):
-    """Codes, outputs, per-example loss and per-pixel mse of target vs g(f(x_in))."""
-    h, out = model.apply({"params": params}, x_in)
-    rec = reconstruction_loss(loss_kind, out, target, m.output_activation)
-    mse = jnp.square(out_act(out) - target).sum(PIXEL_AXES) / num_pixels
-    return h, out, rec, mse
-
-  def init(rng, batch):
-    params = model.init(rng, batch["image"])["params"]
-    return {"params": params, "opt_state": tx.init(params)}
-
-  def train_step(state, batch, rng):
-    noise_rng, probe_rng = jax.random.split(rng)
-    x = batch["image"]
-    # A fresh corruption every step: rng is folded with the step number by
-    # the trainer, so no two steps (or epochs) see the same x~.
-    x_in = corrupt(noise_rng, x) if denoising else x
-
-    def loss_fn(params):
-      h, _, rec, mse = forward(params, x_in, x)
-      loss = rec.mean()
-      aux = {"recon_loss": loss, "mse": mse.mean(), "code_mean": h.mean()}
-      if loss_cfg.sparsity == "l1":
-        penalty = l1_penalty(h).mean()
-        aux["l1_penalty"] = penalty
-        loss = loss + loss_cfg.l1_weight * penalty
-      elif loss_cfg.sparsity == "kl":
-        penalty = kl_sparsity_penalty(h, loss_cfg.sparsity_target)
-        aux["kl_penalty"] = penalty
-        loss = loss + loss_cfg.kl_weight * penalty
-      if contractive:
-        penalty = squared_jacobian_norm(encoder(params), x_in, loss_cfg.contractive_mode,
-                                        probe_rng, loss_cfg.contractive_probes).mean()
-        aux["contractive_penalty"] = penalty
-        loss = loss + loss_cfg.contractive_weight * penalty
-      return loss, aux
-
-    (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
-    updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
-    params = optax.apply_updates(state["params"], updates)
-    metrics = {"loss": loss, **metrics, "grad_norm": optax.tree.norm(grads)}
-    if denoising:
-      metrics["noise_mse"] = jnp.square(x_in - x).mean()
-    return {"params": params, "opt_state": opt_state}, metrics
-
-  def jacobian_frobenius(params, x):
-    """Exact ||df/dx||_F per example [B], on the first `jacobian_examples` rows.
-
-    With a subset of m < B rows, those rows carry weight B / m and the rest
-    0, so the trainer's mean over the eval split is the subset's mean.
-    """
-    b = x.shape[0]
-    k = evals.jacobian_examples
-    k = b if k <= 0 or k >= b else k
-    norms = jnp.sqrt(squared_jacobian_norm(encoder(params), x[:k], evals.jacobian))
-    return jnp.zeros((b,), jnp.float32).at[:k].set(norms * (b / k))
-
-  def eval_step(state, batch, rng):
-    params = state["params"]
-    x = batch["image"]
-    h, out, rec, mse = forward(params, x, x)
-    r = jnp.clip(out_act(out), 0.0, 1.0)
-    metrics = {"loss": rec, "recon_loss": rec, "mse": mse,
-               "psnr": image_quality.psnr(x, r, mse_floor=1e-10),
-               **code_statistics(h, loss_cfg.near_zero_threshold)}
-    if evals.jacobian != "none":
-      metrics["jacobian_frobenius"] = jacobian_frobenius(params, x)
-    if denoising:
-      # The eval key depends on the batch index only: every eval of a run
-      # (and every run with the same seed) sees the same corrupted test set.
-      x_noisy = corrupt(rng, x)
-      _, out_n, rec_n, mse_n = forward(params, x_noisy, x)
-      metrics.update({
-          "recon_loss_noisy": rec_n, "mse_noisy": mse_n,
-          "psnr_noisy_input": image_quality.psnr(x, x_noisy, mse_floor=1e-10),
-          "psnr_denoised": image_quality.psnr(x, jnp.clip(out_act(out_n), 0.0, 1.0),
-                                              mse_floor=1e-10)})
-      for size in evals.median_sizes:
-        metrics[f"psnr_median{size}"] = image_quality.psnr(
-            x, image_quality.median_filter(x_noisy, size), mse_floor=1e-10)
-    return metrics
-
-  def images(state, batch, rng):
-    params = state["params"]
-    x = batch["image"]
-    _, out = model.apply({"params": params}, x)
-    grids = {"reconstructions": reconstruction_grid(x, jnp.clip(out_act(out), 0.0, 1.0))}
-    if denoising:
-      x_noisy = corrupt(rng, x)
-      _, out_n = model.apply({"params": params}, x_noisy)
-      median = image_quality.median_filter(x_noisy, evals.median_sizes[0]
-                                           if evals.median_sizes else 3)
-      # Rows per group of 8 test images: clean, noisy, median-filtered, DAE.
-      grids["denoising"] = image_rows_grid(
-          [x, x_noisy, median, jnp.clip(out_act(out_n), 0.0, 1.0)])
-    return grids
-
-  def final_eval(state, dataset, rng, workdir=None) -> dict[str, float]:
-    del workdir  # the probes write no figures
-    if not probe_cfg.enabled or dataset.num_classes < 2:
-      return {}
-    return linear_probe.probe_dataset(
-        encoder(state["params"]), dataset, rng, sizes=tuple(probe_cfg.sizes),
-        l2=probe_cfg.l2, num_steps=probe_cfg.num_steps, include_pixels=probe_cfg.pixels,
-        batch_size=config.eval_batch_size)
-
-  # ---- model functions (genjax.load) -------------------------------------
-
-  def encode(state, x):
-    """Codes h = f(x) [N, D]."""
-    return encoder(state["params"])(x)
-
-  def decode(state, h):
-    """g(h): images [N, H, W, C] in [0, 1] (the output activation, clipped)."""
-    out = model.apply({"params": state["params"]}, h, method=model.decode)
-    return jnp.clip(out_act(out), 0.0, 1.0)
-
-  def reconstruct(state, x):
-    """g(f(x)) in [0, 1], as in the eval metrics and image grids."""
-    _, out = model.apply({"params": state["params"]}, x)
-    return jnp.clip(out_act(out), 0.0, 1.0)
-
-  return methods.Method(init=init, train_step=train_step, eval_step=eval_step,
-                        images=images, final_eval=final_eval, main_metric="recon_loss",
-                        model_fns={"encode": encode, "decode": decode,
-                                   "reconstruct": reconstruct})
+  corrupt = _make_corrupt(noise)
+  forward = _make_forward(model, m.output_activation, loss_cfg.reconstruction,
+                          math.prod(data_info.image_shape))
+  objective = _make_objective(model, forward, loss_cfg)
+  return methods.Method(
+      init=_make_init(model, tx),
+      train_step=_make_train_step(objective, tx, corrupt),
+      eval_step=_make_eval_step(model, forward, out_act, loss_cfg, evals, corrupt),
+      images=_make_images(model, out_act, evals, corrupt),
+      final_eval=_make_final_eval(model, probe_cfg, config.eval_batch_size),
+      main_metric="recon_loss",
+      model_fns=_model_functions(model, out_act))

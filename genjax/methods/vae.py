@@ -33,30 +33,27 @@ negative ELBO, its reconstruction and KL terms and, if `eval.iwae_samples`
 Cov_x(E_q[z]) > 1e-2), and, given a workdir and a 2-D latent, writes the
 latent manifold and a scatter of test-set posterior means coloured by label.
 `images` gives reconstructions, samples from the prior, interpolations
-between test digits and (2-D latent) the manifold grid.
+between test digits and (2-D latent) the manifold grid. The end-of-run
+evaluation and the latent figures live in genjax/methods/vae_eval.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import time
 from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
-from absl import logging
 
-from genjax import methods, viz
+from genjax import methods
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
-from genjax.evaluation import classifier as classifier_lib
 from genjax.evaluation import likelihood as lik
-from genjax.evaluation import sample_quality
+from genjax.methods import vae_eval
 from genjax.methods.autoencoder import reconstruction_grid
+from genjax.methods.vae_eval import manifold_latents
 from genjax.models import conv as conv_lib
 from genjax.models import mlp
 from genjax.models import vae_models
@@ -161,6 +158,7 @@ def eval_config(**overrides: Any) -> ConfigDict:
 
 
 def likelihood_from_config(model: ConfigDict) -> Likelihood:
+  """The observation model p(x|z) that a `model` config group describes."""
   if model.likelihood == "bernoulli":
     return Likelihood("bernoulli")
   return Likelihood("gaussian", model.gaussian_variance,
@@ -203,6 +201,7 @@ def validate(config: ConfigDict) -> None:
 
 
 def make_model(config: ConfigDict, image_shape, likelihood: Likelihood) -> vae_models.VAE:
+  """The encoder/decoder pair `config.model.arch` names, sized for `likelihood`'s outputs."""
   m = config.model
   image_shape = tuple(image_shape)
   n_out = likelihood.outputs_per_pixel
@@ -291,68 +290,51 @@ def training_loss(terms: dict[str, jax.Array], objective: str,
 
 
 # ----------------------------------------------------------------------------
-# Figures
+# The method's pieces: each a factory of pure functions, given what it reads
 # ----------------------------------------------------------------------------
 
 
-def manifold_latents(n: int, lo: float = 0.01, hi: float = 0.99) -> jax.Array:
-  """An n x n grid of 2-D latents, evenly spaced in prior probability.
-
-  The grid is uniform in (lo, hi)^2 and mapped through the Gaussian inverse
-  CDF, so each cell covers the same prior mass (Kingma & Welling, Fig. 4).
-  The default reaches +-2.33 prior standard deviations: with (0.05, 0.95)
-  (+-1.64) a trained 2-D conv VAE kept its 7s outside the grid.
-  Rows go from high z_2 (top) to low z_2, columns from low to high z_1.
-
-  Returns:
-    float32 [n, n, 2].
-  """
-  q = jax.scipy.special.ndtri(jnp.linspace(lo, hi, n))
-  z1, z2 = jnp.meshgrid(q, q[::-1])
-  return jnp.stack([z1, z2], axis=-1)
+def _encode(model: vae_models.VAE, params, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """q(z|x)'s (mean, log_variance), each [B, latent_dim]."""
+  return model.apply({"params": params}, x, method=model.encode)
 
 
-def write_latent_scatter(path: str, means: np.ndarray, labels: np.ndarray) -> None:
-  """Writes a PNG scatter of 2-D posterior means coloured by label."""
-  from matplotlib.backends.backend_agg import FigureCanvasAgg
-  from matplotlib.figure import Figure  # no pyplot: no global state, no display
-
-  fig = Figure(figsize=(6, 5), dpi=100)
-  FigureCanvasAgg(fig)
-  ax = fig.add_subplot()
-  points = ax.scatter(means[:, 0], means[:, 1], c=labels, cmap="tab10", s=2, alpha=0.6)
-  fig.colorbar(points, ax=ax, label="label")
-  ax.set_xlabel("E_q[z_1]")
-  ax.set_ylabel("E_q[z_2]")
-  ax.set_title("test-set posterior means")
-  os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-  fig.savefig(path + ".tmp.png")
-  os.replace(path + ".tmp.png", path)
+def _decode_mean(model: vae_models.VAE, likelihood: Likelihood, params,
+                 z: jax.Array) -> jax.Array:
+  """E[x|z] [..., H, W, C] in [0, 1]."""
+  return likelihood.mean(model.apply({"params": params}, z, method=model.decode))
 
 
-# ----------------------------------------------------------------------------
-# The method
-# ----------------------------------------------------------------------------
+def _make_log_likelihood(model: vae_models.VAE, likelihood: Likelihood):
+  """log_likelihood(params, x, rng, num_samples, chunk_size) -> log p(x) [B], IWAE estimate."""
+
+  def log_likelihood(params, x, rng, num_samples, chunk_size):
+    """Importance-sampled log p(x) [B], the encoder run once per example."""
+    variables = {"params": params}
+    mean, log_variance = model.apply(variables, x, method=model.encode)
+
+    def log_weights(chunk_rng, n):
+      z, eps = sample_posterior(chunk_rng, mean, log_variance, n)
+      outputs = model.apply(variables, z, method=model.decode)
+      return (likelihood.log_prob(outputs, x) + lik.standard_normal_log_prob(z)
+              - posterior_log_prob_from_noise(eps, log_variance))
+
+    return lik.importance_sampled_log_likelihood(log_weights, rng, num_samples, chunk_size)
+  return log_likelihood
 
 
-@methods.register("vae", validate=validate, defaults={
-    "model": model_config().to_dict(), "loss": loss_config().to_dict(),
-    "eval": eval_config().to_dict()})
-def build(config: ConfigDict, *, data_info: methods.DataInfo,
-          num_train_steps: int) -> methods.Method:
-  """Builds the VAE method (see the module docstring)."""
-  validate(config)
-  likelihood = likelihood_from_config(config.model)
-  model = make_model(config, data_info.image_shape, likelihood)
-  tx = make_optimizer(config.optimizer, num_train_steps)
-  objective, k_train = config.loss.objective, config.loss.num_samples
-  beta, warmup = float(config.loss.beta), int(config.loss.kl_warmup_steps)
-  ev = config.eval
-  latent_dim = config.model.latent_dim
-
+def _make_init(model: vae_models.VAE, tx: optax.GradientTransformation):
   def init(rng, batch):
     params = model.init(rng, batch["image"])["params"]
     return {"params": params, "opt_state": tx.init(params), "step": jnp.int32(0)}
+  return init
+
+
+def _make_train_step(model: vae_models.VAE, likelihood: Likelihood,
+                     tx: optax.GradientTransformation, loss_cfg: ConfigDict):
+  """One optimiser step on the ELBO or IWAE bound (`loss` group), KL weight by step."""
+  objective, k_train = loss_cfg.objective, loss_cfg.num_samples
+  beta, warmup = float(loss_cfg.beta), int(loss_cfg.kl_warmup_steps)
 
   def train_step(state, batch, rng):
     weight = kl_weight(state["step"], beta, warmup)
@@ -374,6 +356,12 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
     metrics = {"loss": loss, **metrics, "kl_weight": weight,
                "grad_norm": optax.tree.norm(grads)}
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, metrics
+  return train_step
+
+
+def _make_eval_step(model: vae_models.VAE, likelihood: Likelihood, log_likelihood,
+                    iwae_samples: int):
+  """Per-example test negative ELBO and its terms; an IWAE-k NLL if iwae_samples > 0."""
 
   def eval_step(state, batch, rng):
     x = batch["image"]
@@ -382,29 +370,21 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
     recon = -terms["log_px_z"][0]
     metrics = {"loss": recon + terms["kl"], "neg_elbo": recon + terms["kl"],
                "recon_loss": recon, "kl": terms["kl"]}
-    if ev.iwae_samples:
-      metrics[f"iwae{ev.iwae_samples}_nll"] = -log_likelihood(
-          state["params"], x, iwae_rng, ev.iwae_samples, ev.iwae_samples)
+    if iwae_samples:
+      metrics[f"iwae{iwae_samples}_nll"] = -log_likelihood(
+          state["params"], x, iwae_rng, iwae_samples, iwae_samples)
     return metrics
+  return eval_step
 
-  def log_likelihood(params, x, rng, num_samples, chunk_size):
-    """Importance-sampled log p(x) [B], the encoder run once per example."""
-    variables = {"params": params}
-    mean, log_variance = model.apply(variables, x, method=model.encode)
 
-    def log_weights(chunk_rng, n):
-      z, eps = sample_posterior(chunk_rng, mean, log_variance, n)
-      outputs = model.apply(variables, z, method=model.decode)
-      return (likelihood.log_prob(outputs, x) + lik.standard_normal_log_prob(z)
-              - posterior_log_prob_from_noise(eps, log_variance))
-
-    return lik.importance_sampled_log_likelihood(log_weights, rng, num_samples, chunk_size)
+def _make_images(model: vae_models.VAE, likelihood: Likelihood, latent_dim: int):
+  """Reconstructions, prior samples, interpolations and (2-D latent) the manifold."""
 
   def images(state, batch, rng):
-    variables = {"params": state["params"]}
+    params = state["params"]
     x = batch["image"]
-    decode_mean = lambda z: likelihood.mean(model.apply(variables, z, method=model.decode))
-    mean, _ = model.apply(variables, x, method=model.encode)
+    decode_mean = lambda z: _decode_mean(model, likelihood, params, z)  # noqa: E731
+    mean, _ = _encode(model, params, x)
     grids = {"reconstructions": reconstruction_grid(x[:32], decode_mean(mean[:32]))}
     z = jax.random.normal(rng, (8, 8, latent_dim))
     grids["samples"] = decode_mean(z)
@@ -417,85 +397,20 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
     if latent_dim == 2:
       grids["manifold"] = decode_mean(manifold_latents(15))
     return grids
+  return images
 
-  def final_eval(state, dataset, rng, workdir: str | None = None) -> dict[str, float]:
-    """Test NLL (IWAE k = eval.nll_samples), active units, latent figures.
 
-    Args:
-      state: the trained state.
-      dataset: the `genjax.data.Dataset`.
-      rng: key for the importance samples.
-      workdir: where to write figures (2-D latent only); None skips them.
-
-    Returns:
-      {"nll": nats per test image, "nll_samples", "nll_seconds",
-       "active_units", "latent_dim"}; with a 2-D latent on a dataset the
-      shipped classifier knows, also "manifold_classes" (distinct digits the
-      classifier reads with p >= 0.9 in the 20x20 manifold grid) and
-      "manifold_confident_fraction".
-    """
-    params = state["params"]
-    size = config.eval_batch_size
-    num_batches = dataset.eval["mask"].shape[0] // size
-    batches = [dataset.eval_batch(dataset.eval, i * size, size) for i in range(num_batches)]
-    results: dict[str, float] = {}
-
-    encode = jax.jit(lambda p, x: model.apply({"params": p}, x, method=model.encode)[0])
-    means = np.concatenate([np.asarray(encode(params, b["image"])) for b in batches])
-    mask = np.concatenate([np.asarray(b["mask"]) for b in batches]) > 0
-    labels = np.concatenate([np.asarray(b["label"]) for b in batches])[mask]
-    means = means[mask]
-    count, activity = lik.active_units(jnp.asarray(means))
-    results["active_units"] = int(count)
-    results["latent_dim"] = latent_dim
-    logging.info("active units %d / %d; activities %s", int(count), latent_dim,
-                 np.array2string(np.sort(np.asarray(activity))[::-1], precision=3))
-
-    if ev.nll_samples:
-      nll_fn = jax.jit(lambda p, x, r: -log_likelihood(p, x, r, ev.nll_samples,
-                                                       ev.nll_chunk_size))
-      t0 = time.perf_counter()
-      total = 0.0
-      for i, b in enumerate(batches):
-        nll = np.asarray(nll_fn(params, b["image"], jax.random.fold_in(rng, i)))
-        total += float(np.sum(nll[np.asarray(b["mask"]) > 0], dtype=np.float64))
-        logging.info("NLL batch %d/%d done (%.0fs)", i + 1, len(batches),
-                     time.perf_counter() - t0)
-      results["nll"] = total / dataset.num_eval
-      results["nll_samples"] = ev.nll_samples
-      results["nll_seconds"] = time.perf_counter() - t0
-      logging.info("test NLL (IWAE k=%d) %.3f nats, %.1fs", ev.nll_samples,
-                   results["nll"], results["nll_seconds"])
-
-    if latent_dim == 2:
-      decode_mean = jax.jit(lambda p, z: likelihood.mean(
-          model.apply({"params": p}, z, method=model.decode)))
-      manifold = np.asarray(decode_mean(params, manifold_latents(20)))
-      judge = classifier_lib.for_dataset(dataset.name)
-      if judge is not None:
-        # Which digits does the latent plane hold? The project classifier
-        # reads each decoded grid cell; only confident (p >= 0.9) cells count.
-        logits, _ = sample_quality.classifier_outputs(
-            manifold.reshape((-1,) + manifold.shape[2:]), judge)
-        probs = np.asarray(jax.nn.softmax(logits))
-        confident = probs.max(-1) >= 0.9
-        results["manifold_classes"] = int(np.unique(probs.argmax(-1)[confident]).size)
-        results["manifold_confident_fraction"] = float(confident.mean())
-      if workdir is not None and jax.process_index() == 0:
-        viz.save_grid(os.path.join(workdir, "figures", "latent_manifold.png"), manifold)
-        write_latent_scatter(os.path.join(workdir, "figures", "latent_scatter.png"),
-                             means, labels)
-    return results
-
-  # ---- model functions (genjax.load) -------------------------------------
+def _model_functions(model: vae_models.VAE, likelihood: Likelihood, log_likelihood,
+                     latent_dim: int, nll_chunk_size: int) -> dict[str, Any]:
+  """encode / decode / reconstruct / sample / log_likelihood / elbo, for `genjax.load`."""
 
   def encode(state, x):
     """q(z|x)'s (mean, log_variance), each [N, latent_dim]."""
-    return model.apply({"params": state["params"]}, x, method=model.encode)
+    return _encode(model, state["params"], x)
 
   def decode(state, z):
     """E[x|z] [N, H, W, C] in [0, 1]."""
-    return likelihood.mean(model.apply({"params": state["params"]}, z, method=model.decode))
+    return _decode_mean(model, likelihood, state["params"], z)
 
   def reconstruct(state, x):
     """The decoded posterior mean, as in the reconstruction grids."""
@@ -507,15 +422,43 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
 
   def model_log_likelihood(state, x, rng, k):
     """IWAE-k estimate of log p(x) per example [N], nats (k samples, in chunks)."""
-    return log_likelihood(state["params"], x, rng, k, math.gcd(k, ev.nll_chunk_size))
+    return log_likelihood(state["params"], x, rng, k, math.gcd(k, nll_chunk_size))
 
   def elbo(state, x, rng):
     """One-sample ELBO per example [N], nats (analytic KL), as in eval_step."""
     terms = objective_terms(model, state["params"], x, rng, likelihood, 1)
     return terms["log_px_z"][0] - terms["kl"]
 
-  return methods.Method(init=init, train_step=train_step, eval_step=eval_step,
-                        images=images, final_eval=final_eval, main_metric="neg_elbo",
-                        model_fns={"encode": encode, "decode": decode,
-                                   "reconstruct": reconstruct, "sample": sample,
-                                   "log_likelihood": model_log_likelihood, "elbo": elbo})
+  return {"encode": encode, "decode": decode, "reconstruct": reconstruct, "sample": sample,
+          "log_likelihood": model_log_likelihood, "elbo": elbo}
+
+
+# ----------------------------------------------------------------------------
+# The method
+# ----------------------------------------------------------------------------
+
+
+@methods.register("vae", validate=validate, defaults={
+    "model": model_config().to_dict(), "loss": loss_config().to_dict(),
+    "eval": eval_config().to_dict()})
+def build(config: ConfigDict, *, data_info: methods.DataInfo,
+          num_train_steps: int) -> methods.Method:
+  """Builds the VAE method (see the module docstring)."""
+  validate(config)
+  likelihood = likelihood_from_config(config.model)
+  model = make_model(config, data_info.image_shape, likelihood)
+  tx = make_optimizer(config.optimizer, num_train_steps)
+  ev, latent_dim = config.eval, config.model.latent_dim
+  log_likelihood = _make_log_likelihood(model, likelihood)
+  final_eval = vae_eval.make_final_eval(
+      lambda p, x: _encode(model, p, x)[0],
+      lambda p, z: _decode_mean(model, likelihood, p, z),
+      log_likelihood, latent_dim=latent_dim, eval_cfg=ev, batch_size=config.eval_batch_size)
+  return methods.Method(
+      init=_make_init(model, tx),
+      train_step=_make_train_step(model, likelihood, tx, config.loss),
+      eval_step=_make_eval_step(model, likelihood, log_likelihood, ev.iwae_samples),
+      images=_make_images(model, likelihood, latent_dim),
+      final_eval=final_eval, main_metric="neg_elbo",
+      model_fns=_model_functions(model, likelihood, log_likelihood, latent_dim,
+                                 ev.nll_chunk_size))
