@@ -207,3 +207,69 @@ def test_sample_cli_error_is_one_line(tmp_path):
   assert proc.returncode == 1
   assert proc.stderr.strip().splitlines() == [
       f"genjax: error: no trained run at {tmp_path / 'nope'}: the directory does not exist"]
+
+
+def test_trained_run_model_is_the_loaded_model(ae_run, no_data):
+  """`train(...).model` needs no reload and equals `genjax.load`; `function`
+  gives the pure JAX function (here differentiated)."""
+  import jax.numpy as jnp
+  workdir, run = ae_run
+  x = _test_images(run, 8)
+  loaded, in_memory = genjax.load(workdir), run.model
+  assert in_memory.step == loaded.step and in_memory.supports == loaded.supports
+  np.testing.assert_allclose(in_memory.encode(x), loaded.encode(x), rtol=1e-6, atol=1e-7)
+  encode = in_memory.function("encode")
+  np.testing.assert_allclose(jax.jit(encode)(jnp.asarray(x)), loaded.encode(x),
+                             rtol=1e-5, atol=1e-6)
+  # d h / d x of one image: [code_dim, H, W, C], and a linear-response check.
+  jac = jax.jacfwd(lambda v: encode(v[None])[0])(jnp.asarray(x[0]))
+  assert jac.shape == (5, 28, 28, 1)
+  u = 1e-3 * jax.random.normal(jax.random.key(0), x[0].shape)
+  moved = encode(jnp.asarray(x[:1]) + u)[0] - encode(jnp.asarray(x[:1]))[0]
+  np.testing.assert_allclose(moved, jnp.tensordot(jac, u, 3), rtol=0.05, atol=1e-5)
+  with pytest.raises(UserError, match=r"no sample\(\)"):
+    in_memory.function("sample")
+
+
+def test_training_outside_absl_prints_progress(tmp_path, capsys, monkeypatch):
+  """Called as from a notebook (absl's flags unparsed: its INFO lines hidden),
+  training prints its progress and a summary; grids also go to TensorBoard."""
+  from genjax import writers
+  monkeypatch.setattr(writers, "_under_absl_app", lambda: False)
+  config = load_config("ae_mnist", "runlocal", **{
+      "total_steps": 12, "steps_per_dispatch": 6, "log_every_steps": 6, "probe.enabled": False,
+      "evals.jacobian": "none", "num_image_examples": 4})
+  train.train_and_evaluate(config, str(tmp_path))
+  out = capsys.readouterr().out
+  assert "step 6/12 (50.0%)" in out and "step 12/12 (100.0%)" in out, out
+  assert "ex/s | ETA" in out.split("step 12/12")[1].splitlines()[0]
+  assert "finished: step 12/12 in " in out and "recon_loss=" in out.split("finished")[1]
+  events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+  assert events and b"images/reconstructions" in events[0].read_bytes()
+
+
+def test_saved_model_loads_back_without_checkpoints(vae_run, no_data, tmp_path):
+  """`Model.save` keeps only the model state: float32 gives identical
+  outputs, float16 storage outputs within float16 rounding; a weights file
+  that does not fit its config is one UserError."""
+  import json
+  workdir, run = vae_run
+  m = genjax.load(workdir)
+  x = _test_images(run, 8)
+  exact = genjax.load(m.save(tmp_path / "f32"))
+  assert exact.step == m.step and not (tmp_path / "f32" / "checkpoints").exists()
+  np.testing.assert_array_equal(exact.sample(4, seed=2), m.sample(4, seed=2))
+  np.testing.assert_array_equal(exact.log_likelihood(x, k=10), m.log_likelihood(x, k=10))
+  half = genjax.load(m.save(tmp_path / "f16", dtype="float16"))
+  assert {leaf.dtype for leaf in jax.tree.leaves(half.state)} == {np.dtype(np.float32)}
+  np.testing.assert_allclose(half.reconstruct(x), m.reconstruct(x), atol=2e-2)
+  assert np.abs(half.reconstruct(x) - m.reconstruct(x)).max() > 0  # really rounded
+  # Only the model state is stored: no optimiser moments.
+  with np.load(tmp_path / "f16" / "weights.npz") as f:
+    assert f.files and all(k == "__step__" or k.startswith("['params']") for k in f.files)
+  # A config that no longer fits the weights.
+  cfg = json.loads((tmp_path / "f32" / "config.json").read_text())
+  cfg["model"]["latent_dim"] = 4
+  (tmp_path / "f32" / "config.json").write_text(json.dumps(cfg))
+  with pytest.raises(UserError, match=r"does not match its config.json: .* is shape"):
+    genjax.load(tmp_path / "f32")

@@ -461,4 +461,5 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
       images=_make_images(model, likelihood, latent_dim),
       final_eval=final_eval, main_metric="neg_elbo",
       model_fns=_model_functions(model, likelihood, log_likelihood, latent_dim,
-                                 ev.nll_chunk_size))
+                                 ev.nll_chunk_size),
+      model_state_keys=("params",))
