@@ -1,4 +1,4 @@
-"""GAN losses, update isolation, the optimal discriminator, runlocal runs of each config."""
+"""GAN conditioning, update isolation, the optimal discriminator, runlocal runs of each config."""
 
 from __future__ import annotations
 
@@ -13,63 +13,59 @@ import pytest
 from genjax import methods, train, writers
 from genjax.evaluation import classifier as classifier_lib
 from genjax.evaluation import optimal_discriminator
-from genjax.methods import gan
+from genjax.methods import gan, gan_conditioning
 from conftest import load_config, requires_mnist
 
-SP0, SP1, SP2 = math.log(2.0), math.log1p(math.exp(-1.0)), math.log1p(math.exp(-2.0))
+
+def test_conditioning_strategies_share_z_and_differ_in_conditions():
+  labels = jnp.array([0, 2, 1])
+  prior = gan_conditioning.LatentPrior(5, "normal")
+  strategies = [gan_conditioning.Unconditional(), gan_conditioning.ClassConditional(3),
+                gan_conditioning.InfoCodes(4, 2, 1.0, 1.0)]
+  inputs = [gan_conditioning.draw_inputs(jax.random.key(0), labels, prior, s)
+            for s in strategies]
+  # z comes from the key alone, whatever the strategy draws besides.
+  for other in inputs[1:]:
+    np.testing.assert_array_equal(inputs[0].z, other.z)
+  plain, by_class, info = inputs
+  assert plain.g_cond is None and plain.d_cond is None and plain.codes is None
+  np.testing.assert_array_equal(by_class.g_cond, jax.nn.one_hot(labels, 3))
+  np.testing.assert_array_equal(by_class.d_cond, by_class.g_cond)
+  # InfoGAN: G sees [one-hot c1, c2, c3]; D sees the image alone.
+  assert info.g_cond.shape == (3, 6) and info.d_cond is None
+  np.testing.assert_array_equal(info.g_cond[:, :4], jax.nn.one_hot(info.codes.categories, 4))
+  np.testing.assert_array_equal(info.g_cond[:, 4:], info.codes.continuous)
+  assert np.all(np.abs(info.codes.continuous) < 1)
 
 
-def test_discriminator_loss_by_hand():
-  real, fake = jnp.array([0.0, 2.0]), jnp.array([0.0, -1.0])
-  # -log sigmoid(0) = ln 2; -log sigmoid(2) = log(1 + e^-2);
-  # -log(1 - sigmoid(0)) = ln 2; -log(1 - sigmoid(-1)) = log(1 + e^-1).
-  expected = (SP0 + SP2) / 2 + (SP0 + SP1) / 2
-  assert float(gan.discriminator_loss(real, fake)) == pytest.approx(expected, rel=1e-6)
-  # Equilibrium: D = 1/2 everywhere gives 2 ln 2.
-  assert float(gan.discriminator_loss(jnp.zeros(4), jnp.zeros(4))) == pytest.approx(
-      2 * math.log(2), rel=1e-6)
-  np.testing.assert_allclose(gan.discriminator_loss_per_example(real, fake),
-                             [2 * SP0, SP2 + SP1], rtol=1e-6)
+def test_info_codes_add_weighted_info_loss_to_both_players():
+  cond = gan_conditioning.InfoCodes(2, 1, info_weight=0.5, continuous_weight=1.0)
+  q = jnp.array([[0.0, 0.0, 0.0]])
+  codes = gan_conditioning.Codes(jnp.array([1]), jnp.array([[1.0]]))
+  info_loss = math.log(2) + 0.5  # CE of a uniform 2-way Q; (1 - 0)^2 / 2
+  loss, metrics = cond.add_d_terms(jnp.float32(1.0), {}, q, codes)
+  assert float(loss) == pytest.approx(1.0 + 0.5 * info_loss, rel=1e-6)
+  assert float(metrics["d_info_loss"]) == pytest.approx(info_loss, rel=1e-6)
+  loss, metrics = cond.add_g_terms(jnp.float32(2.0), {}, q, codes)
+  assert float(loss) == pytest.approx(2.0 + 0.5 * info_loss, rel=1e-6)
+  assert float(metrics["mi_lower_bound"]) == pytest.approx(0.0, abs=1e-6)
+  # Other strategies leave both losses alone.
+  plain = gan_conditioning.ClassConditional(10)
+  assert plain.add_d_terms(1.0, {}, None, None) == (1.0, {})
+  assert plain.add_g_terms(2.0, {}, None, None) == (2.0, {})
 
 
-def test_generator_losses_by_hand_and_saturation():
-  fake = jnp.array([-1.0])
-  # minimax: log(1 - D) = log(1 - sigmoid(-1)) = -log(1 + e^-1).
-  assert float(gan.generator_loss(fake, "minimax")) == pytest.approx(-SP1, rel=1e-6)
-  # non-saturating: -log D = -log sigmoid(-1) = log(1 + e).
-  assert float(gan.generator_loss(fake, "non_saturating")) == pytest.approx(
-      math.log1p(math.e), rel=1e-6)
-  # When D confidently rejects (l = -10) the minimax gradient vanishes
-  # (-sigmoid(l) ~ -4.5e-5) while the non-saturating one is ~ -1.
-  grad = lambda kind: float(jax.grad(lambda l: gan.generator_loss(l, kind))(jnp.array(-10.0)))
-  assert grad("minimax") == pytest.approx(-1 / (1 + math.exp(10)), rel=1e-4)
-  assert grad("non_saturating") == pytest.approx(-1 / (1 + math.exp(-10)), rel=1e-4)
-  # Stable from logits: no inf/nan at extreme logits.
-  extreme = jnp.array([-200.0, 200.0])
-  for kind in gan.GENERATOR_LOSSES:
-    assert np.all(np.isfinite(gan.generator_loss_per_example(extreme, kind)))
-  assert np.isfinite(float(gan.discriminator_loss(extreme, extreme)))
-  with pytest.raises(ValueError, match="unknown generator loss"):
-    gan.generator_loss(fake, "wasserstein")
-
-
-def test_info_loss_by_hand():
-  q = jnp.array([[0.0, 0.0, 1.0, -1.0]])  # 2 category logits, 2 continuous means
-  loss = gan.info_loss_per_example(q, jnp.array([1]), jnp.array([[0.0, 1.0]]), 2, 0.5)
-  # CE of a uniform 2-way softmax = ln 2; 0.5 * ((0-1)^2 + (1+1)^2) / 2 = 1.25.
-  assert float(loss[0]) == pytest.approx(math.log(2) + 1.25, rel=1e-6)
-
-
-def test_r1_penalty_by_hand():
-  x = jnp.array([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]])
-  w = jnp.array([0.5, -1.0, 2.0])
-  logits, r1 = gan.logits_and_r1(lambda x: x @ w, x)
-  # A linear D has input gradient w at every point: R1 = |w|^2 / 2.
-  np.testing.assert_allclose(logits, x @ w, rtol=1e-6)
-  assert float(r1) == pytest.approx(0.5 * float(w @ w), rel=1e-6)
-  # logit = sum x^2 has gradient 2x: R1 = mean_i 4 |x_i|^2 / 2.
-  _, r1 = gan.logits_and_r1(lambda x: jnp.sum(x * x, -1), x)
-  assert float(r1) == pytest.approx(float(jnp.mean(2 * jnp.sum(x * x, -1))), rel=1e-6)
+def test_sample_codes_given_by_the_user_replace_the_drawn_ones():
+  cond = gan_conditioning.InfoCodes(3, 2, 1.0, 1.0)
+  drawn = cond.draw_codes(jax.random.key(0), jax.random.key(1), 4)
+  given = cond.given_codes(drawn, (jnp.array([2, 2, 2, 2]), None))
+  np.testing.assert_array_equal(given.categories, [2, 2, 2, 2])
+  np.testing.assert_array_equal(given.continuous, drawn.continuous)
+  assert cond.given_codes(drawn, None) is drawn
+  # A class-conditional D cannot be asked without labels.
+  from genjax.errors import UserError
+  with pytest.raises(UserError, match="needs labels"):
+    gan_conditioning.ClassConditional(10).discriminator_condition(None)
 
 
 def test_r1_weight_changes_only_the_d_update():

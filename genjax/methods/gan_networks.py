@@ -1,0 +1,95 @@
+"""The GAN's two networks, built from the model group, and how to apply them.
+
+`make_models` picks the Flax modules (`genjax.models.gan_models`); `Networks`
+applies them with the right batch-norm and dropout handling, so the step
+functions never ask whether a network has batch norm:
+
+  generate(g_vars, z, cond, train)         -> (x, G's batch statistics)
+  discriminate(d_vars, x, cond, rng=None)  -> (logit, q, D's batch statistics)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from genjax.config import ConfigDict
+from genjax.models import gan_models
+
+Variables = dict  # a Flax variable collection: {"params": ..., ["batch_stats": ...]}
+
+
+def make_models(model: ConfigDict, data_shape) -> tuple[nn.Module, nn.Module]:
+  """(generator, discriminator) Flax modules.
+
+  Args:
+    model: the GAN's model group with every key set (see `gan.DEFAULTS`).
+    data_shape: the shape of one example, [H, W, C] or [D] for points.
+  """
+  q_dim = model.info_categories + model.info_continuous
+  if model.kind == "dcgan":
+    dtype = jnp.dtype(model.compute_dtype)
+    return (gan_models.DCGANGenerator(tuple(data_shape), tuple(model.g_features),
+                                      model.conv_impl, dtype, model.g_dense),
+            gan_models.DCGANDiscriminator(tuple(model.d_features), model.d_dense,
+                                          model.conv_impl, q_dim, model.q_hidden, dtype,
+                                          model.d_projection, model.d_batch_norm))
+  return (gan_models.MLPGenerator(tuple(data_shape), tuple(model.g_hidden),
+                                  model.output_activation),
+          gan_models.MLPDiscriminator(tuple(model.d_hidden), model.maxout_pieces,
+                                      model.d_dropout, q_dim, model.q_hidden,
+                                      model.d_projection))
+
+
+@dataclasses.dataclass(frozen=True)
+class Networks:
+  """G and D with their batch-norm handling.
+
+  Attributes:
+    generator: z [B, Z], cond -> x (`gan_models` call convention).
+    discriminator: x, cond -> (logit [B], q [B, Q] | None).
+    g_batch_norm: whether G has batch norm (the DCGAN's does).
+    d_batch_norm: whether D (and Q) have batch norm.
+  """
+  generator: nn.Module
+  discriminator: nn.Module
+  g_batch_norm: bool
+  d_batch_norm: bool
+
+  @classmethod
+  def from_model_group(cls, model: ConfigDict, data_shape) -> Networks:
+    generator, discriminator = make_models(model, data_shape)
+    return cls(generator, discriminator, model.kind == "dcgan", model.d_batch_norm)
+
+  def init(self, rng_g: jax.Array, rng_d: jax.Array, z: jax.Array, g_cond,
+           d_cond) -> tuple[Variables, Variables]:
+    """(G's, D's) variables; D is initialised on G's first samples."""
+    g_vars = dict(self.generator.init(rng_g, z, g_cond, train=False))
+    x = self.generator.apply(g_vars, z, g_cond, train=False)
+    return g_vars, dict(self.discriminator.init(rng_d, x, d_cond))
+
+  def generate(self, g_vars: Variables, z: jax.Array, cond, train: bool):
+    """(G(z), G's batch statistics): updated ones when training with batch norm."""
+    if self.g_batch_norm and train:
+      x, updates = self.generator.apply(g_vars, z, cond, train=True, mutable=["batch_stats"])
+      return x, updates["batch_stats"]
+    return self.generator.apply(g_vars, z, cond, train=train), g_vars.get("batch_stats")
+
+  def discriminate(self, d_vars: Variables, x: jax.Array, cond, rng: jax.Array | None = None):
+    """D's (logit, q, batch statistics).
+
+    With `rng`, in training mode: dropout on and, with D's batch norm, the
+    batch's own statistics (returned updated; None without batch norm).
+    Without `rng`, evaluation mode: running averages, returned unchanged.
+    """
+    if rng is None:
+      return (*self.discriminator.apply(d_vars, x, cond), d_vars.get("batch_stats"))
+    if self.d_batch_norm:
+      out, updates = self.discriminator.apply(d_vars, x, cond, train=True,
+                                              rngs={"dropout": rng}, mutable=["batch_stats"])
+      return (*out, updates["batch_stats"])
+    return (*self.discriminator.apply(d_vars, x, cond, train=True, rngs={"dropout": rng}),
+            None)
