@@ -262,7 +262,9 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
   return methods.Method(init=steps.init, train_step=steps.train_step,
                         eval_step=steps.eval_step, images=steps.images,
                         final_eval=steps.final_eval, main_metric="d_loss",
-                        model_fns=steps.model_fns)
+                        model_fns=steps.model_fns,
+                        # G (its EMA copy if kept) and D; no optimiser moments.
+                        model_state_keys=("g", "g_ema", "d"))
 
 
 def make_parts(config: ConfigDict, *, data_info: methods.DataInfo,
