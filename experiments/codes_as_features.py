@@ -16,9 +16,10 @@ in [0, 1]: raw pixels, PCA with 150 components (the AE's and DAE's code size)
 and with 20 (the VAE's), the four autoencoders' codes f(x) and the VAE's
 posterior mean mu(x) (for the VAE, a grey level is the mean of the binary
 pixels it was trained on). A linear probe (`genjax/evaluation/linear_probe.py`:
-multinomial logistic regression, L-BFGS, the autoencoders' default l2 and
-steps) is fitted on the features of N labelled training images and scored on
-all 10k test images, for N = 100, 1000 and all 60k labels (--quick: 10k).
+multinomial logistic regression, L-BFGS, with the AE run's `probe.l2` and
+`probe.num_steps`) is fitted on the features of N labelled training images and
+scored on all 10k test images, for N = 100, 1000 and all 60k labels (--quick:
+10k). Codes come from each trained model's own `encode` (`TrainedRun.model`).
 
 Budgets (epochs, full / --quick): AE 20 / 2, sparse AE 5 / 2, DAE 10 / 2,
 CAE 5 / 2, VAE 100 / 5; the probes with 100 and 1000 labels are repeated on
@@ -35,7 +36,6 @@ import numpy as np
 from experiments import report as report_lib
 from genjax import train
 from genjax.evaluation import linear_probe, subspace
-from genjax.methods import autoencoder, vae
 
 # (name, description, config, full epochs, quick epochs). Full budgets are the
 # configs' own, except the VAE: 100 of its 200 epochs.
@@ -58,22 +58,27 @@ SHARED_PROBE_WIDTH = 1024
 
 
 def _encoder(trained: train.TrainedRun):
-  """encode(x [B, H, W, C]) -> features [B, D] of a trained run."""
-  cfg = trained.trainer.config
-  variables = {"params": trained.state["params"]}
-  shape = trained.trainer.dataset.image_shape
-  if cfg.method == "vae":
-    model = vae.make_model(cfg, shape, vae.likelihood_from_config(cfg.model))
-    return lambda x: model.apply(variables, x, method=model.encode)[0]
-  model = autoencoder.make_model(cfg, shape)
-  return lambda x: model.apply(variables, x, method=model.encode)
+  """encode(x [B, H, W, C] in [0, 1]) -> features [B, D] of a trained run.
+
+  The autoencoders' codes f(x); the VAE's posterior mean (its `encode` gives
+  q(z|x)'s mean and log-variance).
+  """
+  model = trained.model
+  encode = model.function("encode")
+  if model.config.method == "vae":
+    return lambda x: encode(x)[0]
+  return encode
 
 
-def _probe(encode, ds, sizes, draws: int, key, num_steps: int) -> tuple[int, dict]:
-  """(feature width, {labels: [test accuracy per draw]}) of one representation."""
-  settings = autoencoder.DEFAULTS["probe"]
-  train_f = linear_probe.encode_all(encode, ds.train["image"], ds.train_scale)
-  test_f = linear_probe.encode_all(encode, ds.eval["image"], ds.eval_scale)
+def _probe(encode, ds, sizes, draws: int, key, probe_settings) -> tuple[int, dict]:
+  """(feature width, {labels: [test accuracy per draw]}) of one representation.
+
+  `probe_settings` holds the probe's l2 and num_steps (a run's `probe` group).
+  """
+  # Images already in [0, 1] (scale 1): the eval split without its padding rows.
+  train_f = linear_probe.encode_all(encode, ds.images("train"), 1.0)
+  test_f = linear_probe.encode_all(encode, ds.images("eval"), 1.0)
+  train_labels, test_labels = ds.labels("train"), ds.labels("eval")
   width = train_f.shape[1]
   accs = {}
   for n in sizes:
@@ -86,9 +91,9 @@ def _probe(encode, ds, sizes, draws: int, key, num_steps: int) -> tuple[int, dic
       rows = linear_probe.bucket(n)
       cols = max(width, SHARED_PROBE_WIDTH) if rows <= SHARED_PROBE_ROWS else width
       accs[n].append(linear_probe.probe(
-          train_f[idx], ds.train["label"][idx], test_f, ds.eval["label"], ds.eval["mask"],
-          num_classes=ds.num_classes, l2=settings["l2"], num_steps=num_steps,
-          pad_to=(rows, cols)))
+          train_f[idx], train_labels[idx], test_f, test_labels,
+          num_classes=ds.num_classes, l2=probe_settings.l2,
+          num_steps=probe_settings.num_steps, pad_to=(rows, cols)))
   return width, accs
 
 
@@ -104,13 +109,12 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "AE's code size; the advantage shrinks as labels grow (with all 60k labels "
                  "a linear probe on pixels reaches about 92%).",
       quick=quick)
-  num_steps = 20 if smoke else autoencoder.DEFAULTS["probe"]["num_steps"]
   draws = 1 if smoke else DRAWS
 
   # Each run's trainer-side probes, Jacobian evals, median filters and the
   # VAE's 5000-sample NLL are switched off: the probes are run here, the same
   # way for all.
-  encoders, trained, ds = {}, {}, None
+  encoders, trained, ds, probe_settings = {}, {}, None, None
   for name, description, config_name, full_epochs, quick_epochs in RUNS:
     epochs = quick_epochs if quick else full_epochs
     if config_name == "vae_mnist":
@@ -128,9 +132,11 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                      **{k: final[k] for k in ("recon_loss", "mse", "neg_elbo") if k in final}}
     if name == "ae":
       ds = trained_run.trainer.dataset  # grey-level MNIST, the images every probe reads
+      # The autoencoders' probe settings (its smoke variant: fewer L-BFGS steps).
+      probe_settings = trained_run.trainer.config.probe
 
   # Unsupervised baselines on the same training images.
-  train_x = np.asarray(ds.train["image"]).reshape(ds.num_train, -1) / ds.train_scale
+  train_x = np.asarray(ds.images("train")).reshape(ds.num_train, -1)
   mean, components, _ = subspace.pca(train_x)
   del train_x
   representations = {"pixels": ("raw pixels", lambda x: x.reshape(x.shape[0], -1))}
@@ -147,7 +153,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   key = jax.random.key(0)
   results, rows = {}, []
   for name, (description, encode) in representations.items():
-    width, accs = _probe(encode, ds, sizes, draws, key, num_steps)
+    width, accs = _probe(encode, ds, sizes, draws, key, probe_settings)
     results[name] = {"description": description, "dim": width,
                      "accuracy": {str(n): float(np.mean(a)) for n, a in accs.items()},
                      "accuracy_draws": {str(n): [float(v) for v in a] for n, a in accs.items()},
@@ -176,7 +182,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   best_few = max(learned, key=lambda m: acc[m][few])
   best_most = max(learned, key=lambda m: acc[m][most])
   budgets = ", ".join(f"{t['description']} {t['budget']}" for t in trained.values())
-  l2 = autoencoder.DEFAULTS["probe"]["l2"]
+  l2, num_steps = probe_settings.l2, probe_settings.num_steps
   rep.text(
       f"Budgets: {budgets} (batch 128, Adam 1e-3, each config's schedule). Probes: "
       f"multinomial logistic regression, l2 {l2:g} on standardised features, {num_steps} "

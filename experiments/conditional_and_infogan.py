@@ -44,7 +44,6 @@ import numpy as np
 from experiments import report as report_lib
 from genjax import train
 from genjax.evaluation import sample_quality
-from genjax.methods import gan
 
 # Verdict thresholds.
 CGAN_ACCURACY = 0.95      # "generates the requested class": our bar, see the report
@@ -99,25 +98,22 @@ def style_sweep(trained: train.TrainedRun, num: int, seed: int = 0
     c1 swept over its categories is the control, the code that should change
     the digit; an untrained or collapsed G keeps its "digit" whatever the code.
   """
-  cfg, state = trained.trainer.config, trained.state
-  gen, _ = gan.make_models(cfg, trained.trainer.dataset.image_shape)
-  g_vars = {**state["g"], "params": state["g_ema"]} if "g_ema" in state else state["g"]
+  cfg = trained.trainer.config
   k, m = cfg.model.info_categories, cfg.model.info_continuous
-  kz, kc = jax.random.split(jax.random.key(seed))
-  z = gan.sample_latent(kz, num, cfg.model.latent_dim, cfg.model.latent_dist)
-  categories = jax.random.randint(kc, (num,), 0, k)
+  key = jax.random.key(seed)
+  categories = jax.random.randint(jax.random.split(key)[1], (num,), 0, k)
   zeros = jnp.zeros((num, m))
-  generate = jax.jit(lambda cond: gen.apply(g_vars, z, cond, train=False))
-
-  def condition(cats, continuous):  # G's condition is [one-hot c1, c2, c3], as in gan.py
-    return jnp.concatenate([jax.nn.one_hot(cats, k), continuous], -1)
+  # The model's sample draws z from its key alone, whatever codes it is
+  # given: with one key every condition below renders the same num latents.
+  sample = trained.model.function("sample")
+  generate = jax.jit(lambda c1, c_cont: sample(key, num, None, (c1, c_cont)))
 
   # The control: c1 swept over every category, which should change the digit;
   # then each continuous code swept over SWEEP. All generated first and read
   # by the classifier in one pass (one compilation).
-  sweeps = [[condition(jnp.full((num,), c), zeros) for c in range(k)]]
-  sweeps += [[condition(categories, zeros.at[:, j].set(v)) for v in SWEEP] for j in range(m)]
-  images = np.stack([np.asarray(generate(c)) for sweep in sweeps for c in sweep])
+  sweeps = [[(jnp.full((num,), c), zeros) for c in range(k)]]
+  sweeps += [[(categories, zeros.at[:, j].set(v)) for v in SWEEP] for j in range(m)]
+  images = np.stack([np.asarray(generate(*codes)) for sweep in sweeps for codes in sweep])
   logits, _ = sample_quality.classifier_outputs(
       images.reshape((-1,) + images.shape[2:]), cfg.data.name)
   digits = np.asarray(jnp.argmax(logits, -1)).reshape(images.shape[:2])

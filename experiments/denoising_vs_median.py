@@ -31,7 +31,8 @@ import jax
 import numpy as np
 
 from experiments import report as report_lib
-from genjax import viz
+from genjax import corruption, train, viz
+from genjax.evaluation import image_quality
 
 SIGMAS = (0.1, 0.3, 0.5, 1.0)
 FIGURE_EXAMPLES = 8  # test digits in the figure (one grid row each per method)
@@ -43,6 +44,22 @@ def _config(sigma: float, epochs: float, smoke: bool):
   # Probes and Jacobians are other experiments' business: skip them here.
   return report_lib.config("conv_dae_mnist", f"level={sigma}", smoke=smoke, **{
       "total_epochs": epochs, "probe.enabled": False, "evals.jacobian": "none"})
+
+
+def denoising_rows(trained: train.TrainedRun, rng: jax.Array) -> np.ndarray:
+  """The first FIGURE_EXAMPLES test digits: rows clean, noisy, 3x3 median, DAE output.
+
+  The noisy row is the run's own corruption (`config.noise`) drawn with `rng`.
+
+  Returns:
+    [4, FIGURE_EXAMPLES, H, W, C] in [0, 1].
+  """
+  noise = trained.trainer.config.noise
+  x = trained.trainer.dataset.images("eval", FIGURE_EXAMPLES)
+  noisy = corruption.corrupt(rng, x, noise.kind, std=noise.std, fraction=noise.fraction)
+  median = image_quality.median_filter(noisy, 3)
+  return report_lib.rows_grid([x, noisy, median, trained.model.reconstruct(noisy)],
+                              FIGURE_EXAMPLES)
 
 
 def run(workdir: str, quick: bool, smoke: bool = False) -> str:
@@ -73,17 +90,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
     results[f"sigma={sigma:g}"] = r
     rows.append([sigma, r["psnr_noisy_input"], r["psnr_median3"], r["psnr_median5"],
                  r["psnr_denoised"], r["margin_db"], r["psnr"]])
-    # The method's own denoising grid: rows clean, noisy, median 3x3, DAE for
-    # each group of FIGURE_EXAMPLES test digits. Drawn on the run's own image
-    # batch (its image function is compiled for that shape already) and cut
-    # to the first group.
-    trainer = trained.trainer
-    batch = trainer.image_batch()
-    if batch is None or len(batch["image"]) < FIGURE_EXAMPLES:
-      batch = trainer.dataset.eval_batch(trainer.dataset.eval, 0, FIGURE_EXAMPLES)
-    grid = np.asarray(trainer.images(trained.state, batch, figure_rng)["denoising"])
-    assert grid.shape[1] == FIGURE_EXAMPLES, grid.shape  # one digit per column
-    grid = grid[:len(grid) // (len(batch["image"]) // FIGURE_EXAMPLES)]
+    grid = denoising_rows(trained, figure_rng)
     # A white row after each sigma's block keeps the blocks apart.
     blocks += [grid, np.ones_like(grid[:1])]
   viz.save_grid(os.path.join(workdir, "denoising.png"), np.concatenate(blocks[:-1]))

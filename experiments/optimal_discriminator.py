@@ -34,9 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import report as report_lib
-from genjax import methods, toy_data, train, writers
+from genjax import toy_data, train, writers
 from genjax.evaluation import optimal_discriminator
-from genjax.methods import gan
 
 SEEDS = (0, 1, 2)
 DATA = "toy_mog1d"
@@ -54,18 +53,10 @@ def _check_kwargs(smoke: bool) -> dict:
 
 def _trained_networks(trained: train.TrainedRun):
   """(sample(key, n) from the trained G, D(x) of the GAN's own discriminator)."""
-  cfg, ds, state = trained.trainer.config, trained.trainer.dataset, trained.state
-  info = methods.DataInfo(image_shape=ds.image_shape, num_classes=ds.num_classes,
-                          num_train=ds.num_train)
-  gan_steps = gan.make_steps(cfg, data_info=info, num_train_steps=1)
-  g_vars = {**state["g"], "params": state["g_ema"]} if "g_ema" in state else state["g"]
-  _, disc = gan.make_models(cfg, ds.image_shape)
-
-  def sample(key, n):
-    return gan_steps.generate(g_vars, key, jnp.zeros((n,), jnp.int32))
-
-  d_gan = jax.jit(lambda x: jax.nn.sigmoid(disc.apply(state["d"], x, None)[0]))
-  return sample, d_gan
+  model = trained.model
+  # The model's JAX functions, not its numpy-level methods: the check jits
+  # sample(key, n) itself, and reads one draw of n points per key.
+  return model.function("sample"), jax.jit(model.function("discriminate"))
 
 
 def _gaps(d, d_star, mask) -> tuple[float, float]:

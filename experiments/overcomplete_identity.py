@@ -53,8 +53,6 @@ from experiments import report as report_lib
 from genjax import corruption, train, viz
 from genjax import data as data_lib
 from genjax.evaluation import image_quality
-from genjax.methods import autoencoder
-from genjax.models import mlp
 
 CODE_DIM = 1000
 NOISE_STD = 0.5        # the DAE's training corruption and the noisy test set's
@@ -89,13 +87,10 @@ def _configs(epochs: float, smoke: bool) -> dict:
   }
 
 
-def _mean_image_mse(cfg) -> float:
+def _mean_image_mse(ds: data_lib.Dataset) -> float:
   """Test MSE per pixel of predicting every digit by the mean training image."""
-  data = cfg.data
-  train_images = data_lib.read_split(data, data.train_split, data.max_train_examples)["image"]
-  test_images = data_lib.read_split(data, data.eval_split, data.max_eval_examples)["image"]
-  mean = train_images.mean(0, dtype=np.float64) / 255.0
-  return float(np.mean(np.square(test_images / 255.0 - mean)))
+  mean = np.asarray(ds.images("train")).mean(0, dtype=np.float64)
+  return float(np.mean(np.square(np.asarray(ds.images("eval"), np.float64) - mean)))
 
 
 def _measure(trained: train.TrainedRun) -> tuple[dict[str, float], dict[str, jax.Array]]:
@@ -108,26 +103,23 @@ def _measure(trained: train.TrainedRun) -> tuple[dict[str, float], dict[str, jax
     the first FIGURE_EXAMPLES test images, a noisy draw of them, and the
     outputs for both).
   """
-  cfg, ds, params = trained.trainer.config, trained.trainer.dataset, trained.state["params"]
-  model = autoencoder.make_model(cfg, ds.image_shape)
-  out_act = mlp.activation(cfg.model.output_activation)
+  ds = trained.trainer.dataset
+  # g(f(x)) through the output sigmoid, as a JAX function (batches stay on device).
+  reconstruct = jax.jit(trained.model.function("reconstruct"))
+  train_images, test_images = ds.images("train"), ds.images("eval")
   # A sigmoid output learns a strongly negative logit on pixels that are black
   # in (nearly) every training digit, and that saturation removes noise there
   # whatever the code does: so the error kept is also split by area.
-  area = ds.train["image"].mean(0, dtype=jnp.float32) / ds.train_scale > AREA_INTENSITY
+  area = train_images.mean(0) > AREA_INTENSITY
 
   @jax.jit
-  def reconstruct(params, x):
-    return out_act(model.apply({"params": params}, x)[1])
-
-  @jax.jit
-  def error_sums(params, x, weights, rng):
+  def error_sums(x, weights, rng):
     """Batch sums of per-image MSEs, and of squared errors inside / outside the area.
 
     Image i counts with weights[i] (1, or 0 for the padding of a last batch).
     """
     x_noisy = corruption.gaussian(rng, x, NOISE_STD)
-    r, r_noisy = reconstruct(params, x), reconstruct(params, x_noisy)
+    r, r_noisy = reconstruct(x), reconstruct(x_noisy)
     pairs = {"clean": (r, x), "noisy_vs_clean": (r_noisy, x),
              "noisy_vs_input": (r_noisy, x_noisy), "input_noise": (x_noisy, x),
              "output_change": (r_noisy, r)}
@@ -138,22 +130,22 @@ def _measure(trained: train.TrainedRun) -> tuple[dict[str, float], dict[str, jax
       sums[f"input_{where}"] = jnp.sum(jnp.square(x_noisy - x) * mask * per_image)
     return sums
 
-  def mean_errors(images, scale):
+  def mean_errors(images):
     # A fixed key: every model sees the same noisy draw of each split.
     sums = {}
     for i, start in enumerate(range(0, len(images), BATCH)):
-      x = images[start:start + BATCH].astype(jnp.float32) / scale
+      x = images[start:start + BATCH]
       # Every batch padded to BATCH images (weight 0): one compilation.
       n = x.shape[0]
       x = jnp.pad(x, ((0, BATCH - n),) + ((0, 0),) * (x.ndim - 1))
       weights = (jnp.arange(BATCH) < n).astype(jnp.float32)
-      batch_sums = error_sums(params, x, weights, jax.random.fold_in(jax.random.key(0), i))
+      batch_sums = error_sums(x, weights, jax.random.fold_in(jax.random.key(0), i))
       for key, value in batch_sums.items():
         sums[key] = sums.get(key, 0.0) + float(value)
     return {key: value / len(images) for key, value in sums.items()}
 
-  on_train = mean_errors(ds.train["image"], ds.train_scale)
-  on_test = mean_errors(ds.eval["image"][:ds.num_eval], ds.eval_scale)
+  on_train = mean_errors(train_images)
+  on_test = mean_errors(test_images)
   measured = {"train_mse": on_train["clean"], "test_mse": on_test["clean"],
               "noisy_vs_clean": on_test["noisy_vs_clean"],
               "noisy_vs_input": on_test["noisy_vs_input"],
@@ -163,10 +155,10 @@ def _measure(trained: train.TrainedRun) -> tuple[dict[str, float], dict[str, jax
               "error_kept_outside": on_test["kept_outside"] / on_test["input_outside"],
               "area_fraction": float(area.mean()),
               "noise_gain": on_test["output_change"] / on_test["input_noise"]}
-  clean = ds.eval_batch(ds.eval, 0, FIGURE_EXAMPLES)["image"]
+  clean = test_images[:FIGURE_EXAMPLES]
   noisy = corruption.gaussian(jax.random.key(1), clean, NOISE_STD)
-  figure = {"clean": clean, "noisy": noisy, "out_clean": reconstruct(params, clean),
-            "out_noisy": reconstruct(params, noisy)}
+  figure = {"clean": clean, "noisy": noisy, "out_clean": reconstruct(clean),
+            "out_noisy": reconstruct(noisy)}
   return measured, figure
 
 
@@ -187,7 +179,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       quick=quick)
   epochs = 3.0 if quick else 30.0
   configs = _configs(epochs, smoke)
-  results, figures = {}, {}
+  results, figures, baseline = {}, {}, None
   for name in MODELS:
     run_dir = os.path.join(workdir, name)
     trained = report_lib.train_run(configs[name], run_dir)
@@ -195,9 +187,10 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
     with open(os.path.join(run_dir, "final_metrics.json")) as f:
       probes = json.load(f)["final"]
     measured, figures[name] = _measure(trained)
+    if name == "plain":  # the three runs read the same images
+      baseline = _mean_image_mse(trained.trainer.dataset)
     results[name] = {**measured, **probes, "code_mean": final["code_mean"],
                      "code_frac_near_zero": final["code_frac_near_zero"]}
-  baseline = _mean_image_mse(configs["plain"])
   rep.results = {"mean_image_test_mse": baseline, **results}
 
   rep.table("Clean inputs: reconstruction MSE per pixel",
@@ -233,10 +226,10 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
            "of 100 / 1000 labelled training images, accuracy on the test set.")
 
   plain = figures["plain"]
-  grid = autoencoder.image_rows_grid(
+  grid = report_lib.rows_grid(
       [plain["clean"], plain["out_clean"], plain["noisy"], plain["out_noisy"],
        figures["denoising"]["out_noisy"], figures["sparse"]["out_noisy"]], FIGURE_EXAMPLES)
-  viz.save_grid(os.path.join(workdir, "reconstructions.png"), np.asarray(grid))
+  viz.save_grid(os.path.join(workdir, "reconstructions.png"), grid)
   rep.figure("Rows: clean test digits and the plain AE's output; the same digits with "
              "noise, and the plain, denoising and sparse AEs' outputs", "reconstructions.png")
 

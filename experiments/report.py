@@ -15,9 +15,12 @@ the tests (numbers meaningless). `cli(run)` is its command line.
 Every experiment builds its configs with `config(name, arg, smoke=smoke, ...)`:
 with smoke=True that is the config's `runlocal` variant (tiny widths and
 data) with a tiny step budget on top (`smoke_overrides`), whatever the
-experiment's own budget. `train_run` returns the trained state in memory
-(`genjax.train.TrainedRun`): analyses read it there, with no rebuild and
-reload of the run.
+experiment's own budget. `train_run` returns the trained run in memory
+(`genjax.train.TrainedRun`), with no rebuild and reload: analyses use its
+`.model` (what `genjax.load(workdir)` returns: encode, reconstruct, sample,
+... and `.function(name)` for JAX transformations) and the images of
+`.trainer.dataset` (`images(split)`, `labels(split)`), and import nothing
+from `genjax.methods` (tests/test_experiments.py checks every experiment).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import json
 import os
 import time
 from typing import Any, Callable
+
+import numpy as np
 
 from genjax import train
 from genjax.config import ConfigDict, load_config_file
@@ -109,6 +114,24 @@ def line_plot(path: str, xs, series: dict[str, Any], *, xlabel: str, ylabel: str
   plt.close(fig)
 
 
+def rows_grid(rows: list, cols: int) -> np.ndarray:
+  """Equally long image batches interleaved as the rows of an image grid.
+
+  For each group of `cols` examples the grid has one row per batch in `rows`
+  (e.g. clean, noisy, denoised), so each column follows one example.
+
+  Args:
+    rows: batches [N, H, W, C] (numpy or jax); a last partial group is dropped.
+    cols: examples per grid row.
+
+  Returns:
+    [len(rows) * (N // cols), cols, H, W, C], for `genjax.viz.save_grid`.
+  """
+  n = (len(rows[0]) // cols) * cols
+  blocks = [np.asarray(r)[:n].reshape((-1, cols) + tuple(r.shape[1:])) for r in rows]
+  return np.stack(blocks, axis=1).reshape((-1, cols) + tuple(rows[0].shape[1:]))
+
+
 def cli(run: Callable[[str, bool], str]) -> None:
   """The command line of one experiment: `python -m experiments.NAME --workdir=DIR [--quick]`.
 
@@ -139,10 +162,11 @@ def train_run(cfg: ConfigDict, workdir: str) -> train.TrainedRun:
   """Trains (or resumes, or just restores) one run; returns it in memory.
 
   Returns:
-    `genjax.train.TrainedRun`: `.final` the final eval metrics, `.state` the
-    trained state, `.trainer` its compiled pieces (`.trainer.dataset` loaded,
-    `.trainer.config` the config with its method's defaults). A finished run
-    is restored from its checkpoint, not retrained.
+    `genjax.train.TrainedRun`: `.final` the final eval metrics, `.model` the
+    trained `genjax.model.Model`, `.trainer` its compiled pieces
+    (`.trainer.dataset` loaded, `.trainer.config` the config with its
+    method's defaults). A finished run is restored from its checkpoint, not
+    retrained.
 
   Raises:
     RuntimeError: training stopped before the end (SIGTERM): re-run the

@@ -8,10 +8,12 @@ to their predicates recomputed from the reported numbers.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import json
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -136,6 +138,61 @@ def test_every_experiment_imports_into_one_process():
   for name in names:
     run = importlib.import_module(f"experiments.{name}").run
     assert list(inspect.signature(run).parameters)[:3] == ["workdir", "quick", "smoke"]
+
+
+def internal_genjax_uses(source: str) -> list[str]:
+  """What a module's source takes from genjax beyond the public API.
+
+  Flags any import of `genjax.methods` (a method's model builders, defaults
+  and state layout are its own: experiments and scripts go through
+  `genjax.load` / `TrainedRun.model`), names starting with "_" imported from
+  a genjax module, and "_" attributes read from a name bound to one.
+  """
+  found, modules = [], set()  # modules: local names bound to genjax modules
+  tree = ast.parse(source)
+  for node in ast.walk(tree):
+    if isinstance(node, ast.Import):
+      for alias in node.names:
+        if alias.name == "genjax" or alias.name.startswith("genjax."):
+          modules.add(alias.asname or alias.name.split(".")[0])
+          if alias.name.startswith("genjax.methods"):
+            found.append(f"line {node.lineno}: import {alias.name}")
+    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
+        node.module == "genjax" or node.module.startswith("genjax.")):
+      for alias in node.names:
+        qualified = f"{node.module}.{alias.name}"
+        if (qualified.startswith("genjax.methods")
+            or (alias.name.startswith("_") and not alias.name.startswith("__"))):
+          found.append(f"line {node.lineno}: from {node.module} import {alias.name}")
+        modules.add(alias.asname or alias.name)
+  for node in ast.walk(tree):
+    if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+        and node.value.id in modules
+        and (node.attr == "methods"
+             or (node.attr.startswith("_") and not node.attr.startswith("__")))):
+      found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+  return found
+
+
+def test_internal_genjax_uses_are_found():
+  assert internal_genjax_uses("from genjax.methods import autoencoder, vae")
+  assert internal_genjax_uses("from genjax import methods")
+  assert internal_genjax_uses("import genjax.methods.gan as gan")
+  assert internal_genjax_uses("from genjax.data import _num_classes")
+  assert internal_genjax_uses("from genjax import data as d\nd._pixel_scale(x)")
+  assert internal_genjax_uses("import genjax\ngenjax.methods.get('gan')")
+  assert not internal_genjax_uses(
+      "import genjax\nfrom genjax import data as d, train\nfrom genjax.evaluation import "
+      "linear_probe\nm = genjax.load(w)\nd.Dataset\nx.__class__\nfrom pip import _internal")
+
+
+def test_experiments_and_scripts_use_only_the_public_api():
+  # Item 8 of issue 18: they are users of genjax, so they show how to use it.
+  repo = pathlib.Path(__file__).resolve().parents[1]
+  paths = sorted([*repo.glob("experiments/*.py"), *repo.glob("scripts/*.py")])
+  assert len(paths) > 10
+  found = {str(p.relative_to(repo)): internal_genjax_uses(p.read_text()) for p in paths}
+  assert {p: uses for p, uses in found.items() if uses} == {}
 
 
 def test_smoke_configs_are_the_runlocal_variants_with_a_tiny_budget():
