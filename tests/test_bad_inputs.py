@@ -57,6 +57,10 @@ BATTERY = {
                                "exceeds the 1024 training examples"),
     "unexpected_argument": ([AE, "stray"], "unexpected arguments: stray"),
     "no_workdir": ([AE], "--workdir must have a value"),
+    # Sample quality on a dataset without a shipped classifier: never a silent skip.
+    "no_judge_for_samples": (["--config=configs/dcgan_mnist.py:runlocal",
+                              "--config.data.name=binarized_mnist"],
+                             "ships no evaluation classifier for binarized_mnist"),
 }
 
 

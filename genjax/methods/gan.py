@@ -70,6 +70,7 @@ from genjax import config as config_lib
 from genjax import methods
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
+from genjax.evaluation import classifier as classifier_lib
 from genjax.methods import gan_evaluation, gan_model_fns, gan_networks, gan_steps
 from genjax.methods.gan_conditioning import LatentPrior, make_conditioning
 from genjax.methods.gan_conditioning import sample_latent  # noqa: F401 (public alias)
@@ -166,8 +167,21 @@ def validate(config: ConfigDict, data_info: methods.DataInfo | None = None) -> N
     # summed logits; batch statistics couple the examples and break that.
     raise ConfigError("config.gan.r1_weight > 0 cannot be combined with "
                       "config.model.d_batch_norm=True")
+  _check_judge(config)
   if data_info is not None:
     _check_data(m, data_info)
+
+
+def _check_judge(config: ConfigDict) -> None:
+  """Sample quality needs a shipped classifier for the dataset: never a silent skip."""
+  evals, name = settings(config, "evals"), config.data.name
+  if (evals.sample_quality and evals.num_samples > 0 and not name.startswith("toy_")
+      and not classifier_lib.available(name)):
+    raise ConfigError(
+        f"config.evals.sample_quality=True, but genjax ships no evaluation classifier "
+        f"for {name} ({classifier_lib.asset_path(name)}); train one with `python "
+        f"scripts/train_eval_classifier.py --dataset={name}`, or set "
+        "--config.evals.sample_quality=False")
 
 
 def _check_model(m: ConfigDict) -> None:

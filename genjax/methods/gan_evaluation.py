@@ -21,7 +21,6 @@ import numpy as np
 from absl import logging
 
 from genjax import toy_data
-from genjax.evaluation import classifier as classifier_lib
 from genjax.evaluation import optimal_discriminator, sample_quality
 from genjax.methods.gan_steps import GanParts, generate, sampling_variables
 
@@ -91,10 +90,6 @@ def final_eval(parts: GanParts, settings: EvalSettings, state, dataset, rng: jax
   if parts.conditioning.num_categories:
     out.update(info_category_accuracy(parts, settings, state, dataset))
   if not settings.sample_quality or settings.num_samples <= 0:
-    return out
-  if not classifier_lib.available(dataset.name):
-    logging.warning("no evaluation classifier for %s (%s); skipping sample quality",
-                    dataset.name, classifier_lib.asset_path(dataset.name))
     return out
   out.update(sample_quality.evaluate_generator(
       lambda key, labels: generate(parts, g_vars, key, labels), dataset, rng,
