@@ -2,6 +2,7 @@
 
     python scripts/pretrained.py train  --workdir=runs/pretrained [--only=vae_mnist]
     python scripts/pretrained.py export --workdir=runs/pretrained [--only=vae_mnist]
+    python scripts/pretrained.py table     # the README's table, from provenance.json
 
 `train` runs each model's command below (`python -m genjax.main ...`, so an
 interrupted run resumes); `export` writes `pretrained/<name>/` with
@@ -71,15 +72,40 @@ def export(name: str) -> None:
           os.path.getmtime(os.path.join(workdir, "final_metrics.json"))).strftime("%Y-%m-%d"),
       "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores",
       "dtype": _DTYPE.value, "final_metrics": final,
-      "headline": zoo.headline(shipped)}
+      "headline": zoo.headline(shipped),
+      # The same on the trained float32 weights: what float16 storage costs.
+      "headline_float32": zoo.headline(model)}
   with open(os.path.join(out, zoo.PROVENANCE), "w") as f:
     json.dump(provenance, f, indent=2, sort_keys=True)
   print(name, json.dumps(provenance["headline"]), flush=True)
 
 
+# The final metrics the table shows, when a run has them.
+_SHOWN = ("neg_elbo", "nll", "manifold_classes", "frechet_distance", "precision", "recall",
+          "conditional_accuracy", "c1_hungarian_accuracy")
+
+
+def table() -> None:
+  """Prints the README's markdown table of the shipped models."""
+  print("| name | trained by | headline (shipped weights) | run's final metrics | size |")
+  print("|---|---|---|---|---|")
+  for name in zoo.names():
+    folder = os.path.join(zoo.DIRECTORY, name)
+    with open(os.path.join(folder, zoo.PROVENANCE)) as f:
+      p = json.load(f)
+    metrics = {**p["final_metrics"].get("eval", {}), **p["final_metrics"].get("final", {})}
+    shown = ", ".join(f"{k} {metrics[k]:.4g}" for k in _SHOWN if k in metrics)
+    headline = ", ".join(f"{k} {v:.4g}" for k, v in p["headline"].items())
+    size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+    print(f"| `{name}` | `{p['command']}` ({p['trained']}, step {p['step']}) | {headline} "
+          f"| {shown} | {size / 2**20:.1f} MB |")
+
+
 def main(argv):
-  if len(argv) != 2 or argv[1] not in ("train", "export"):
-    raise app.UsageError("usage: pretrained.py train|export [--only=a,b]")
+  if len(argv) != 2 or argv[1] not in ("train", "export", "table"):
+    raise app.UsageError("usage: pretrained.py train|export|table [--only=a,b]")
+  if argv[1] == "table":
+    return table()
   for name in _ONLY.value or list(COMMANDS):
     if name not in COMMANDS:
       raise app.UsageError(f"unknown model {name!r}; known: {', '.join(COMMANDS)}")
