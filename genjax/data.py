@@ -10,6 +10,14 @@ drawn from (seed, epoch), and step s of the run reads rows
 [i * B, (i + 1) * B) of its epoch's permutation (the last partial batch is
 dropped). A batch is therefore a function of the step alone, which is what
 makes a resumed run replay exactly the batches of an uninterrupted one.
+
+Semi-supervised runs (`data.num_labelled` > 0) keep a balanced labelled
+subset of the training set: `num_labelled / num_classes` examples of each
+class, chosen at load time by `data.labelled_seed` (`choose_labelled`). Every
+training batch then also carries a labelled minibatch drawn from that subset
+alone with the step's key; the unlabelled batch is unchanged (it still walks
+the whole training set). With `num_labelled` = 0 (the default) batches are
+exactly what they are without the feature.
 """
 
 from __future__ import annotations
@@ -51,6 +59,9 @@ class Dataset:
     train_scale: divide train pixels by this to get [0, 1].
     eval_scale: the same for eval pixels (1 after a fixed binarisation).
     binarize: "none" or "dynamic".
+    labelled_indices: int32 [L] rows of `train` whose labels a
+      semi-supervised method may use (balanced over classes); None when
+      `data.num_labelled` is 0.
   """
   name: str
   train: dict[str, jax.Array]
@@ -62,6 +73,7 @@ class Dataset:
   train_scale: float
   eval_scale: float
   binarize: str
+  labelled_indices: np.ndarray | None = None
 
   def train_batch(self, train: dict[str, jax.Array], indices: jax.Array,
                   rng: jax.Array) -> Batch:
@@ -74,12 +86,38 @@ class Dataset:
       rng: key for dynamic binarisation (unused otherwise).
 
     Returns:
-      {"image": float32 [B, H, W, C] in [0, 1], "label": int32 [B]}.
+      {"image": float32 [B, H, W, C] in [0, 1], "label": int32 [B]}; with a
+      labelled subset also "labelled_image" [B, H, W, C] and
+      "labelled_label" [B] (`labelled_batch`).
     """
-    x = train["image"][indices].astype(jnp.float32) / self.train_scale
+    batch = {"image": self._pixels(train["image"][indices], rng),
+             "label": train["label"][indices]}
+    if self.labelled_indices is not None:
+      batch.update(self.labelled_batch(train, indices.shape[0], jax.random.fold_in(rng, 1)))
+    return batch
+
+  def labelled_batch(self, train: dict[str, jax.Array], size: int, rng: jax.Array) -> Batch:
+    """`size` examples of the labelled subset, as a shuffled tiling of it (jit-able).
+
+    A random permutation of the subset repeated to `size` rows: with `size` a
+    multiple of the subset's size every labelled example appears equally
+    often, so the batch stays exactly as balanced as the subset.
+
+    Returns:
+      {"labelled_image": float32 [size, H, W, C], "labelled_label": int32 [size]}.
+    """
+    subset = jnp.asarray(self.labelled_indices)
+    order = jax.random.permutation(jax.random.fold_in(rng, 0), subset)
+    rows = jnp.tile(order, -(-size // subset.shape[0]))[:size]
+    return {"labelled_image": self._pixels(train["image"][rows], jax.random.fold_in(rng, 1)),
+            "labelled_label": train["label"][rows]}
+
+  def _pixels(self, x: jax.Array, rng: jax.Array) -> jax.Array:
+    """Stored train pixels as float32 in [0, 1]; a fresh Bernoulli draw if dynamic."""
+    x = x.astype(jnp.float32) / self.train_scale
     if self.binarize == "dynamic":
       x = jax.random.bernoulli(rng, x).astype(jnp.float32)
-    return {"image": x, "label": train["label"][indices]}
+    return x
 
   def eval_batch(self, eval_arrays: dict[str, jax.Array], start: jax.Array,
                  size: int) -> Batch:
@@ -109,6 +147,38 @@ class Dataset:
 def epoch_permutation(rng: jax.Array, epoch: jax.Array, num_examples: int) -> jax.Array:
   """The order in which `epoch` visits the training set (jit-able)."""
   return jax.random.permutation(jax.random.fold_in(rng, epoch), num_examples)
+
+
+def choose_labelled(labels: np.ndarray, num_labelled: int, num_classes: int,
+                    seed: int) -> np.ndarray:
+  """A balanced labelled subset: num_labelled / num_classes rows of each class.
+
+  Args:
+    labels: int [N] training labels.
+    num_labelled: the subset's size, a multiple of `num_classes`.
+    num_classes: K.
+    seed: picks the rows; the same seed gives the same subset.
+
+  Returns:
+    int32 [num_labelled] sorted row indices.
+
+  Raises:
+    DataError: a size that does not split evenly over the classes, or a
+      class with fewer examples than its share.
+  """
+  if num_classes < 1 or num_labelled % num_classes:
+    raise DataError(f"config.data.num_labelled={num_labelled} must be a multiple of the "
+                    f"dataset's {num_classes} classes (a balanced subset)")
+  per_class = num_labelled // num_classes
+  rng = np.random.default_rng(seed)
+  chosen = []
+  for k in range(num_classes):
+    rows = np.flatnonzero(labels == k)
+    if len(rows) < per_class:
+      raise DataError(f"config.data.num_labelled={num_labelled} needs {per_class} "
+                      f"examples of class {k}; the training split has {len(rows)}")
+    chosen.append(rng.choice(rows, per_class, replace=False))
+  return np.sort(np.concatenate(chosen)).astype(np.int32)
 
 
 def tfds_data_dir(data: ConfigDict) -> str | None:
@@ -268,6 +338,11 @@ def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
       "label": np.concatenate([evals["label"], np.zeros(pad, np.int32)]),
       "mask": np.concatenate([np.ones(num_eval, np.float32), np.zeros(pad, np.float32)]),
   }
+  num_labelled = data.get("num_labelled", 0) or 0
+  labelled = None
+  if num_labelled:
+    labelled = choose_labelled(train["label"], num_labelled, train["num_classes"],
+                               data.get("labelled_seed", 0))
   return Dataset(
       name=data.name,
       train=parallel.put_replicated({"image": train["image"], "label": train["label"]}, mesh),
@@ -279,4 +354,5 @@ def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
       train_scale=train_scale,
       eval_scale=eval_scale,
       binarize=data.binarize,
+      labelled_indices=labelled,
   )

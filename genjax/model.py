@@ -35,7 +35,7 @@ from genjax.errors import UserError
 DATA_INFO = "data_info.json"  # = train.DATA_INFO (train imports TFDS lazily, this too)
 # Every model function the API knows, in the order `supports` lists them.
 FUNCTIONS = ("encode", "decode", "reconstruct", "sample", "log_likelihood", "elbo",
-             "discriminate", "infer_codes")
+             "discriminate", "infer_codes", "classify")
 _STATIC = {"sample": (2,), "log_likelihood": (3,)}  # n, k
 WEIGHTS = "weights.npz"  # a saved model's parameters (Model.save), instead of checkpoints/
 _STEP_KEY = "__step__"
@@ -447,3 +447,8 @@ class Model:
   def infer_codes(self, x):
     """InfoGAN: Q's (category probabilities [N, K], continuous code means [N, M])."""
     return self._map("infer_codes", (_as_images(x, self.image_shape),))
+
+  def classify(self, x):
+    """Semi-supervised GAN: the discriminator's class probabilities [N, K]
+    (its predicted label is their argmax)."""
+    return self._map("classify", (_as_images(x, self.image_shape),))

@@ -119,3 +119,58 @@ def test_categorical_mi_lower_bound_by_hand():
   q = jnp.array([[math.log(3.0), 0.0, 0.0, 0.0, 9.0]])  # the last column is a continuous mean
   per_example = losses.categorical_mi_lower_bound_per_example(q, jnp.array([0]), k)
   assert float(per_example[0]) == pytest.approx(LN2, rel=1e-5)
+
+
+# ---- semi-supervised GAN (Salimans et al. 2016) -------------------------------
+
+
+def test_real_fake_probability_is_z_over_z_plus_one():
+  # l = (0, ln 3): Z = e^0 + e^ln3 = 4, so D(x) = 4 / 5 and p(y | x, real) = (1/4, 3/4).
+  logits = jnp.array([[0.0, math.log(3.0)], [0.0, 0.0]])
+  d = jax.nn.sigmoid(losses.real_fake_logit(logits))
+  np.testing.assert_allclose(d, [4 / 5, 2 / 3], rtol=1e-6)
+  np.testing.assert_allclose(jax.nn.softmax(logits, -1), [[0.25, 0.75], [0.5, 0.5]],
+                             rtol=1e-6)
+  # Ten equal logits of 0: Z = 10, D = 10/11; shifting every logit by c
+  # scales Z by e^c but leaves the class posterior alone.
+  ten = jnp.zeros((1, 10))
+  assert float(jax.nn.sigmoid(losses.real_fake_logit(ten))[0]) == pytest.approx(10 / 11)
+  assert float(jax.nn.sigmoid(losses.real_fake_logit(ten - math.log(10)))[0]) == pytest.approx(
+      0.5, rel=1e-6)
+
+
+def test_supervised_terms_by_hand():
+  logits, labels = jnp.array([[0.0, math.log(3.0)], [2.0, 0.0]]), jnp.array([1, 1])
+  # -log(3/4) and -log(1 / (1 + e^2)) = log(1 + e^2).
+  np.testing.assert_allclose(losses.supervised_loss_per_example(logits, labels),
+                             [math.log(4 / 3), math.log1p(math.exp(2.0))], rtol=1e-6)
+  np.testing.assert_array_equal(losses.classification_error_per_example(logits, labels),
+                                [0.0, 1.0])
+
+
+def test_semi_supervised_d_loss_by_hand():
+  labelled, labels = jnp.array([[0.0, math.log(3.0)]]), jnp.array([1])
+  real = losses.real_fake_logit(jnp.array([[0.0, 0.0]]) - LN2)  # Z = 1: D = 1/2
+  fake = jnp.array([0.0, -1.0])
+  loss, parts = losses.semi_supervised_d_loss(labelled, labels, real, fake, 0.5)
+  unsupervised = LN2 + (LN2 + SP1) / 2
+  assert float(parts["d_supervised_loss"]) == pytest.approx(math.log(4 / 3), rel=1e-6)
+  assert float(parts["d_unsupervised_loss"]) == pytest.approx(unsupervised, rel=1e-6)
+  assert float(loss) == pytest.approx(math.log(4 / 3) + 0.5 * unsupervised, rel=1e-6)
+  # Weight 0: the labels alone.
+  loss0, _ = losses.semi_supervised_d_loss(labelled, labels, real, fake, 0.0)
+  assert float(loss0) == pytest.approx(math.log(4 / 3), rel=1e-6)
+
+
+def test_feature_matching_loss_by_hand():
+  # Different batches with equal feature means: zero.
+  real = jnp.array([[0.0, 2.0], [2.0, 0.0]])
+  assert float(losses.feature_matching_loss(real, jnp.array([[1.0, 1.0]]))) == 0.0
+  # Means (1, 0) and (0, 1): squared distance 1 + 1 = 2.
+  fake = jnp.array([[0.0, 0.0], [0.0, 2.0]])
+  assert float(losses.feature_matching_loss(jnp.array([[1.0, 0.0]]), fake)) == pytest.approx(2.0)
+  # Its gradient moves each fake feature towards the real mean, by 2 * gap / B.
+  grad = jax.grad(losses.feature_matching_loss, argnums=1)(jnp.array([[1.0, 0.0]]), fake)
+  np.testing.assert_allclose(grad, [[-1.0, 1.0], [-1.0, 1.0]], rtol=1e-6)
+  with pytest.raises(ValueError, match="feature_matching_loss"):
+    losses.generator_loss_per_example(fake[:, 0], "feature_matching")

@@ -42,6 +42,20 @@ Variants (config `model` group):
                   codes). The categorical bound H(c1) - CE is logged as
                   `mi_lower_bound`; its ceiling is ln K = 2.30 for K = 10.
 
+  kind="ssgan_mlp" with gan.semi_supervised
+                  the semi-supervised GAN of Salimans et al. 2016: D outputs
+                  K class logits l (an implicit fake class of logit 0, so
+                  D(x) = Z / (Z + 1), Z = sum_k exp(l_k)); its loss is the
+                  cross-entropy on the batch's labelled minibatch (the
+                  `data.num_labelled` balanced subset, see `genjax.data`)
+                  plus `gan.unsupervised_weight` times the real / fake loss
+                  of logsumexp(l); G uses `generator_loss="feature_matching"`
+                  (||E f(x) - E f(G(z))||^2 on D's last hidden layer).
+                  `unsupervised_weight=0` is the baseline: the same D on the
+                  labels alone (no G steps). The test error of argmax l is
+                  `ssgan_test_error` in the final metrics; the model gains
+                  `classify` (class probabilities).
+
 An exponential moving average of G's weights (`gan.ema_decay` > 0) is kept
 for sampling; batch-norm running statistics are shared with the live G.
 `gan.r1_weight` = gamma > 0 adds gamma * R1 to D's loss, R1 = E_data
@@ -49,15 +63,16 @@ for sampling; batch-norm running statistics are shared with the live G.
 
 Where the code lives:
   gan.py               config groups and their checks; builds the method
-  gan_losses.py        the losses, pure functions of logits and Q outputs
+  gan_losses.py        the losses, pure functions of logits, Q outputs and D features
   gan_networks.py      G and D from the model group; batch norm and dropout
   gan_conditioning.py  p(z) and the conditioning strategy (none / class / InfoGAN codes)
   gan_steps.py         init, D and G updates, train and eval steps
-  gan_model_fns.py     sample, discriminate, infer_codes (`genjax.load`)
+  gan_model_fns.py     sample, discriminate, infer_codes, classify (`genjax.load`)
   gan_evaluation.py    image grids and the end-of-run evaluation
 
 Config groups read here (missing keys take `DEFAULTS`): model, gan, evals,
-plus `optimizer` (G) and `d_optimizer` (D), both `optimizer_config()` groups.
+`data.num_labelled` / `data.labelled_seed` (read by `genjax.data`), plus
+`optimizer` (G) and `d_optimizer` (D), both `optimizer_config()` groups.
 """
 
 from __future__ import annotations
@@ -74,7 +89,7 @@ from genjax.evaluation import classifier as classifier_lib
 from genjax.methods import gan_evaluation, gan_model_fns, gan_networks, gan_steps
 from genjax.methods.gan_conditioning import LatentPrior, make_conditioning
 from genjax.methods.gan_conditioning import sample_latent  # noqa: F401 (public alias)
-from genjax.methods.gan_losses import GENERATOR_LOSSES
+from genjax.methods.gan_losses import GENERATOR_OBJECTIVES
 from genjax.models import conv as conv_lib
 from genjax.models import gan_models
 from genjax.optim import make_optimizer
@@ -91,9 +106,15 @@ DEFAULTS = {
         g_dense=0, d_batch_norm=False,
         compute_dtype="float32",  # float32 | bfloat16 (dcgan; params stay float32)
         # InfoGAN
-        info_categories=0, info_continuous=0, q_hidden=128),
+        info_categories=0, info_continuous=0, q_hidden=128,
+        # ssgan_mlp: Gaussian noise std on D's input and hidden layers (training only)
+        d_input_noise=0.3, d_hidden_noise=0.5),
     "gan": dict(generator_loss="non_saturating", d_steps=1, ema_decay=0.0,
-                info_weight=1.0, info_continuous_weight=1.0, r1_weight=0.0),
+                info_weight=1.0, info_continuous_weight=1.0, r1_weight=0.0,
+                # Semi-supervised GAN; 0.5 is the weight in Salimans et al.'s code.
+                semi_supervised=False, unsupervised_weight=0.5),
+    # The labelled subset of the training set (`genjax.data`); 0: none.
+    "data": dict(num_labelled=0, labelled_seed=0),
     "evals": dict(sample_quality=True, num_samples=10_000, batch_size=500, knn_k=3,
                   toy_num_samples=10_000, optimal_discriminator=True),
 }
@@ -168,8 +189,11 @@ def validate(config: ConfigDict, data_info: methods.DataInfo | None = None) -> N
     raise ConfigError("config.gan.r1_weight > 0 cannot be combined with "
                       "config.model.d_batch_norm=True")
   _check_judge(config)
+  _check_semi_supervised(m, g, settings(config, "data"))
   if data_info is not None:
     _check_data(m, data_info)
+    if g.semi_supervised and data_info.num_classes < 2:
+      raise ConfigError("config.gan.semi_supervised=True needs a labelled dataset")
 
 
 def _check_judge(config: ConfigDict) -> None:
@@ -184,10 +208,31 @@ def _check_judge(config: ConfigDict) -> None:
         "--config.evals.sample_quality=False")
 
 
+def _check_semi_supervised(m: ConfigDict, g: ConfigDict, data: ConfigDict) -> None:
+  """The semi-supervised GAN's keys: a class-logit D, labels, no other conditioning."""
+  if not isinstance(data.num_labelled, int) or data.num_labelled < 0:
+    raise ConfigError(f"config.data.num_labelled must be an integer >= 0, got "
+                      f"{data.num_labelled!r}")
+  if g.unsupervised_weight < 0:
+    raise ConfigError(f"config.gan.unsupervised_weight must be >= 0, got "
+                      f"{g.unsupervised_weight}")
+  if m.kind == "ssgan_mlp" and (m.conditional or m.info_categories or m.info_continuous):
+    raise ConfigError("config.model.kind='ssgan_mlp' supports neither "
+                      "config.model.conditional nor InfoGAN codes")
+  if not g.semi_supervised:
+    return
+  if m.kind != "ssgan_mlp":
+    raise ConfigError("config.gan.semi_supervised=True needs config.model.kind='ssgan_mlp' "
+                      f"(the D with class logits), got {m.kind!r}")
+  if data.num_labelled <= 0:
+    raise ConfigError("config.gan.semi_supervised=True needs labelled examples: set "
+                      "config.data.num_labelled (e.g. 100)")
+
+
 def _check_model(m: ConfigDict) -> None:
   """The model group on its own."""
-  if m.kind not in ("mlp", "dcgan"):
-    raise ConfigError(f"config.model.kind={m.kind!r}; valid: mlp, dcgan")
+  if m.kind not in ("mlp", "dcgan", "ssgan_mlp"):
+    raise ConfigError(f"config.model.kind={m.kind!r}; valid: mlp, dcgan, ssgan_mlp")
   if m.latent_dist not in ("normal", "uniform"):
     raise ConfigError(f"config.model.latent_dist={m.latent_dist!r}; valid: normal, uniform")
   if not isinstance(m.latent_dim, int) or m.latent_dim <= 0:
@@ -196,6 +241,8 @@ def _check_model(m: ConfigDict) -> None:
     raise ConfigError(
         f"config.model.output_activation={m.output_activation!r}; valid: sigmoid, linear")
   conv_lib.check_model_options(m)
+  if m.d_input_noise < 0 or m.d_hidden_noise < 0:
+    raise ConfigError("config.model.d_input_noise and d_hidden_noise must be >= 0")
   if not 0.0 <= m.d_dropout < 1.0:
     raise ConfigError(f"config.model.d_dropout must be in [0, 1), got {m.d_dropout}")
   if m.info_categories < 0 or m.info_continuous < 0:
@@ -211,9 +258,9 @@ def _check_model(m: ConfigDict) -> None:
 
 def _check_training(g: ConfigDict) -> None:
   """The gan group: the losses and the update schedule."""
-  if g.generator_loss not in GENERATOR_LOSSES:
+  if g.generator_loss not in GENERATOR_OBJECTIVES:
     raise ConfigError(f"config.gan.generator_loss={g.generator_loss!r}; valid: "
-                      f"{', '.join(GENERATOR_LOSSES)}")
+                      f"{', '.join(GENERATOR_OBJECTIVES)}")
   if not isinstance(g.d_steps, int) or g.d_steps < 1:
     raise ConfigError(f"config.gan.d_steps must be an integer >= 1, got {g.d_steps}")
   if not 0.0 <= g.ema_decay < 1.0:
@@ -243,9 +290,18 @@ def _check_data(m: ConfigDict, data_info: methods.DataInfo) -> None:
 # --------------------------------------------------------------------------
 
 
-def make_models(config: ConfigDict, data_shape):
-  """(generator, discriminator) Flax modules for the config's model group (DEFAULTS filled in)."""
-  return gan_networks.make_models(settings(config, "model"), data_shape)
+def make_models(config: ConfigDict, data_shape, num_classes: int = 10):
+  """(generator, discriminator) Flax modules for the config's model group (DEFAULTS filled in).
+
+  `num_classes` sets the semi-supervised D's class logits (ignored otherwise).
+  """
+  return gan_networks.make_models(settings(config, "model"), data_shape,
+                                  _num_logits(config, num_classes))
+
+
+def _num_logits(config: ConfigDict, num_classes: int) -> int:
+  """D's logits: K class logits for the semi-supervised GAN, else one."""
+  return num_classes if settings(config, "gan").semi_supervised else 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -287,13 +343,15 @@ def make_parts(config: ConfigDict, *, data_info: methods.DataInfo,
   m, g = settings(config, "model"), settings(config, "gan")
   data_shape = tuple(data_info.image_shape)
   return gan_steps.GanParts(
-      networks=gan_networks.Networks.from_model_group(m, data_shape),
+      networks=gan_networks.Networks.from_model_group(
+          m, data_shape, _num_logits(config, data_info.num_classes)),
       conditioning=make_conditioning(m, g, data_info.num_classes),
       prior=LatentPrior(m.latent_dim, m.latent_dist),
       g_tx=make_optimizer(config.optimizer, num_train_steps),
       d_tx=make_optimizer(config.get("d_optimizer", config.optimizer), num_train_steps),
       generator_loss=g.generator_loss, d_steps=g.d_steps, r1_weight=g.r1_weight,
-      ema_decay=g.ema_decay, data_shape=data_shape, data_name=config.data.name)
+      ema_decay=g.ema_decay, data_shape=data_shape, data_name=config.data.name,
+      semi_supervised=g.semi_supervised, unsupervised_weight=g.unsupervised_weight)
 
 
 def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,

@@ -5,8 +5,9 @@
       histograms of the data beside G's samples.
   final_eval(parts, settings, state, dataset, rng, workdir=None)
       Image datasets: sample quality against a shipped classifier
-      (`genjax.evaluation.sample_quality`) and, for an InfoGAN, Q's category
-      as an unsupervised classifier. Toys: mode coverage and, in 1-D, the
+      (`genjax.evaluation.sample_quality`); for an InfoGAN, Q's category
+      as an unsupervised classifier; for a semi-supervised GAN, D's test
+      error (`ssgan_test_error`, argmax of its class logits, whole eval split). Toys: mode coverage and, in 1-D, the
       gap to the optimal discriminator (`genjax.evaluation.optimal_discriminator`).
 """
 
@@ -89,6 +90,8 @@ def final_eval(parts: GanParts, settings: EvalSettings, state, dataset, rng: jax
   out = {}
   if parts.conditioning.num_categories:
     out.update(info_category_accuracy(parts, settings, state, dataset))
+  if parts.semi_supervised:
+    out.update(classifier_test_error(parts, settings, state, dataset))
   if not settings.sample_quality or settings.num_samples <= 0:
     return out
   out.update(sample_quality.evaluate_generator(
@@ -114,22 +117,40 @@ def _toy_final_eval(parts: GanParts, settings: EvalSettings, g_vars, dataset, rn
   return out
 
 
-def info_category_accuracy(parts: GanParts, settings: EvalSettings, state,
-                           dataset) -> dict[str, float]:
-  """Q's category on real test images as a classifier, after Hungarian matching."""
+def _predict_eval_split(settings: EvalSettings, dataset, head) -> np.ndarray:
+  """int [num_eval] argmax predictions of `head(images) -> logits` on the eval split."""
   scale = dataset.eval_scale
-  num_categories = parts.conditioning.num_categories
 
   @jax.jit
   def predict(images):
     blocks = images.reshape((-1, settings.eval_batch_size) + images.shape[1:])
-
-    def one(xb):
-      _, q, _ = parts.networks.discriminate(state["d"], xb.astype(jnp.float32) / scale, None)
-      return jnp.argmax(q[:, :num_categories], -1)
+    one = lambda xb: jnp.argmax(head(xb.astype(jnp.float32) / scale), -1)
     return jax.lax.map(one, blocks).reshape(-1)
 
-  pred = np.asarray(predict(dataset.eval["image"]))[:dataset.num_eval]
+  return np.asarray(predict(dataset.eval["image"]))[:dataset.num_eval]
+
+
+def classifier_test_error(parts: GanParts, settings: EvalSettings, state,
+                          dataset) -> dict[str, float]:
+  """The semi-supervised D as a classifier of every eval image (argmax of its K logits).
+
+  Returns:
+    {"ssgan_test_error": the misclassified fraction, "ssgan_test_errors": their
+    number, out of all `dataset.num_eval` images (MNIST: 10,000)}.
+  """
+  head = lambda x: parts.networks.discriminate(state["d"], x, None)[1]
+  pred = _predict_eval_split(settings, dataset, head)
+  labels = np.asarray(dataset.eval["label"])[:dataset.num_eval]
+  errors = int(np.sum(pred != labels))
+  return {"ssgan_test_error": errors / len(labels), "ssgan_test_errors": float(errors)}
+
+
+def info_category_accuracy(parts: GanParts, settings: EvalSettings, state,
+                           dataset) -> dict[str, float]:
+  """Q's category on real test images as a classifier, after Hungarian matching."""
+  num_categories = parts.conditioning.num_categories
+  head = lambda x: parts.networks.discriminate(state["d"], x, None)[1][:, :num_categories]
+  pred = _predict_eval_split(settings, dataset, head)
   labels = np.asarray(dataset.eval["label"])[:dataset.num_eval]
   acc, mapping = sample_quality.hungarian_accuracy(
       pred, labels, max(num_categories, settings.num_classes))

@@ -15,6 +15,17 @@ probability, so no log of a saturated sigmoid is taken:
   logits_and_r1        Mescheder et al. 2018's R1 penalty on real data.
   info_loss_per_example, categorical_mi_lower_bound
                        InfoGAN's L_I and the bound H(c1) - CE on I(c1; G(z, c)).
+  feature_matching_loss
+                       ||E f(x) - E f(G(z))||^2 on an intermediate D layer f
+                       (Salimans et al. 2016): G matches the data's feature
+                       statistics instead of maximising D's output.
+  real_fake_logit, semi_supervised_d_loss
+                       The semi-supervised GAN's D (Salimans et al. 2016): K
+                       class logits l_k and an implicit fake class of logit 0,
+                       so D(x) = Z / (Z + 1) with Z = sum_k exp(l_k), i.e.
+                       logit D(x) = logsumexp(l); D's loss is the supervised
+                       cross-entropy on labelled data plus a weighted
+                       unsupervised real / fake loss of those logits.
 
 Losses are means over the batch; the `_per_example` variants return [B]
 values (what an eval step reports, so padded examples can be masked).
@@ -29,7 +40,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-GENERATOR_LOSSES = ("minimax", "non_saturating")
+GENERATOR_LOSSES = ("minimax", "non_saturating")  # functions of D's logits
+# What `gan.generator_loss` may name: feature matching reads D's features instead.
+GENERATOR_OBJECTIVES = GENERATOR_LOSSES + ("feature_matching",)
 
 
 def discriminator_loss_per_example(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
@@ -56,7 +69,8 @@ def generator_loss_per_example(fake_logits: jax.Array, kind: str) -> jax.Array:
   Args:
     fake_logits: l = logit D(G(z)).
     kind: "minimax": log(1 - D) = -softplus(l) (saturates when D rejects);
-      "non_saturating": -log D = softplus(-l).
+      "non_saturating": -log D = softplus(-l) ("feature_matching" has no
+      per-sample form: see `feature_matching_loss`).
 
   Returns:
     An array shaped like `fake_logits`.
@@ -68,6 +82,9 @@ def generator_loss_per_example(fake_logits: jax.Array, kind: str) -> jax.Array:
     return -jax.nn.softplus(fake_logits)
   if kind == "non_saturating":
     return jax.nn.softplus(-fake_logits)
+  if kind == "feature_matching":
+    raise ValueError("feature matching is not a function of D's logits: use "
+                     "feature_matching_loss on D's features")
   raise ValueError(f"unknown generator loss {kind!r}; valid: {', '.join(GENERATOR_LOSSES)}")
 
 
@@ -150,3 +167,69 @@ def categorical_mi_lower_bound(q: jax.Array, categories: jax.Array,
   """ln K - E CE(c1, Q_cat), the batch's bound on I(c1; G(z, c)) (see the per-example one)."""
   ce = optax.softmax_cross_entropy_with_integer_labels(q[:, :num_categories], categories)
   return math.log(num_categories) - jnp.mean(ce)
+
+
+def feature_matching_loss(real_features: jax.Array, fake_features: jax.Array) -> jax.Array:
+  """||mean_batch f(x) - mean_batch f(G(z))||^2, Salimans et al.'s generator loss.
+
+  Args:
+    real_features: f(x) [B, F] on a real batch (no gradient is needed here).
+    fake_features: f(G(z)) [B', F] on samples.
+
+  Returns:
+    A scalar; zero when the two batches have the same feature means.
+  """
+  gap = jnp.mean(real_features, 0) - jnp.mean(fake_features, 0)
+  return jnp.sum(jnp.square(gap))
+
+
+def real_fake_logit(class_logits: jax.Array) -> jax.Array:
+  """logit D(x) = logsumexp_k l_k, so that sigmoid of it is Z / (Z + 1), Z = sum_k e^l_k.
+
+  With an implicit (K+1)-th "fake" class of logit 0, p(real | x) = Z / (Z + 1)
+  and p(class k | x, real) = softmax(l)_k: the GAN losses of
+  `discriminator_loss` apply to this logit unchanged.
+
+  Args:
+    class_logits: [B, K].
+
+  Returns:
+    [B].
+  """
+  return jax.nn.logsumexp(class_logits, axis=-1)
+
+
+def supervised_loss_per_example(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
+  """-log p(y | x, real) = CE(softmax(l), y) per example [B]."""
+  return optax.softmax_cross_entropy_with_integer_labels(class_logits, labels)
+
+
+def classification_error_per_example(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
+  """1.0 where argmax_k l_k differs from the label, else 0.0 [B]."""
+  return (jnp.argmax(class_logits, -1) != labels).astype(jnp.float32)
+
+
+def semi_supervised_d_loss(labelled_logits: jax.Array, labels: jax.Array,
+                           real_logits: jax.Array, fake_logits: jax.Array,
+                           unsupervised_weight: float) -> tuple[jax.Array, dict]:
+  """The semi-supervised GAN's D loss: L_supervised + w * L_unsupervised.
+
+  L_supervised = E_labelled CE(softmax(l(x)), y); L_unsupervised =
+  `discriminator_loss` of the real / fake logits logsumexp(l)
+  (`real_fake_logit`) on the unlabelled real batch and on G's samples.
+  Salimans et al.'s code uses w = 1/2.
+
+  Args:
+    labelled_logits: class logits l [B_l, K] on the labelled batch.
+    labels: its labels int [B_l].
+    real_logits: logsumexp(l) [B] on the unlabelled real batch.
+    fake_logits: logsumexp(l) [B'] on G's samples.
+    unsupervised_weight: w >= 0.
+
+  Returns:
+    (the scalar loss, {"d_supervised_loss", "d_unsupervised_loss"}).
+  """
+  supervised = jnp.mean(supervised_loss_per_example(labelled_logits, labels))
+  unsupervised = discriminator_loss(real_logits, fake_logits)
+  loss = supervised + unsupervised_weight * unsupervised
+  return loss, {"d_supervised_loss": supervised, "d_unsupervised_loss": unsupervised}

@@ -4,6 +4,8 @@
   discriminate(state, x, labels=None) -> D(x) [N]
   infer_codes(state, x) -> (category probabilities [N, K], continuous means [N, M])
                                                               (InfoGAN only)
+  classify(state, x) -> class probabilities p(y | x, real) [N, K]
+                                                              (semi-supervised GAN only)
 
 Each takes a `GanParts` first; `model_fns(parts)` binds it. Sampling uses
 the sampling weights (EMA if kept) and running batch-norm statistics; D runs
@@ -63,9 +65,18 @@ def infer_codes(parts: GanParts, state, x: jax.Array):
   return parts.conditioning.codes_from_q(q)
 
 
+def classify(parts: GanParts, state, x: jax.Array) -> jax.Array:
+  """The semi-supervised D's class probabilities softmax(l(x)) [N, K]; argmax is its label."""
+  _, class_logits, _ = parts.networks.discriminate(state["d"], x, None)
+  return jax.nn.softmax(class_logits, -1)
+
+
 def model_fns(parts: GanParts) -> dict[str, Callable[..., Any]]:
-  """{name: function of (state, ...)}: infer_codes only for an InfoGAN."""
+  """{name: function of (state, ...)}: infer_codes only for an InfoGAN, classify
+  only for a semi-supervised GAN."""
   fns = {"sample": sample, "discriminate": discriminate}
   if parts.conditioning.infers_codes:
     fns["infer_codes"] = infer_codes
+  if parts.semi_supervised:
+    fns["classify"] = classify
   return {name: functools.partial(fn, parts) for name, fn in fns.items()}

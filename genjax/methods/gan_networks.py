@@ -6,6 +6,10 @@ functions never ask whether a network has batch norm:
 
   generate(g_vars, z, cond, train)         -> (x, G's batch statistics)
   discriminate(d_vars, x, cond, rng=None)  -> (logit, q, D's batch statistics)
+  discriminate_with_features(d_vars, x, cond, rng=None)
+                                           -> (logit, q, D's last hidden features)
+
+For the semi-supervised GAN's D (kind "ssgan_mlp") q is its class logits.
 """
 
 from __future__ import annotations
@@ -22,13 +26,20 @@ from genjax.models import gan_models
 Variables = dict  # a Flax variable collection: {"params": ..., ["batch_stats": ...]}
 
 
-def make_models(model: ConfigDict, data_shape) -> tuple[nn.Module, nn.Module]:
+def make_models(model: ConfigDict, data_shape,
+                num_logits: int = 1) -> tuple[nn.Module, nn.Module]:
   """(generator, discriminator) Flax modules.
 
   Args:
     model: the GAN's model group with every key set (see `gan.DEFAULTS`).
     data_shape: the shape of one example, [H, W, C] or [D] for points.
+    num_logits: class logits of the "ssgan_mlp" D (K for the semi-supervised
+      GAN, 1 for a plain real / fake D); other kinds have one logit.
   """
+  if model.kind == "ssgan_mlp":
+    return (gan_models.SSGANGenerator(tuple(data_shape), tuple(model.g_hidden)),
+            gan_models.SSGANDiscriminator(tuple(model.d_hidden), num_logits,
+                                          model.d_input_noise, model.d_hidden_noise))
   q_dim = model.info_categories + model.info_continuous
   if model.kind == "dcgan":
     dtype = jnp.dtype(model.compute_dtype)
@@ -51,7 +62,7 @@ class Networks:
   Attributes:
     generator: z [B, Z], cond -> x (`gan_models` call convention).
     discriminator: x, cond -> (logit [B], q [B, Q] | None).
-    g_batch_norm: whether G has batch norm (the DCGAN's does).
+    g_batch_norm: whether G has batch norm (the DCGAN's and SSGAN's do).
     d_batch_norm: whether D (and Q) have batch norm.
   """
   generator: nn.Module
@@ -60,9 +71,10 @@ class Networks:
   d_batch_norm: bool
 
   @classmethod
-  def from_model_group(cls, model: ConfigDict, data_shape) -> Networks:
-    generator, discriminator = make_models(model, data_shape)
-    return cls(generator, discriminator, model.kind == "dcgan", model.d_batch_norm)
+  def from_model_group(cls, model: ConfigDict, data_shape, num_logits: int = 1) -> Networks:
+    generator, discriminator = make_models(model, data_shape, num_logits)
+    return cls(generator, discriminator, model.kind in ("dcgan", "ssgan_mlp"),
+               model.d_batch_norm)
 
   def init(self, rng_g: jax.Array, rng_d: jax.Array, z: jax.Array, g_cond,
            d_cond) -> tuple[Variables, Variables]:
@@ -93,3 +105,19 @@ class Networks:
       return (*out, updates["batch_stats"])
     return (*self.discriminator.apply(d_vars, x, cond, train=True, rngs={"dropout": rng}),
             None)
+
+  def discriminate_with_features(self, d_vars: Variables, x: jax.Array, cond,
+                                 rng: jax.Array | None = None):
+    """D's (logit, q, last hidden features [B, F]); modes as in `discriminate`.
+
+    Batch-norm statistics this pass would update are dropped: it serves the
+    generator's feature matching, whose step leaves D alone.
+    """
+    mutable = ["intermediates"]
+    kwargs = {}
+    if rng is not None:
+      kwargs = {"train": True, "rngs": {"dropout": rng}}
+      if self.d_batch_norm:
+        mutable.append("batch_stats")
+    (logit, q), updates = self.discriminator.apply(d_vars, x, cond, mutable=mutable, **kwargs)
+    return logit, q, updates["intermediates"]["features"][-1]

@@ -11,6 +11,13 @@ One `train_step` is Goodfellow et al.'s Algorithm 1 with k = `d_steps`: k
 `d_update`s on the step's real batch, each with fresh z, then one `g_update`
 against the updated D. Each update differentiates and changes only its own
 network's variables and optimiser state.
+
+The semi-supervised GAN (`GanParts.semi_supervised`) reads the batch's
+labelled minibatch too: D's loss is `gan_losses.semi_supervised_d_loss`, and
+with `unsupervised_weight` = 0 a step is `supervised_update` alone (the
+labels-only baseline: no G, no unlabelled data). With generator loss
+"feature_matching" G matches the mean of D's last hidden features on the
+step's real batch.
 """
 
 from __future__ import annotations
@@ -36,12 +43,16 @@ class GanParts:
     conditioning: the conditioning strategy (`gan_conditioning`).
     prior: p(z).
     g_tx, d_tx: G's and D's optimisers.
-    generator_loss: one of `gan_losses.GENERATOR_LOSSES`.
+    generator_loss: one of `gan_losses.GENERATOR_OBJECTIVES`.
     d_steps: D updates per G update.
     r1_weight: gamma of the R1 penalty in D's loss (0: none).
     ema_decay: decay of the EMA of G's params kept for sampling (0: none).
     data_shape: the shape of one example ([D] for toy point data).
     data_name: the dataset's name (toys: the mixture whose density is known).
+    semi_supervised: D's q output is K class logits, trained on the batch's
+      labelled minibatch (Salimans et al. 2016).
+    unsupervised_weight: w of the real / fake loss in the semi-supervised
+      D's loss; 0 trains D on the labels alone.
   """
   networks: Networks
   conditioning: Conditioning
@@ -54,6 +65,8 @@ class GanParts:
   ema_decay: float
   data_shape: tuple[int, ...]
   data_name: str
+  semi_supervised: bool = False
+  unsupervised_weight: float = 0.5
 
   @property
   def toy(self) -> bool:
@@ -107,15 +120,31 @@ def _d_on_real(parts: GanParts, d_vars: dict, x: jax.Array, d_cond, rng: jax.Arr
   return logits, d_vars, None
 
 
+def _labelled_terms(parts: GanParts, d_vars: dict, labelled, rng: jax.Array):
+  """(class logits on the labelled images, their labels, metrics)."""
+  images, labels = labelled
+  _, class_logits, _ = parts.networks.discriminate(d_vars, images, None, rng)
+  error = gan_losses.classification_error_per_example(class_logits, labels)
+  return class_logits, labels, {"train_class_error": jnp.mean(error)}
+
+
 def _d_objective(parts: GanParts, d_params, d_vars: dict, x: jax.Array, fake: jax.Array,
-                 inputs: Inputs, key_real: jax.Array, key_fake: jax.Array):
+                 inputs: Inputs, key_real: jax.Array, key_fake: jax.Array, labelled=None):
   """D's loss (+ R1, + the conditioning's terms) and aux (D's batch statistics, metrics)."""
   d_vars = {**d_vars, "params": d_params}
   real_logit, d_vars, r1 = _d_on_real(parts, d_vars, x, inputs.d_cond, key_real)
   fake_logit, q, stats = parts.networks.discriminate(d_vars, fake, inputs.d_cond, key_fake)
-  loss = gan_losses.discriminator_loss(real_logit, fake_logit)
-  metrics = {"d_loss": loss, "d_real": jnp.mean(jax.nn.sigmoid(real_logit)),
-             "d_fake": jnp.mean(jax.nn.sigmoid(fake_logit))}
+  if parts.semi_supervised:
+    class_logits, labels, metrics = _labelled_terms(parts, d_vars, labelled,
+                                                    jax.random.fold_in(key_fake, 1))
+    loss, parts_of_loss = gan_losses.semi_supervised_d_loss(
+        class_logits, labels, real_logit, fake_logit, parts.unsupervised_weight)
+    metrics = {"d_loss": loss, **metrics, **parts_of_loss}
+  else:
+    loss = gan_losses.discriminator_loss(real_logit, fake_logit)
+    metrics = {"d_loss": loss}
+  metrics.update(d_real=jnp.mean(jax.nn.sigmoid(real_logit)),
+                 d_fake=jnp.mean(jax.nn.sigmoid(fake_logit)))
   if r1 is not None:
     metrics["d_r1"] = r1
     loss = loss + parts.r1_weight * r1
@@ -123,8 +152,25 @@ def _d_objective(parts: GanParts, d_params, d_vars: dict, x: jax.Array, fake: ja
   return loss, (stats, metrics)
 
 
-def d_update(parts: GanParts, state: dict, x: jax.Array, labels: jax.Array, rng: jax.Array):
+def _apply_d_gradients(parts: GanParts, state: dict, grads, stats) -> dict:
+  """The state after one D optimiser step (and D's new batch statistics, if any)."""
+  d_params = state["d"]["params"]
+  updates, d_opt = parts.d_tx.update(grads, state["d_opt"], d_params)
+  new_d = {**state["d"], "params": optax.apply_updates(d_params, updates)}
+  if parts.networks.d_batch_norm:
+    new_d["batch_stats"] = stats
+  return {**state, "d": new_d, "d_opt": d_opt}
+
+
+def d_update(parts: GanParts, state: dict, x: jax.Array, labels: jax.Array, rng: jax.Array,
+             labelled=None):
   """One discriminator (+Q) step on real images x with G fixed.
+
+  Args:
+    parts, state: the GAN and its state.
+    x, labels: the real batch.
+    rng: a key.
+    labelled: the semi-supervised GAN's (labelled images, labels); else None.
 
   Returns:
     (the state with new "d" and "d_opt", metrics); G's entries pass through.
@@ -134,25 +180,54 @@ def d_update(parts: GanParts, state: dict, x: jax.Array, labels: jax.Array, rng:
   # G only supplies a constant sample here: no gradient reaches its params.
   fake = jax.lax.stop_gradient(
       parts.networks.generate(state["g"], inputs.z, inputs.g_cond, train=True)[0])
-  d_params = state["d"]["params"]
-  objective = lambda p: _d_objective(parts, p, state["d"], x, fake, inputs, key_real, key_fake)
-  (_, (stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(d_params)
-  updates, d_opt = parts.d_tx.update(grads, state["d_opt"], d_params)
-  new_d = {**state["d"], "params": optax.apply_updates(d_params, updates)}
-  if parts.networks.d_batch_norm:
-    new_d["batch_stats"] = stats
-  new_state = {**state, "d": new_d, "d_opt": d_opt}
+  objective = lambda p: _d_objective(parts, p, state["d"], x, fake, inputs, key_real,
+                                     key_fake, labelled)
+  (_, (stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
+      state["d"]["params"])
+  new_state = _apply_d_gradients(parts, state, grads, stats)
   return new_state, {**metrics, "d_grad_norm": optax.tree.norm(grads)}
 
 
-def _g_objective(parts: GanParts, g_params, state: dict, inputs: Inputs, key_d: jax.Array):
+def supervised_update(parts: GanParts, state: dict, labelled, rng: jax.Array):
+  """One D step on the labelled minibatch alone (cross-entropy; G untouched).
+
+  The semi-supervised GAN's baseline: the same D, trained on the labels only.
+  """
+  def objective(d_params):
+    d_vars = {**state["d"], "params": d_params}
+    class_logits, labels, metrics = _labelled_terms(parts, d_vars, labelled, rng)
+    loss = jnp.mean(gan_losses.supervised_loss_per_example(class_logits, labels))
+    return loss, {"d_loss": loss, "d_supervised_loss": loss, **metrics}
+
+  (_, metrics), grads = jax.value_and_grad(objective, has_aux=True)(state["d"]["params"])
+  new_state = _apply_d_gradients(parts, state, grads, None)
+  return new_state, {**metrics, "d_grad_norm": optax.tree.norm(grads)}
+
+
+def _feature_matching(parts: GanParts, state: dict, fake: jax.Array, images: jax.Array,
+                      inputs: Inputs, key_d: jax.Array):
+  """(||E f(x) - E f(G(z))||^2 on D's last hidden layer, D's logits and q on the fake batch)."""
+  nets = parts.networks
+  fake_logit, q, fake_features = nets.discriminate_with_features(
+      state["d"], fake, inputs.d_cond, key_d)
+  _, _, real_features = nets.discriminate_with_features(
+      state["d"], images, inputs.d_cond, jax.random.fold_in(key_d, 1))
+  loss = gan_losses.feature_matching_loss(jax.lax.stop_gradient(real_features), fake_features)
+  return loss, fake_logit, q
+
+
+def _g_objective(parts: GanParts, g_params, state: dict, inputs: Inputs, key_d: jax.Array,
+                 images: jax.Array | None = None):
   """G's loss (+ the conditioning's terms) and aux (G's batch statistics, metrics)."""
   fake, batch_stats = parts.networks.generate({**state["g"], "params": g_params}, inputs.z,
                                               inputs.g_cond, train=True)
-  # D in training mode (batch statistics of this fake batch); the
-  # statistics it would update are dropped: D is fixed in G's step.
-  fake_logit, q, _ = parts.networks.discriminate(state["d"], fake, inputs.d_cond, key_d)
-  loss = gan_losses.generator_loss(fake_logit, parts.generator_loss)
+  if parts.generator_loss == "feature_matching":
+    loss, fake_logit, q = _feature_matching(parts, state, fake, images, inputs, key_d)
+  else:
+    # D in training mode (batch statistics of this fake batch); the
+    # statistics it would update are dropped: D is fixed in G's step.
+    fake_logit, q, _ = parts.networks.discriminate(state["d"], fake, inputs.d_cond, key_d)
+    loss = gan_losses.generator_loss(fake_logit, parts.generator_loss)
   metrics = {"g_loss": loss, "d_fake_g_step": jnp.mean(jax.nn.sigmoid(fake_logit))}
   loss, metrics = parts.conditioning.add_g_terms(loss, metrics, q, inputs.codes)
   return loss, (batch_stats, metrics)
@@ -163,16 +238,26 @@ def ema_update(ema, params, decay: float):
   return jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema, params)
 
 
-def g_update(parts: GanParts, state: dict, labels: jax.Array, rng: jax.Array):
+def g_update(parts: GanParts, state: dict, labels: jax.Array, rng: jax.Array,
+             images: jax.Array | None = None):
   """One generator step against the current, fixed, D (and Q).
+
+  Args:
+    parts, state: the GAN and its state.
+    labels: the real batch's labels (conditional GANs give them to G).
+    rng: a key.
+    images: the real batch, whose D features feature matching targets
+      (needed only with generator loss "feature_matching").
 
   Returns:
     (the state with new "g", "g_opt" and "g_ema", metrics); D's entries pass through.
   """
+  if parts.generator_loss == "feature_matching" and images is None:
+    raise ValueError("feature matching needs the real batch: g_update(..., images=x)")
   rng, key_d = jax.random.split(rng)
   inputs = draw(parts, rng, labels)
   g_vars = state["g"]
-  objective = lambda p: _g_objective(parts, p, state, inputs, key_d)
+  objective = lambda p: _g_objective(parts, p, state, inputs, key_d, images)
   (_, (batch_stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
       g_vars["params"])
   updates, g_opt = parts.g_tx.update(grads, state["g_opt"], g_vars["params"])
@@ -187,11 +272,22 @@ def g_update(parts: GanParts, state: dict, labels: jax.Array, rng: jax.Array):
 
 
 def train_step(parts: GanParts, state: dict, batch, rng: jax.Array):
-  """k = d_steps D updates (fresh z each, same real batch), then one G update."""
+  """k = d_steps D updates (fresh z each, same real batch), then one G update.
+
+  The semi-supervised GAN's D updates also read the batch's "labelled_image"
+  and "labelled_label"; with `unsupervised_weight` = 0 the step is one
+  `supervised_update` and nothing else.
+  """
+  labelled = None
+  if parts.semi_supervised:
+    labelled = (batch["labelled_image"], batch["labelled_label"])
+    if parts.unsupervised_weight == 0:
+      return supervised_update(parts, state, labelled, rng)
   keys = jax.random.split(rng, parts.d_steps + 1)
   for i in range(parts.d_steps):
-    state, d_metrics = d_update(parts, state, batch["image"], batch["label"], keys[i])
-  state, g_metrics = g_update(parts, state, batch["label"], keys[-1])
+    state, d_metrics = d_update(parts, state, batch["image"], batch["label"], keys[i],
+                                labelled)
+  state, g_metrics = g_update(parts, state, batch["label"], keys[-1], batch["image"])
   return state, {**d_metrics, **g_metrics}
 
 
@@ -205,11 +301,15 @@ def eval_step(parts: GanParts, state: dict, batch, rng: jax.Array) -> dict[str, 
   inputs = draw(parts, rng, labels)
   fake, _ = parts.networks.generate(sampling_variables(parts, state), inputs.z, inputs.g_cond,
                                     train=False)
-  real_logit, _, _ = parts.networks.discriminate(state["d"], x, inputs.d_cond)
+  real_logit, real_q, _ = parts.networks.discriminate(state["d"], x, inputs.d_cond)
   fake_logit, q, _ = parts.networks.discriminate(state["d"], fake, inputs.d_cond)
   out = {"d_loss": gan_losses.discriminator_loss_per_example(real_logit, fake_logit),
-         "g_loss": gan_losses.generator_loss_per_example(fake_logit, parts.generator_loss),
          "d_real": jax.nn.sigmoid(real_logit), "d_fake": jax.nn.sigmoid(fake_logit)}
+  if parts.generator_loss != "feature_matching":  # feature matching has no per-sample loss
+    out["g_loss"] = gan_losses.generator_loss_per_example(fake_logit, parts.generator_loss)
+  if parts.semi_supervised:  # D as a classifier of the eval split
+    out["class_error"] = gan_losses.classification_error_per_example(real_q, labels)
+    out["class_nll"] = gan_losses.supervised_loss_per_example(real_q, labels)
   out.update(parts.conditioning.eval_terms(q, inputs.codes))
   if parts.toy:
     # The data density at generated points: high when samples sit on modes.

@@ -16,7 +16,14 @@ InfoGAN Q head:
       the "fast" ones keep every gradient a canonical-layout convolution,
       which is what makes a scanned training loop fast on XLA:CPU.
 
-Call conventions (shared by both shapes, so the method does not care):
+  SSGANGenerator / SSGANDiscriminator
+      Salimans et al. 2016's MNIST networks for the semi-supervised GAN: G
+      z -> 500 softplus + BN -> 500 softplus + BN -> weight-normalised dense
+      784 -> sigmoid; D an MLP of weight-normalised dense ReLU layers
+      (1000-500-250-250-250) with Gaussian noise added to its input and to
+      every hidden layer while training, ending in K class logits l.
+
+Call conventions (shared by every shape, so the method does not care):
 
   generator(z [B, Z], cond [B, K] | None, train: bool) -> x [B, *data_shape]
   discriminator(x, cond | None, train: bool) -> (logit [B], q [B, q_dim] | None)
@@ -27,6 +34,12 @@ feature maps for images). With `projection=True` D also adds the projection
 term of Miyato & Koyama 2018, <embed(y), phi(x)> on its last hidden features
 phi(x), to the logit: a direct path from the class to D's decision, which the
 input concatenation alone gives only through the first layer's filters.
+
+The SSGAN D returns logit = logsumexp(l), the real / fake logit of Salimans
+et al.'s implicit fake class (D(x) = Z / (Z + 1), Z = sum_k exp(l_k)), and
+the class logits l [B, K] in the q slot. Every D sows its last hidden
+features ("intermediates" / "features") for feature matching; applied without
+a mutable "intermediates" collection the sow does nothing.
 
 The InfoGAN Q head (Chen et al. 2016) shares D's whole trunk and adds one
 hidden layer; its outputs are interpreted by the method (categorical logits,
@@ -140,6 +153,7 @@ class MLPDiscriminator(nn.Module):
         h = nn.leaky_relu(nn.Dense(width)(h), 0.2)
       if self.dropout > 0:
         h = nn.Dropout(self.dropout, deterministic=not train)(h)
+    self.sow("intermediates", "features", h)
     logit = _logit(h, cond, self.projection)
     q = QHead(self.q_dim, self.q_hidden)(h) if self.q_dim else None
     return logit, q
@@ -216,11 +230,67 @@ class DCGANDiscriminator(nn.Module):
     if self.dense:
       h = nn.Dense(self.dense, dtype=self.dtype)(h)
       h = nn.leaky_relu(normalised(h, len(self.features)), 0.2)
+    self.sow("intermediates", "features", h)
     logit = _logit(h, cond, self.projection, self.dtype)
     q = None
     if self.q_dim:
       q = QHead(self.q_dim, self.q_hidden, self.dtype, self.batch_norm)(h, train)
     return logit, q
+
+
+def _weight_norm_dense(width: int, name: str | None = None) -> nn.Module:
+  """A dense layer whose kernel columns are v / ||v|| times a learned scale g.
+
+  Weight normalisation (Salimans & Kingma 2016) decouples each unit's
+  length from its direction, which is what Salimans et al. 2016 relied on
+  in place of batch norm in D: batch statistics would couple the labelled,
+  unlabelled and generated examples that D sees in separate passes.
+  """
+  return nn.WeightNorm(nn.Dense(width), name=name)
+
+
+class SSGANGenerator(nn.Module):
+  """z -> image in [0, 1]: softplus + batch-norm hidden layers, weight-normalised output."""
+  data_shape: tuple[int, ...]
+  hidden: Sequence[int] = (500, 500)
+
+  @nn.compact
+  def __call__(self, z: jax.Array, cond: jax.Array | None = None,
+               train: bool = True) -> jax.Array:
+    h = _with_condition(z, cond)
+    for width in self.hidden:
+      h = nn.softplus(_batch_norm(nn.Dense(width)(h), train, None))
+    out = nn.sigmoid(_weight_norm_dense(math.prod(self.data_shape))(h))
+    return out.reshape((z.shape[0],) + tuple(self.data_shape))
+
+
+class SSGANDiscriminator(nn.Module):
+  """x -> (logsumexp of the class logits, class logits [B, K]).
+
+  Gaussian noise of std `input_noise` on the input and `hidden_noise` on
+  every hidden layer while training (drawn from the "dropout" rng stream):
+  Salimans et al.'s regulariser for a D that sees only 100 labels.
+  """
+  hidden: Sequence[int] = (1000, 500, 250, 250, 250)
+  num_logits: int = 10
+  input_noise: float = 0.3
+  hidden_noise: float = 0.5
+
+  def _noisy(self, h: jax.Array, std: float, train: bool) -> jax.Array:
+    if not train or std <= 0:
+      return h
+    return h + std * jax.random.normal(self.make_rng("dropout"), h.shape, h.dtype)
+
+  @nn.compact
+  def __call__(self, x: jax.Array, cond: jax.Array | None = None, train: bool = False):
+    h = self._noisy(_with_condition(x.reshape(x.shape[0], -1), cond), self.input_noise, train)
+    for i, width in enumerate(self.hidden):
+      h = nn.relu(_weight_norm_dense(width)(h))
+      if i == len(self.hidden) - 1:  # f(x) for feature matching, before its noise
+        self.sow("intermediates", "features", h)
+      h = self._noisy(h, self.hidden_noise, train)
+    class_logits = _weight_norm_dense(self.num_logits, name="class_logits")(h)
+    return jax.nn.logsumexp(class_logits, -1), class_logits
 
 
 def check_dcgan_shape(image_shape: Sequence[int]) -> None:

@@ -1,0 +1,180 @@
+"""The semi-supervised GAN: the labelled subset, D's class head, runlocal runs, the model API."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from genjax import data as data_lib
+from genjax import methods, train, writers
+from genjax.errors import ConfigError, DataError
+from genjax.methods import gan
+from conftest import load_config, requires_mnist
+
+# ---- the labelled subset (genjax/data.py) ------------------------------------
+
+
+def _toy_dataset(labelled_indices=None, n=60, k=3):
+  """A Dataset whose pixel value is the row index, so a batch names its rows."""
+  rows = np.arange(n, dtype=np.uint8)
+  images = np.broadcast_to(rows[:, None, None, None], (n, 2, 2, 1)).copy()
+  return data_lib.Dataset(
+      name="rows", train={"image": jnp.asarray(images),
+                          "label": jnp.asarray(np.arange(n, dtype=np.int32) % k)},
+      eval={}, num_train=n, num_eval=0, image_shape=(2, 2, 1), num_classes=k,
+      train_scale=1.0, eval_scale=1.0, binarize="none", labelled_indices=labelled_indices)
+
+
+def test_labelled_subset_is_balanced_and_reproducible_per_seed():
+  labels = np.arange(600) % 10
+  a = data_lib.choose_labelled(labels, 100, 10, seed=0)
+  assert len(a) == 100 and len(set(a.tolist())) == 100
+  np.testing.assert_array_equal(np.bincount(labels[a], minlength=10), [10] * 10)
+  np.testing.assert_array_equal(a, data_lib.choose_labelled(labels, 100, 10, seed=0))
+  b = data_lib.choose_labelled(labels, 100, 10, seed=1)
+  assert not np.array_equal(a, b)
+  with pytest.raises(DataError, match="multiple of the dataset's 10 classes"):
+    data_lib.choose_labelled(labels, 105, 10, seed=0)
+  with pytest.raises(DataError, match="needs 70 examples of class"):
+    data_lib.choose_labelled(labels, 700, 10, seed=0)
+
+
+def test_labelled_batches_hold_only_the_subset_balanced():
+  labels = np.arange(60) % 3
+  subset = data_lib.choose_labelled(labels, 6, 3, seed=4)
+  ds = _toy_dataset(subset)
+  idx = jnp.arange(12)
+  batch = jax.jit(ds.train_batch)(ds.train, idx, jax.random.key(0))
+  rows = np.asarray(batch["labelled_image"])[:, 0, 0, 0].astype(int)
+  # 12 rows = the 6 chosen ones twice each: only the subset, as balanced as it is.
+  assert sorted(rows.tolist()) == sorted(subset.tolist() * 2)
+  np.testing.assert_array_equal(np.asarray(batch["labelled_label"]), labels[rows])
+  np.testing.assert_array_equal(np.bincount(batch["labelled_label"], minlength=3), [4, 4, 4])
+  # The step's key orders the labelled rows; another key, another order.
+  other = ds.train_batch(ds.train, idx, jax.random.key(1))
+  assert not np.array_equal(other["labelled_image"], batch["labelled_image"])
+
+
+def test_without_a_subset_batches_are_unchanged():
+  idx, key = jnp.array([5, 1, 7, 30]), jax.random.key(3)
+  plain = _toy_dataset(None).train_batch(_toy_dataset(None).train, idx, key)
+  with_subset = _toy_dataset(np.array([0, 1, 2])).train_batch(_toy_dataset().train, idx, key)
+  assert set(plain) == {"image", "label"}
+  for name in ("image", "label"):
+    np.testing.assert_array_equal(plain[name], with_subset[name])
+
+
+# ---- the method ----------------------------------------------------------------
+
+INFO = methods.DataInfo(image_shape=(28, 28, 1), num_classes=10, num_train=1024)
+
+
+def _steps_and_batch(arg="runlocal"):
+  config = load_config("ssgan_mnist", arg)
+  steps = gan.make_steps(config, data_info=INFO, num_train_steps=100)
+  key = jax.random.key(0)
+  batch = {"image": jax.random.uniform(key, (20, 28, 28, 1)), "label": jnp.arange(20) % 10,
+           "labelled_image": jax.random.uniform(jax.random.fold_in(key, 1), (20, 28, 28, 1)),
+           "labelled_label": jnp.arange(20) % 10}
+  return steps, steps.init(jax.random.key(1), batch), batch
+
+
+def _changed(a, b):
+  return any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def test_discriminator_has_ten_class_logits_and_d_is_their_logsumexp():
+  steps, state, batch = _steps_and_batch()
+  probs = steps.model_fns["classify"](state, batch["image"])
+  assert probs.shape == (20, 10)
+  np.testing.assert_allclose(np.sum(probs, -1), 1.0, rtol=1e-5)
+  _, disc = gan.make_models(load_config("ssgan_mnist", "runlocal"), (28, 28, 1))
+  logit, class_logits = disc.apply(state["d"], batch["image"])
+  z = np.sum(np.exp(np.asarray(class_logits, np.float64)), -1)
+  np.testing.assert_allclose(steps.model_fns["discriminate"](state, batch["image"]),
+                             z / (z + 1), rtol=1e-5)
+  np.testing.assert_allclose(probs, jax.nn.softmax(class_logits, -1), rtol=1e-5)
+
+
+def test_train_step_updates_both_and_supervised_only_leaves_g_alone():
+  steps, state, batch = _steps_and_batch()
+  after, metrics = jax.jit(steps.train_step)(state, batch, jax.random.key(2))
+  assert _changed(state["g"]["params"], after["g"]["params"])
+  assert {"d_supervised_loss", "d_unsupervised_loss", "train_class_error",
+          "g_loss"} <= set(metrics)
+  expected = metrics["d_supervised_loss"] + 0.5 * metrics["d_unsupervised_loss"]
+  assert float(metrics["d_loss"]) == pytest.approx(float(expected), rel=1e-6)
+  base, state, batch = _steps_and_batch("runlocal,supervised_only")
+  after, metrics = jax.jit(base.train_step)(state, batch, jax.random.key(2))
+  assert _changed(state["d"]["params"], after["d"]["params"])
+  assert not _changed(state["g"], after["g"]) and not _changed(state["g_opt"], after["g_opt"])
+  assert "d_unsupervised_loss" not in metrics and "g_loss" not in metrics
+
+
+def test_feature_matching_g_step_leaves_d_alone():
+  steps, state, batch = _steps_and_batch()
+  after, metrics = jax.jit(steps.g_update)(state, batch["label"], jax.random.key(3),
+                                           batch["image"])
+  assert _changed(state["g"]["params"], after["g"]["params"])
+  assert not _changed(state["d"], after["d"]) and float(metrics["g_loss"]) > 0
+  with pytest.raises(ValueError, match="needs the real batch"):
+    steps.g_update(state, batch["label"], jax.random.key(3))
+
+
+def test_bad_ssgan_configs_are_rejected():
+  for overrides, match in [({"model.kind": "mlp"}, "needs config.model.kind='ssgan_mlp'"),
+                           ({"data.num_labelled": 0}, "needs labelled examples"),
+                           ({"gan.unsupervised_weight": -1.0}, "unsupervised_weight"),
+                           ({"model.d_hidden_noise": -0.1}, "d_hidden_noise"),
+                           ({"model.conditional": True}, "supports neither")]:
+    config = load_config("ssgan_mnist", "runlocal", **overrides)
+    with pytest.raises(ConfigError, match=match):
+      gan.make_steps(config, data_info=INFO, num_train_steps=10)
+
+
+# ---- runlocal end to end, through the real trainer --------------------------
+
+
+def _supervised_losses(workdir):
+  return [row["d_supervised_loss"] for row in writers.read_metrics(str(workdir), "train")]
+
+
+@requires_mnist
+def test_runlocal_ssgan_trains_and_classifies(tmp_path):
+  config = load_config("ssgan_mnist", "runlocal")
+  run = train.train(config, str(tmp_path))
+  summary = json.loads((tmp_path / "final_metrics.json").read_text())
+  assert summary["compilations"] == 1
+  losses = _supervised_losses(tmp_path)
+  assert len(losses) == 4 and losses[-1] < 0.5 * losses[0], losses
+  # The chosen subset is what the trainer's batches were drawn from.
+  ds = run.trainer.dataset
+  subset = np.asarray(ds.labelled_indices)
+  assert len(subset) == 20
+  np.testing.assert_array_equal(np.bincount(np.asarray(ds.train["label"])[subset]), [2] * 10)
+  # classify() on all eval images gives final_metrics' test error, and the
+  # eval step's class_error is the same number.
+  m = run.model
+  assert "classify" in m.supports
+  images, labels = np.asarray(ds.images("eval")), np.asarray(ds.labels("eval"))
+  errors = int(np.sum(np.argmax(m.classify(images), -1) != labels))
+  assert summary["final"]["ssgan_test_errors"] == errors
+  assert summary["final"]["ssgan_test_error"] == pytest.approx(errors / len(labels))
+  assert summary["eval"]["class_error"] == pytest.approx(errors / len(labels), abs=1e-6)
+  # 40 steps on 20 labels beat chance (0.9) on the 256 test images.
+  assert summary["final"]["ssgan_test_error"] < 0.85
+
+
+@requires_mnist
+def test_runlocal_supervised_only_baseline(tmp_path):
+  config = load_config("ssgan_mnist", "runlocal,supervised_only")
+  run = train.train(config, str(tmp_path))
+  losses = _supervised_losses(tmp_path)
+  assert losses[-1] < 0.5 * losses[0], losses
+  assert int(run.state["g_opt"][0].count) == 0  # G never stepped
+  final = json.loads((tmp_path / "final_metrics.json").read_text())["final"]
+  assert 0.0 <= final["ssgan_test_error"] < 0.85
