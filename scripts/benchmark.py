@@ -7,7 +7,10 @@ r"""Training throughput of a config: scanned chunk vs per-step dispatch vs launc
 Measures, in one process on the real dataset:
   chunk      examples/s of the compiled `lax.scan` chunk (K = steps_per_dispatch
              steps per dispatch, state donated), steady state.
-  per_step   examples/s of one jitted step per dispatch (the usual JAX loop).
+  per_step   examples/s of one jitted, donated step per dispatch, the loop a
+             flax user writes: the host draws a permutation once per epoch
+             (numpy) and passes each step's batch indices; the step gathers
+             the batch from the device-resident split.
   launcher   examples/s the full `train.train_and_evaluate` loop reports
              (logging, NaN checks, checkpoints included; eval switched off).
   compile    seconds to compile the chunk.
@@ -87,7 +90,7 @@ class Bench:
     self.compile_s = time.perf_counter() - t
     # XLA counts a while loop's body once, so take FLOPs from the single step.
     step_compiled = self.trainer.train_step.lower(
-        self.state, ds.train, jnp.int32(0), self.rng).compile()
+        self.state, ds.train, jnp.zeros((self.b,), jnp.int32), self.rng).compile()
     cost = step_compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
     self.flops_per_step = float(cost.get("flops", 0.0)) if cost else 0.0
@@ -96,6 +99,7 @@ class Bench:
     self.collectives = {op: step_compiled.as_text().count(f" {op}(")
                         for op in ("all-reduce", "all-gather", "reduce-scatter")}
     self.step = 0
+    self.perm = None
     self.chunk_rates: list[float] = []
     self.step_rates: list[float] = []
     self.time_chunks(1)  # warm-up (first dispatch, allocation)
@@ -116,11 +120,17 @@ class Bench:
 
   def time_steps(self, n: int) -> None:
     import jax
-    import jax.numpy as jnp
+    import numpy as np
+    ds = self.trainer.dataset
+    spe = ds.steps_per_epoch(self.b)
     t = time.perf_counter()
     for _ in range(n):
-      self.state, m = self.trainer.train_step(self.state, self.trainer.dataset.train,
-                                              jnp.int32(self.step), self.rng)
+      if self.step % spe == 0 or self.perm is None:  # a new epoch: one host shuffle
+        self.perm = np.random.default_rng(self.step // spe).permutation(ds.num_train)
+      start = (self.step % spe) * self.b
+      indices = self.perm[start:start + self.b].astype(np.int32)
+      self.state, m = self.trainer.train_step(self.state, ds.train, indices,
+                                              jax.random.fold_in(self.rng, self.step))
       self.step += 1
     jax.block_until_ready((self.state, m))
     self.step_rates.append(n * self.b / (time.perf_counter() - t))
