@@ -165,6 +165,10 @@ def test_runlocal_ssgan_trains_and_classifies(tmp_path):
   assert summary["final"]["ssgan_test_errors"] == errors
   assert summary["final"]["ssgan_test_error"] == pytest.approx(errors / len(labels))
   assert summary["eval"]["class_error"] == pytest.approx(errors / len(labels), abs=1e-6)
+  # genjax.load rebuilds the same classifier from the workdir.
+  import genjax
+  np.testing.assert_allclose(genjax.load(str(tmp_path)).classify(images[:8]),
+                             m.classify(images[:8]), rtol=1e-6)
   # 40 steps on 20 labels beat chance (0.9) on the 256 test images.
   assert summary["final"]["ssgan_test_error"] < 0.85
 

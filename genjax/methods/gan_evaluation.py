@@ -7,8 +7,9 @@
       Image datasets: sample quality against a shipped classifier
       (`genjax.evaluation.sample_quality`); for an InfoGAN, Q's category
       as an unsupervised classifier; for a semi-supervised GAN, D's test
-      error (`ssgan_test_error`, argmax of its class logits, whole eval split). Toys: mode coverage and, in 1-D, the
-      gap to the optimal discriminator (`genjax.evaluation.optimal_discriminator`).
+      error (`ssgan_test_error`, argmax of its class logits, whole eval
+      split). Toys: mode coverage and, in 1-D, the gap to the optimal
+      discriminator (`genjax.evaluation.optimal_discriminator`).
 """
 
 from __future__ import annotations

@@ -295,7 +295,9 @@ def eval_step(parts: GanParts, state: dict, batch, rng: jax.Array) -> dict[str, 
   """Per-example D and G losses, D's outputs, and the conditioning's and toys' extras.
 
   D runs in evaluation mode on the real batch and on samples of the
-  sampling weights (`sampling_variables`).
+  sampling weights (`sampling_variables`). `d_loss` is the real / fake loss
+  alone; a semi-supervised D adds its `class_error` and `class_nll` on the
+  eval batch's labels.
   """
   x, labels = batch["image"], batch["label"]
   inputs = draw(parts, rng, labels)
