@@ -115,9 +115,6 @@ def test_notebook_runs_in_quick_mode(name, tmp_path, monkeypatch):
   before = hashlib.sha256(path.read_bytes()).hexdigest()
   _install_kernel(tmp_path / "jupyter")
   monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-  # Connection files and IPython's profile in the test's directory, not $HOME.
-  monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter_runtime"))
-  monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
   monkeypatch.setenv("QUICK", "1")
   monkeypatch.setenv("GENJAX_NOTEBOOK_RUNS", str(tmp_path / "runs"))
   monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
