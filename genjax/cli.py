@@ -54,9 +54,11 @@ def parse_flags(argv: list[str], flag_values=flags.FLAGS) -> list[str]:
   Unknown override keys get the nearest valid key; bad values, missing
   required flags and config-file errors keep their own one-line message.
   `--config.a.b=None` sets a key to None (ml_collections' int and float
-  parsers cannot), e.g. `--config.total_steps=1000 --config.total_epochs=None`.
+  parsers cannot), e.g. `--config.total_steps=1000 --config.total_epochs=None`;
+  `none` does too, except for a key holding a string, where "none" is a
+  value of its own (`--config.evals.jacobian=none`, `--config.loss.sparsity=none`).
   """
-  nulls = [m.group(1) for m in map(_NONE_OVERRIDE.fullmatch, argv) if m]
+  nulls = [m.groups() for m in map(_NONE_OVERRIDE.fullmatch, argv) if m]
   try:
     remaining = flag_values([a for a in argv if not _NONE_OVERRIDE.fullmatch(a)])
   except UserError:
@@ -68,9 +70,9 @@ def parse_flags(argv: list[str], flag_values=flags.FLAGS) -> list[str]:
   if nulls:
     _raise_unknown_override(argv)
     config = flag_values["config"].value
-    for key in nulls:
+    for key, text in nulls:
       node, leaf = config_lib.dotted_parent(config, key)
-      node[leaf] = None
+      node[leaf] = "none" if text == "none" and isinstance(node[leaf], str) else None
   return remaining
 
 

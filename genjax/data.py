@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
 
-from genjax import parallel
+from genjax import parallel, split_cache
 from genjax.config import ConfigDict
 from genjax.errors import DataError
 
@@ -210,8 +210,7 @@ def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[s
     # float32 points [N, D] instead of images, sampled, never downloaded.
     from genjax import toy_data
     return toy_data.sample_split(data.name, split, max_examples)
-  _hide_accelerators_from_tensorflow()
-  import tensorflow_datasets as tfds
+  import tensorflow_datasets as tfds  # imports TensorFlow only when a split is decoded
 
   data_dir = tfds_data_dir(data)
   searched = data_dir or f"TFDS's default ({os.path.expanduser('~/tensorflow_datasets')})"
@@ -234,6 +233,7 @@ def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[s
           f"dataset {data.name!r} is not prepared in {searched} and {_TFDS_HOST} "
           f"cannot be reached (offline?) to download it; {fix}")
     try:
+      _hide_accelerators_from_tensorflow()
       builder.download_and_prepare()
     except Exception as e:  # network errors come in many types
       raise DataError(
@@ -245,13 +245,25 @@ def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[s
         f"dataset {data.name!r} has no split {split!r}; it has "
         f"{', '.join(sorted(builder.info.splits))}")
   spec = split if max_examples is None else f"{split}[:{max_examples}]"
+  cached = split_cache.load(builder.data_dir, spec)
+  if cached is not None:
+    return cached
+  result = _decode_split(builder, data.name, spec)
+  split_cache.save(builder.data_dir, spec, result)
+  return result
+
+
+def _decode_split(builder: Any, name: str, spec: str) -> dict[str, np.ndarray]:
+  """A split read and decoded by TFDS (TensorFlow's input ops) into numpy."""
+  import tensorflow_datasets as tfds
+  _hide_accelerators_from_tensorflow()
   arrays = tfds.as_numpy(builder.as_dataset(split=spec, batch_size=-1))
   if "image" not in arrays:
-    raise DataError(f"dataset {data.name!r} has no 'image' feature")
+    raise DataError(f"dataset {name!r} has no 'image' feature")
   image = arrays["image"]
   if image.ndim != 4:
     raise DataError(
-        f"dataset {data.name!r}: expected images [N, H, W, C], got shape "
+        f"dataset {name!r}: expected images [N, H, W, C], got shape "
         f"{image.shape}")
   label = arrays.get("label", np.zeros(len(image), np.int64))
   return {"image": image.astype(np.uint8), "label": label.astype(np.int32),

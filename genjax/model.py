@@ -101,8 +101,7 @@ def read_data_info(workdir: str, config):
     return methods.DataInfo(image_shape=(mix.dim,), num_classes=len(mix.weights),
                             num_train=min(num, cap) if cap else num)
   from genjax import data as data_lib
-  data_lib._hide_accelerators_from_tensorflow()  # noqa: SLF001
-  import tensorflow_datasets as tfds
+  import tensorflow_datasets as tfds  # the metadata alone: no TensorFlow import
   data_dir = data_lib.tfds_data_dir(data)
   try:
     builder = tfds.builder(data.name, data_dir=data_dir)
@@ -367,6 +366,18 @@ class Model:
                       f"{labels.min()}..{labels.max()}")
     return labels.astype(np.int32)
 
+  def _latents(self, z, n: int):
+    """Checks a GAN's given latents z: float [n, latent_dim]."""
+    if z is None:
+      return None
+    if self.config.method != "gan":
+      raise UserError(f"sample(z=...) is for GANs; a {self.config.method} model's is decode(z)")
+    z = np.asarray(z, np.float32)
+    dim = self.config.model.latent_dim
+    if z.shape != (n, dim):
+      raise UserError(f"z must have shape [{n}, {dim}] (n, latent_dim), got {list(z.shape)}")
+    return z
+
   # ---- model functions ----------------------------------------------------
 
   def encode(self, x):
@@ -384,7 +395,7 @@ class Model:
     """g(f(x)) (AE) or the decoded posterior mean (VAE), [N, H, W, C] in [0, 1]."""
     return self._map("reconstruct", (_as_images(x, self.image_shape),))
 
-  def sample(self, n: int, seed: int = 0, labels=None, codes=None):
+  def sample(self, n: int, seed: int = 0, labels=None, codes=None, z=None):
     """n samples [n, H, W, C] in [0, 1] (VAE: E[x|z], z ~ N(0, I)).
 
     Args:
@@ -394,11 +405,15 @@ class Model:
         int); None: balanced, 0, 1, .., K-1, 0, ...
       codes: InfoGAN: (c1 int [n] or None, c_cont [n, M] or None); None
         parts are drawn from their priors.
+      z: GANs: the latents [n, latent_dim] to map through G (e.g. an
+        interpolation between two draws); None: drawn from p(z) with `seed`.
+        (A VAE's sample from given z is `decode(z)`.)
     """
     n = int(n)
     if n <= 0:
       raise UserError(f"sample() needs n >= 1, got {n}")
     labels = self._labels(labels, n)
+    z = self._latents(z, n)
     if codes is not None and "infer_codes" not in self.supports:
       raise UserError(f"this {self.config.method} model is not an InfoGAN: pass no codes")
     import jax
@@ -416,7 +431,7 @@ class Model:
           part_codes = (None if c1 is None else jnp.asarray(np.asarray(c1)[a:b], jnp.int32),
                         None if cont is None else jnp.asarray(np.asarray(cont)[a:b], jnp.float32))
         outs.append(fn(*args, None if labels is None else jnp.asarray(labels[a:b]),
-                       part_codes))
+                       part_codes, None if z is None else jnp.asarray(z[a:b])))
       else:
         outs.append(fn(*args))
     return np.concatenate([np.asarray(o) for o in outs])

@@ -43,7 +43,7 @@ COMMANDS = {
     "infogan_mnist": ["--config=configs/infogan_mnist.py:paper", "--config.seed=1",
                       "--config.total_steps=3000"],
     "dcgan_mnist": ["--config=configs/dcgan_mnist.py", "--config.gan.ema_decay=0.999",
-                    "--config.total_steps=6000"],
+                    "--config.total_steps=4000"],
 }
 
 _WORKDIR = flags.DEFINE_string("workdir", "runs/pretrained", "Where the training runs go.")

@@ -27,6 +27,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if not os.environ.get("GENJAX_TEST_XLA_OPTIMIZE"):
   os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(REPO / ".pytest_cache" / "jax"))
+# Decoded dataset splits (genjax.split_cache), shared the same way: TensorFlow
+# is imported and a split decoded once per session, not in every process.
+os.environ.setdefault("GENJAX_DATA_CACHE", str(REPO / ".pytest_cache" / "splits"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 

@@ -120,6 +120,12 @@ def test_none_override_sets_a_duration_off():
                                   "--config.total_steps=5", "--config.total_epochs=None"])
   assert config.total_steps == 5 and config.total_epochs is None
   config_lib.validate(config)
+  # "none" is a value of string keys (a choice), None elsewhere.
+  config = _parse_launcher_flags(["prog", f"--config={REPO}/configs/ae_mnist.py",
+                                  "--config.evals.jacobian=none", "--config.total_epochs=none",
+                                  "--config.total_steps=5", "--config.loss.sparsity=none"])
+  assert config.evals.jacobian == "none" and config.loss.sparsity == "none"
+  assert config.total_epochs is None
 
 
 @pytest.mark.parametrize("name", CONFIG_FILES)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -99,3 +101,36 @@ def test_unknown_dataset_and_split_give_clear_errors(tmp_path):
 def test_unknown_split_is_named():
   with pytest.raises(DataError, match="no split 'validation'.*test, train"):
     data_lib.read_split(data_config(name="mnist"), "validation", None)
+
+
+@requires_mnist
+def test_split_cache_returns_what_tfds_decoded(tmp_path, monkeypatch):
+  from genjax import split_cache
+  monkeypatch.setenv("GENJAX_DATA_CACHE", str(tmp_path / "cache"))
+  cfg = data_config(name="mnist")
+  decoded = data_lib.read_split(cfg, "test", 300)  # by TFDS, then stored
+  assert len(list((tmp_path / "cache").iterdir())) == 1
+
+  def decode_again(*args, **kwargs):
+    raise AssertionError("decoded again")
+  monkeypatch.setattr(data_lib, "_decode_split", decode_again)
+  cached = data_lib.read_split(cfg, "test", 300)
+  for key in ("image", "label"):
+    assert cached[key].dtype == decoded[key].dtype
+    np.testing.assert_array_equal(cached[key], decoded[key])
+  assert cached["num_classes"] == decoded["num_classes"] == 10
+  with pytest.raises(AssertionError, match="decoded again"):  # another spec, another entry
+    data_lib.read_split(cfg, "test", 200)
+  monkeypatch.setenv("GENJAX_DATA_CACHE", "off")
+  with pytest.raises(AssertionError, match="decoded again"):
+    data_lib.read_split(cfg, "test", 300)
+
+  # Re-prepared data (a new dataset_info.json) is a miss, not stale arrays.
+  monkeypatch.setenv("GENJAX_DATA_CACHE", str(tmp_path / "cache"))
+  prepared = tmp_path / "mnist" / "3.0.1"
+  prepared.mkdir(parents=True)
+  (prepared / "dataset_info.json").write_text("{}")
+  split_cache.save(str(prepared), "test", decoded)
+  assert split_cache.load(str(prepared), "test")["label"].tolist() == decoded["label"].tolist()
+  os.utime(prepared / "dataset_info.json", ns=(1, 1))
+  assert split_cache.load(str(prepared), "test") is None

@@ -160,6 +160,14 @@ def test_cgan_load_samples_and_cli(cgan_run, no_data, tmp_path):
   assert np.abs(m.sample(8, seed=1, labels=labels) - s).max() > 1e-3
   with pytest.raises(UserError, match=r"0\.\.9"):
     m.sample(2, labels=[0, 10])
+  # Given latents: the seed no longer matters, each row depends on its own z only.
+  z = np.random.default_rng(0).standard_normal((8, 6)).astype(np.float32)
+  from_z = m.sample(8, seed=0, labels=labels, z=z)
+  np.testing.assert_array_equal(m.sample(8, seed=7, labels=labels, z=z), from_z)
+  np.testing.assert_allclose(m.sample(2, labels=labels[2:4], z=z[2:4]), from_z[2:4], atol=1e-6)
+  assert np.abs(from_z - s).max() > 1e-3
+  with pytest.raises(UserError, match=r"\[8, 6\]"):
+    m.sample(8, z=z[:, :5])
   d = m.discriminate(_test_images(run, 8), labels)
   assert d.shape == (8,) and ((d > 0) & (d < 1)).all()
   with pytest.raises(UserError, match="needs the labels"):

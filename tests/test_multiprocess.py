@@ -16,7 +16,8 @@ from test_train import load_params
 
 pytestmark = requires_mnist
 
-ARGS = ["--config=configs/ae_mnist.py:runlocal", "--config.total_steps=30"]
+ARGS = ["--config=configs/ae_mnist.py:runlocal", "--config.total_steps=30",
+        "--config.probe.enabled=False"]
 
 
 def _free_port() -> int:

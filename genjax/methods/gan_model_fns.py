@@ -1,6 +1,6 @@
 """What a trained GAN can do: the model functions `genjax.load` exposes.
 
-  sample(state, rng, n, labels=None, codes=None) -> [n, *data_shape]
+  sample(state, rng, n, labels=None, codes=None, z=None) -> [n, *data_shape]
   discriminate(state, x, labels=None) -> D(x) [N]
   infer_codes(state, x) -> (category probabilities [N, K], continuous means [N, M])
                                                               (InfoGAN only)
@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from genjax.methods.gan_steps import GanParts, draw, sampling_variables
 
 
-def sample(parts: GanParts, state, rng: jax.Array, n: int, labels=None, codes=None):
+def sample(parts: GanParts, state, rng: jax.Array, n: int, labels=None, codes=None, z=None):
   """n samples of G.
 
   Args:
@@ -34,6 +34,8 @@ def sample(parts: GanParts, state, rng: jax.Array, n: int, labels=None, codes=No
     labels: conditional GANs: int [n]; None: balanced 0, 1, .., K-1, 0, ...
     codes: InfoGAN: (c1 int [n] or None, c_cont [n, M] or None); a None part
       is drawn from its prior as in training. Ignored by other GANs.
+    z: float [n, latent_dim] to use instead of p(z)'s draw (e.g. an
+      interpolation); None: drawn from `rng`.
 
   Returns:
     float32 [n, *data_shape].
@@ -44,8 +46,8 @@ def sample(parts: GanParts, state, rng: jax.Array, n: int, labels=None, codes=No
   labels = jnp.asarray(labels, jnp.int32)
   inputs = draw(parts, rng, labels)
   g_cond, _ = cond.conditions(labels, cond.given_codes(inputs.codes, codes))
-  return parts.networks.generate(sampling_variables(parts, state), inputs.z, g_cond,
-                                 train=False)[0]
+  z = inputs.z if z is None else jnp.asarray(z, inputs.z.dtype)
+  return parts.networks.generate(sampling_variables(parts, state), z, g_cond, train=False)[0]
 
 
 def discriminate(parts: GanParts, state, x: jax.Array, labels=None) -> jax.Array:
