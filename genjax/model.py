@@ -216,6 +216,19 @@ def _read_weights(workdir: str, abstract: dict, step: int | None):
   return jax.tree_util.tree_unflatten(tree, values), saved_step
 
 
+def _write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
+  """An .npz that `np.load` reads, LZMA-compressed: float weights shrink by
+  about 2.5% more than with `np.savez_compressed`'s deflate (what keeps the
+  shipped `pretrained/` under its size budget)."""
+  import zipfile
+  tmp = path + ".tmp"
+  with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_LZMA) as z:
+    for name, value in arrays.items():
+      with z.open(name + ".npy", "w", force_zip64=True) as f:
+        np.lib.format.write_array(f, np.asarray(value), allow_pickle=False)
+  os.replace(tmp, path)
+
+
 def _as_images(x: Any, shape: tuple[int, ...], what: str = "x") -> np.ndarray:
   """float32 [N, *shape] in [0, 1] from float [0, 1] or uint8 0..255 input."""
   x = np.asarray(x)
@@ -302,7 +315,7 @@ class Model:
         leaf = leaf.astype(dtype)
       arrays[jax.tree_util.keystr(key_path)] = leaf
     arrays[_STEP_KEY] = np.asarray(self.step)
-    np.savez_compressed(os.path.join(path, WEIGHTS), **arrays)
+    _write_npz(os.path.join(path, WEIGHTS), arrays)
     with open(os.path.join(path, "config.json"), "w") as f:
       f.write(self.config.to_json_best_effort(indent=2, sort_keys=True))
     with open(os.path.join(path, DATA_INFO), "w") as f:

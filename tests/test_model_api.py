@@ -168,6 +168,11 @@ def test_cgan_load_samples_and_cli(cgan_run, no_data, tmp_path):
   assert np.abs(from_z - s).max() > 1e-3
   with pytest.raises(UserError, match=r"\[8, 6\]"):
     m.sample(8, z=z[:, :5])
+  # Sampling reads G's EMA weights only, so the model keeps no raw G weights,
+  # and a saved copy samples the same.
+  assert "params" not in m.state["g"] and "batch_stats" in m.state["g"]
+  copy = genjax.load(m.save(tmp_path / "saved", dtype="float32"))
+  np.testing.assert_array_equal(copy.sample(8, seed=0, labels=labels), s)
   d = m.discriminate(_test_images(run, 8), labels)
   assert d.shape == (8,) and ((d > 0) & (d < 1)).all()
   with pytest.raises(UserError, match="needs the labels"):

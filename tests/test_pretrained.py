@@ -21,7 +21,7 @@ from conftest import requires_mnist
 
 pytestmark = requires_mnist
 
-EXPECTED = ("vae_mnist", "vae_2d", "cgan_mnist")
+EXPECTED = ("vae_mnist", "vae_2d", "cgan_mnist", "infogan_mnist", "dcgan_mnist")
 # How far a recomputation may land from the recorded value: the computation
 # is the same, so only float reassociation across machines / XLA versions moves it.
 TOLERANCE = {"nll_k100": 0.05, "frechet_distance": 0.5, "conditional_accuracy": 0.005,

@@ -90,11 +90,15 @@ class Method:
   # The top-level state entries the model functions read (not optimiser
   # state): all that `genjax.load` keeps and `Model.save` stores. None: all.
   model_state_keys: tuple[str, ...] | None = None
+  # Optionally trims the kept entries further (e.g. a GAN that samples with
+  # EMA weights does not keep G's raw weights): kept state -> smaller state.
+  trim_model_state: Callable[[State], State] | None = None
 
   def model_state(self, state: State) -> State:
     """The part of a training state (or of its abstract shapes) the model functions read."""
     keys = self.model_state_keys
-    return dict(state) if keys is None else {k: v for k, v in state.items() if k in keys}
+    kept = dict(state) if keys is None else {k: v for k, v in state.items() if k in keys}
+    return kept if self.trim_model_state is None else self.trim_model_state(kept)
 
 
 Builder = Callable[..., Method]

@@ -334,7 +334,14 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
                         final_eval=steps.final_eval, main_metric="d_loss",
                         model_fns=steps.model_fns,
                         # G (its EMA copy if kept) and D; no optimiser moments.
-                        model_state_keys=("g", "g_ema", "d"))
+                        model_state_keys=("g", "g_ema", "d"),
+                        trim_model_state=_without_raw_g if config.gan.ema_decay > 0 else None)
+
+
+def _without_raw_g(state: dict) -> dict:
+  """A model state that samples with G's EMA weights keeps G's batch-norm
+  statistics but not its raw weights, which no model function reads."""
+  return {**state, "g": {k: v for k, v in state["g"].items() if k != "params"}}
 
 
 def make_parts(config: ConfigDict, *, data_info: methods.DataInfo,
