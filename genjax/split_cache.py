@@ -80,6 +80,7 @@ def save(dataset_dir: str, spec: str, split: dict) -> None:
   entry = _entry(dataset_dir, spec)
   if entry is None or os.path.isdir(entry):
     return
+  tmp = None
   try:
     os.makedirs(os.path.dirname(entry), exist_ok=True)
     tmp = tempfile.mkdtemp(dir=os.path.dirname(entry), prefix=".partial-")
@@ -88,9 +89,10 @@ def save(dataset_dir: str, spec: str, split: dict) -> None:
     with open(os.path.join(tmp, "meta.json"), "w") as f:
       json.dump({"dataset_dir": os.path.abspath(dataset_dir), "spec": spec,
                  "num_classes": int(split["num_classes"])}, f)
-    try:
-      os.rename(tmp, entry)  # atomic; fails if another process got there first
-    except OSError:
-      shutil.rmtree(tmp, ignore_errors=True)
+    os.rename(tmp, entry)  # atomic; fails if another process got there first
+    tmp = None
   except OSError:
-    pass  # read-only home, full disk: the cache is only a speed-up
+    pass  # read-only home, full disk, a concurrent writer: the cache is only a speed-up
+  finally:
+    if tmp is not None:  # a half-written entry never stays behind
+      shutil.rmtree(tmp, ignore_errors=True)

@@ -134,3 +134,25 @@ def test_split_cache_returns_what_tfds_decoded(tmp_path, monkeypatch):
   assert split_cache.load(str(prepared), "test")["label"].tolist() == decoded["label"].tolist()
   os.utime(prepared / "dataset_info.json", ns=(1, 1))
   assert split_cache.load(str(prepared), "test") is None
+
+
+def test_split_cache_write_error_leaves_nothing_behind(tmp_path, monkeypatch):
+  from genjax import split_cache
+  monkeypatch.setenv("GENJAX_DATA_CACHE", str(tmp_path / "cache"))
+  prepared = tmp_path / "mnist" / "3.0.1"
+  prepared.mkdir(parents=True)
+  (prepared / "dataset_info.json").write_text("{}")
+  split = {"image": np.zeros((2, 28, 28, 1), np.uint8), "label": np.arange(2), "num_classes": 10}
+  real_save = np.save
+
+  def disk_full_on_labels(path, array):
+    if str(path).endswith("label.npy"):
+      raise OSError(28, "No space left on device")
+    real_save(path, array)
+  monkeypatch.setattr(split_cache.np, "save", disk_full_on_labels)
+  split_cache.save(str(prepared), "test", split)  # no error: the cache is optional
+  assert split_cache.load(str(prepared), "test") is None
+  assert [p.name for p in (tmp_path / "cache").rglob("*") if p.is_dir()] == []
+  monkeypatch.setattr(split_cache.np, "save", real_save)
+  split_cache.save(str(prepared), "test", split)
+  assert split_cache.load(str(prepared), "test")["label"].tolist() == [0, 1]

@@ -87,18 +87,15 @@ class Method:
   main_metric: str = "loss"
   # Model-level functions by name (see the module docstring); not used in training.
   model_fns: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
-  # The top-level state entries the model functions read (not optimiser
-  # state): all that `genjax.load` keeps and `Model.save` stores. None: all.
-  model_state_keys: tuple[str, ...] | None = None
-  # Optionally trims the kept entries further (e.g. a GAN that samples with
-  # EMA weights does not keep G's raw weights): kept state -> smaller state.
-  trim_model_state: Callable[[State], State] | None = None
+  # The part of a training state (or of its abstract shapes) the model
+  # functions read, without optimiser state: all that `genjax.load` keeps and
+  # `Model.save` stores. The default keeps the whole state.
+  model_state: Callable[[State], State] = dict
 
-  def model_state(self, state: State) -> State:
-    """The part of a training state (or of its abstract shapes) the model functions read."""
-    keys = self.model_state_keys
-    kept = dict(state) if keys is None else {k: v for k, v in state.items() if k in keys}
-    return kept if self.trim_model_state is None else self.trim_model_state(kept)
+
+def keep_entries(*keys: str) -> Callable[[State], State]:
+  """A `Method.model_state` that keeps the state's top-level entries `keys`."""
+  return lambda state: {k: v for k, v in state.items() if k in keys}
 
 
 Builder = Callable[..., Method]

@@ -515,4 +515,4 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
       images=_make_images(model, out_act, evals, corrupt),
       final_eval=_make_final_eval(model, probe_cfg, config.eval_batch_size),
       main_metric="recon_loss",
-      model_fns=_model_functions(model, out_act), model_state_keys=("params",))
+      model_fns=_model_functions(model, out_act), model_state=methods.keep_entries("params"))

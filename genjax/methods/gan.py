@@ -333,15 +333,18 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
                         eval_step=steps.eval_step, images=steps.images,
                         final_eval=steps.final_eval, main_metric="d_loss",
                         model_fns=steps.model_fns,
-                        # G (its EMA copy if kept) and D; no optimiser moments.
-                        model_state_keys=("g", "g_ema", "d"),
-                        trim_model_state=_without_raw_g if config.gan.ema_decay > 0 else None)
+                        model_state=functools.partial(
+                            _model_state, ema=config.gan.ema_decay > 0))
 
 
-def _without_raw_g(state: dict) -> dict:
-  """A model state that samples with G's EMA weights keeps G's batch-norm
-  statistics but not its raw weights, which no model function reads."""
-  return {**state, "g": {k: v for k, v in state["g"].items() if k != "params"}}
+def _model_state(state: dict, ema: bool) -> dict:
+  """G (its EMA copy if kept) and D, no optimiser moments. A G that samples
+  with its EMA weights keeps its batch-norm statistics but not its raw
+  weights, which no model function reads."""
+  kept = {k: v for k, v in state.items() if k in ("g", "g_ema", "d")}
+  if ema:
+    kept["g"] = {k: v for k, v in kept["g"].items() if k != "params"}
+  return kept
 
 
 def make_parts(config: ConfigDict, *, data_info: methods.DataInfo,

@@ -462,4 +462,4 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
       final_eval=final_eval, main_metric="neg_elbo",
       model_fns=_model_functions(model, likelihood, log_likelihood, latent_dim,
                                  ev.nll_chunk_size),
-      model_state_keys=("params",))
+      model_state=methods.keep_entries("params"))
