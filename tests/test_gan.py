@@ -179,7 +179,7 @@ def test_train_step_runs_k_d_steps():
   assert {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"} <= set(metrics)
 
 
-def test_trained_discriminator_reaches_the_optimal_discriminator():
+def test_trained_discriminator_reaches_the_optimal_discriminator(fusion_emitters):
   # A frozen "generator" N(0.5, 1.5^2) against the 1-D mixture: D trained to
   # convergence must match D* = p_data / (p_data + p_g) where mass lies.
   def generator(key, n):
@@ -197,7 +197,7 @@ def test_trained_discriminator_reaches_the_optimal_discriminator():
   assert d_star[np.argmin(np.abs(grid - 1.5))] < 0.1
 
 
-def test_generator_equal_to_data_gives_one_half():
+def test_generator_equal_to_data_gives_one_half(fusion_emitters):
   from genjax import toy_data
   mix = toy_data.mixture("toy_mog1d")
   means, logits = jnp.asarray(mix.means), jnp.log(jnp.asarray(mix.weights))

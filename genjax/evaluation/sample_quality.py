@@ -35,6 +35,7 @@ accuracy).
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import jax
@@ -106,30 +107,32 @@ def knn_radii(features, k: int = 3, block: int = 500) -> jax.Array:
   """Squared distance from each point to its k-th nearest other point [N]."""
   x = jnp.asarray(features, jnp.float32)
   blocks, n = _blocks(x, block)
+  return _knn_radii(blocks, x, k=k, n=n)
 
-  @jax.jit
-  def run(blocks, x):
-    def one(rows):
-      # k + 1 smallest: the first is the point itself (distance 0).
-      neg, _ = lax.top_k(-_pairwise_sq_dists(rows, x), k + 1)
-      return -neg[:, k]
-    return lax.map(one, blocks).reshape(-1)[:n]
 
-  return run(blocks, x)
+# Module-level jits (static sizes) so that repeated evaluations in one process
+# reuse one trace and one executable per shape.
+@functools.partial(jax.jit, static_argnames=("k", "n"))
+def _knn_radii(blocks, x, *, k: int, n: int):
+  def one(rows):
+    # k + 1 smallest: the first is the point itself (distance 0).
+    neg, _ = lax.top_k(-_pairwise_sq_dists(rows, x), k + 1)
+    return -neg[:, k]
+  return lax.map(one, blocks).reshape(-1)[:n]
 
 
 def manifold_coverage(points, manifold, radii, block: int = 500) -> float:
   """Fraction of `points` inside the union of balls (manifold_i, radius_i)."""
   p = jnp.asarray(points, jnp.float32)
   blocks, n = _blocks(p, block)
+  return float(jnp.mean(_covered(blocks, jnp.asarray(manifold, jnp.float32), radii, n=n)))
 
-  @jax.jit
-  def run(blocks, manifold, radii):
-    def one(rows):
-      return jnp.any(_pairwise_sq_dists(rows, manifold) <= radii[None, :], -1)
-    return lax.map(one, blocks).reshape(-1)[:n]
 
-  return float(jnp.mean(run(blocks, jnp.asarray(manifold, jnp.float32), radii)))
+@functools.partial(jax.jit, static_argnames=("n",))
+def _covered(blocks, manifold, radii, *, n: int):
+  def one(rows):
+    return jnp.any(_pairwise_sq_dists(rows, manifold) <= radii[None, :], -1)
+  return lax.map(one, blocks).reshape(-1)[:n]
 
 
 def precision_recall(real_features, fake_features, k: int = 3,
@@ -185,9 +188,16 @@ def hungarian_accuracy(predicted, labels, num_classes: int | None = None
 def classifier_outputs(images, dataset_name: str, scale: float = 1.0,
                        batch_size: int = 500) -> tuple[jax.Array, jax.Array]:
   """(logits [N, K], features [N, 128]) of images [N, H, W, C] (divided by `scale`)."""
-  model, params, _ = classifier_lib.load(dataset_name)
+  _, params, _ = classifier_lib.load(dataset_name)
   images = jnp.asarray(images)
   blocks, n = _blocks(images, min(batch_size, images.shape[0]))
+  return _classify(dataset_name, float(scale), n)(blocks, params)
+
+
+@functools.lru_cache(maxsize=16)
+def _classify(dataset_name: str, scale: float, n: int):
+  """The jitted classifier over [blocks, block, H, W, C] images, one per setting."""
+  model, _, _ = classifier_lib.load(dataset_name)
 
   @jax.jit
   def run(blocks, params):
@@ -195,8 +205,7 @@ def classifier_outputs(images, dataset_name: str, scale: float = 1.0,
       return model.apply({"params": params}, x.astype(jnp.float32) / scale)
     logits, feats = lax.map(one, blocks)
     return logits.reshape(-1, logits.shape[-1])[:n], feats.reshape(-1, feats.shape[-1])[:n]
-
-  return run(blocks, params)
+  return run
 
 
 def generate_outputs(generate: Callable[[jax.Array, jax.Array], jax.Array], rng: jax.Array,
