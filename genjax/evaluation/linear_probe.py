@@ -102,6 +102,24 @@ def bucket(n: int, minimum: int = 1024) -> int:
   return max(minimum, 1 << max(n - 1, 0).bit_length())
 
 
+@functools.partial(jax.jit, static_argnames=("rows", "cols"))
+def _standardized_and_padded(train_features, train_labels, test_features, *, rows: int,
+                             cols: int):
+  """`probe`'s inputs flattened, standardised by the training features and
+  zero-padded to [rows, cols]: one compiled call, not a dozen eager ops."""
+  train_features = train_features.reshape(train_features.shape[0], -1).astype(jnp.float32)
+  test_features = test_features.reshape(test_features.shape[0], -1).astype(jnp.float32)
+  mean, scale = standardizer(train_features)
+  train_features = (train_features - mean) / scale
+  test_features = (test_features - mean) / scale
+  n, d = train_features.shape
+  weights = jnp.concatenate([jnp.ones(n), jnp.zeros(rows - n)])
+  train_features = jnp.pad(train_features, ((0, rows - n), (0, cols - d)))
+  test_features = jnp.pad(test_features, ((0, 0), (0, cols - d)))
+  train_labels = jnp.pad(train_labels, (0, rows - n))
+  return train_features, train_labels, weights, test_features
+
+
 def probe(train_features: jax.Array, train_labels: jax.Array, test_features: jax.Array,
           test_labels: jax.Array, test_mask: jax.Array | None = None, *, num_classes: int,
           l2: float = 1e-3, num_steps: int = 200, pad_to: tuple[int, int] | None = None
@@ -124,17 +142,10 @@ def probe(train_features: jax.Array, train_labels: jax.Array, test_features: jax
   Returns:
     Test accuracy in [0, 1].
   """
-  train_features = train_features.reshape(train_features.shape[0], -1).astype(jnp.float32)
-  test_features = test_features.reshape(test_features.shape[0], -1).astype(jnp.float32)
-  mean, scale = standardizer(train_features)
-  train_features = (train_features - mean) / scale
-  test_features = (test_features - mean) / scale
-  n, d = train_features.shape
+  n, d = train_features.shape[0], math.prod(train_features.shape[1:])
   rows, cols = pad_to or (n, d)
-  weights = jnp.concatenate([jnp.ones(n), jnp.zeros(rows - n)])
-  train_features = jnp.pad(train_features, ((0, rows - n), (0, cols - d)))
-  test_features = jnp.pad(test_features, ((0, 0), (0, cols - d)))
-  train_labels = jnp.pad(train_labels, (0, rows - n))
+  train_features, train_labels, weights, test_features = _standardized_and_padded(
+      train_features, train_labels, test_features, rows=rows, cols=cols)
   params = fit_logistic_regression(train_features, train_labels, weights,
                                    num_classes=num_classes, l2=l2, num_steps=num_steps)
   if test_mask is None:
