@@ -31,8 +31,8 @@ EXPECTED = {
     "gans": (("dcgan_mnist", "cgan_mnist", "infogan_mnist"), 10),
 }
 # Below what the shipped GANs measure (pretrained/*/provenance.json: cGAN 0.93,
-# InfoGAN after 3000 steps 0.68), far above chance (0.1; about 0.2 for ten
-# random clusters after the best matching): a broken model or loader fails.
+# InfoGAN 0.70), far above chance (0.1; about 0.2 for ten random clusters
+# after the best matching): a broken model or loader fails.
 CGAN_ACCURACY, C1_ACCURACY = 0.8, 0.55
 
 
