@@ -121,16 +121,27 @@ def all_finite(*values) -> bool:
   return all(isinstance(v, float) and math.isfinite(v) for v in values)
 
 
+class _FusionEmitterJax:
+  """`jax`, except that `jit` compiles with XLA's fusion emitters."""
+
+  def __getattr__(self, name):
+    import jax
+    return getattr(jax, name)
+
+  @staticmethod
+  def jit(*args, **kwargs):
+    import jax
+    return jax.jit(*args, compiler_options={"xla_cpu_use_fusion_emitters": True}, **kwargs)
+
+
 @pytest.fixture
 def fusion_emitters(monkeypatch):
-  """For a test whose time goes to running compiled code, not compiling it:
-  every `jax.jit` called during the test compiles with XLA's default fusion
-  emitters (code 2-2.5x faster on the optimal-discriminator check, compiles
-  slower), not the suite's elemental ones (see XLA_FLAGS above)."""
-  import functools
-  import jax
-  monkeypatch.setattr(jax, "jit", functools.partial(
-      jax.jit, compiler_options={"xla_cpu_use_fusion_emitters": True}))
+  """For the optimal-discriminator tests, whose time goes to running compiled
+  code, not compiling it: the `jax.jit`s of genjax.evaluation.optimal_discriminator
+  (all top level) compile with XLA's default fusion emitters (code 2-2.5x
+  faster there, compiles slower), not the suite's elemental ones (XLA_FLAGS above)."""
+  from genjax.evaluation import optimal_discriminator
+  monkeypatch.setattr(optimal_discriminator, "jax", _FusionEmitterJax())
 
 
 @pytest.fixture(scope="session")
