@@ -248,8 +248,12 @@ def read_split(data: ConfigDict, split: str, max_examples: int | None) -> dict[s
   cached = split_cache.load(builder.data_dir, spec)
   if cached is not None:
     return cached
-  result = _decode_split(builder, data.name, spec)
-  split_cache.save(builder.data_dir, spec, result)
+  with split_cache.decoding(builder.data_dir, spec):
+    cached = split_cache.load(builder.data_dir, spec)  # stored while we waited?
+    if cached is not None:
+      return cached
+    result = _decode_split(builder, data.name, spec)
+    split_cache.save(builder.data_dir, spec, result)
   return result
 
 

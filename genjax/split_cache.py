@@ -11,7 +11,9 @@ A cache entry belongs to one prepared dataset version directory (e.g.
 installed tensorflow-datasets version; it is ignored once that directory's
 `dataset_info.json` changes (re-prepared data). Entries are written
 atomically (a temporary directory renamed into place), so concurrent
-processes never see half an entry.
+processes never see half an entry, and a split missed by several processes
+at once is decoded by one of them while the others wait (`decoding`, a
+file lock; not on Windows, where each decodes).
 
 Where: `$GENJAX_DATA_CACHE` if set (empty, `0` or `off` turn the cache off),
 else `$XDG_CACHE_HOME/genjax/splits` (default `~/.cache/genjax/splits`).
@@ -20,6 +22,7 @@ Deleting the directory is always safe.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -28,6 +31,11 @@ import shutil
 import tempfile
 
 import numpy as np
+
+try:
+  import fcntl
+except ImportError:  # Windows: no lock, concurrent misses each decode
+  fcntl = None
 
 _ARRAYS = ("image", "label")
 _FORMAT = 1  # bump when the entry layout changes
@@ -59,6 +67,25 @@ def _entry(dataset_dir: str, spec: str) -> str | None:
     return None
   key = hashlib.sha256(f"{_stamp(dataset_dir)}|{spec}".encode()).hexdigest()[:24]
   return os.path.join(root, key)
+
+
+@contextlib.contextmanager
+def decoding(dataset_dir: str, spec: str):
+  """Held while a missed split is decoded and saved: concurrent processes
+  that miss the same split (test workers, sweep members) wait for one decode
+  instead of each decoding it. Re-check `load` inside."""
+  entry = _entry(dataset_dir, spec)
+  try:
+    if entry is None or fcntl is None:
+      raise OSError
+    os.makedirs(os.path.dirname(entry), exist_ok=True)
+    lock_file = open(entry + ".lock", "w")
+  except OSError:
+    yield  # no cache, no lock
+    return
+  with lock_file:
+    fcntl.flock(lock_file, fcntl.LOCK_EX)  # released on close, or when the process dies
+    yield
 
 
 def load(dataset_dir: str, spec: str) -> dict | None:

@@ -109,7 +109,7 @@ def test_split_cache_returns_what_tfds_decoded(tmp_path, monkeypatch):
   monkeypatch.setenv("GENJAX_DATA_CACHE", str(tmp_path / "cache"))
   cfg = data_config(name="mnist")
   decoded = data_lib.read_split(cfg, "test", 300)  # by TFDS, then stored
-  assert len(list((tmp_path / "cache").iterdir())) == 1
+  assert len([p for p in (tmp_path / "cache").iterdir() if p.is_dir()]) == 1
 
   def decode_again(*args, **kwargs):
     raise AssertionError("decoded again")
@@ -156,3 +156,29 @@ def test_split_cache_write_error_leaves_nothing_behind(tmp_path, monkeypatch):
   monkeypatch.setattr(split_cache.np, "save", real_save)
   split_cache.save(str(prepared), "test", split)
   assert split_cache.load(str(prepared), "test")["label"].tolist() == [0, 1]
+
+
+@requires_mnist
+def test_a_split_missed_by_two_processes_is_decoded_once(tmp_path, monkeypatch):
+  import threading
+  from genjax import split_cache
+  monkeypatch.setenv("GENJAX_DATA_CACHE", str(tmp_path / "cache"))
+  cfg = data_config(name="mnist")
+  decoded = data_lib.read_split(cfg, "test", 50)  # the arrays, then a fresh cache
+  monkeypatch.setenv("GENJAX_DATA_CACHE", str(tmp_path / "cache2"))
+  decodes = []
+  monkeypatch.setattr(data_lib, "_decode_split", lambda *a: decodes.append(a) or decoded)
+  import tensorflow_datasets as tfds
+  dataset_dir = tfds.builder("mnist", data_dir=os.environ["TFDS_DATA_DIR"]).data_dir
+  result = {}
+  # Another process is decoding this split: a second reader waits for it,
+  # then reads what it stored instead of decoding again.
+  with split_cache.decoding(dataset_dir, "test[:50]"):
+    reader = threading.Thread(target=lambda: result.update(data_lib.read_split(cfg, "test", 50)))
+    reader.start()
+    reader.join(timeout=1.0)
+    assert reader.is_alive() and not decodes  # waiting on the lock
+    split_cache.save(dataset_dir, "test[:50]", decoded)
+  reader.join(timeout=30)
+  assert not reader.is_alive() and not decodes
+  np.testing.assert_array_equal(result["image"], decoded["image"])
