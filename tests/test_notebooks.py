@@ -27,7 +27,7 @@ KERNEL = "genjax-notebook-test"
 # name -> (pretrained models it loads, least number of figures it shows)
 EXPECTED = {
     "autoencoders": ((), 8),
-    "vae": (("vae_2d", "vae_mnist"), 7),
+    "vae": (("conv_vae_2d", "vae_mnist"), 7),
     "gans": (("dcgan_mnist", "cgan_mnist", "infogan_mnist"), 10),
 }
 # Below what the shipped GANs measure (pretrained/*/provenance.json: cGAN 0.93,
