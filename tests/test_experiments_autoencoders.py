@@ -150,3 +150,22 @@ def test_overcomplete_identity_writes_its_report(tmp_path):
       d["error_kept"] <= o.REMOVES_NOISE and d["error_kept"] < p["error_kept"],
       s["error_kept"] < p["error_kept"],
       min(d["probe_codes_acc_1000"], s["probe_codes_acc_1000"]) > p["probe_codes_acc_1000"]]
+
+
+def test_denoising_verdicts_can_disagree():
+  def sigma(noisy, m3, m5, dae):
+    return {"psnr_noisy_input": noisy, "psnr_median3": m3, "psnr_median5": m5,
+            "psnr_denoised": dae}
+  margin = denoising_vs_median.MARGIN_DB
+  good = {"sigma=0.5": sigma(10.0, 15.0, 14.0, 15.0 + margin + 1),
+          "sigma=1": sigma(5.0, 9.0, 10.0, 10.0 + margin)}
+  assert [ok for _, ok in denoising_vs_median.verdicts(good)] == [True, True, True]
+  # One sigma where the 5x5 median wins: the first two disagree.
+  bad = {**good, "sigma=1": sigma(5.0, 9.0, 10.0, 9.5)}
+  assert [ok for _, ok in denoising_vs_median.verdicts(bad)] == [False, False, True]
+  # Ahead of both filters, but by less than the margin at one sigma.
+  thin = {**good, "sigma=1": sigma(5.0, 9.0, 10.0, 10.0 + margin / 2)}
+  assert [ok for _, ok in denoising_vs_median.verdicts(thin)] == [True, False, True]
+  # Filters so poor that even a DAE worse than its noisy input beats them.
+  worse = {**good, "sigma=1": sigma(12.0, 3.0, 4.0, 11.0)}
+  assert [ok for _, ok in denoising_vs_median.verdicts(worse)] == [True, True, False]
