@@ -241,3 +241,17 @@ def test_slant_and_width_of_known_shapes():
       np.concatenate([upright, diagonal, wide]))
   assert abs(slant[0]) < 1e-9 and abs(slant[1] - 1.0) < 1e-9
   assert width[0] < 1e-9 < width[1] and width[2] > 3.0
+
+
+def test_optimal_discriminator_verdicts_can_disagree():
+  def seed(max_gap, weighted, d_real):
+    return {"od_max_gap": max_gap, "od_weighted_gap": weighted, "d_real": d_real}
+  control = {"od_max_gap": 0.01}
+  good = [seed(0.03, 0.01, 0.52), seed(0.04, 0.02, 0.47), seed(0.05, 0.01, 0.55)]
+  agrees = lambda seeds: [ok for _, ok in optimal_discriminator.verdicts(seeds, control)]
+  assert agrees(good) == [True, True, True]
+  # The first full run's seed 1 (max gap 0.056): one seed over is a disagreement.
+  assert agrees([good[0], seed(0.056, 0.01, 0.5), good[2]]) == [False, True, True]
+  assert agrees([good[0], good[1], seed(0.04, 0.051, 0.5)]) == [True, False, True]
+  # A D that wins outright (D(x) -> 1 on real data) is not at equilibrium.
+  assert agrees([good[0], good[1], seed(0.04, 0.01, 0.61)]) == [True, True, False]
