@@ -289,3 +289,18 @@ def test_principal_angles_and_pca_of_known_subspaces():
   assert subspace.pca_reconstruction_mse(x, mean, components, 2) < 1e-20
   assert subspace.pca_reconstruction_mse(x, mean, components, 1) == pytest.approx(
       variances[1] * (n - 1) / n / x.shape[1], rel=1e-9)
+
+
+def test_pca_vs_linear_ae_verdicts_can_disagree():
+  def k(pca, lin, nonlin, median, largest):
+    return {"pca_mse": pca, "linear_ae_mse": lin, "nonlinear_ae_mse": nonlin,
+            "median_angle_deg": median, "largest_angle_deg": largest}
+  agrees = lambda results: [ok for _, ok in pca_vs_linear_ae.verdicts(results)]
+  good = {"k=8": k(0.05, 0.0501, 0.04, 0.5, 3.0), "k=32": k(0.02, 0.0202, 0.015, 1.0, 9.0)}
+  assert agrees(good) == [True, True, True, True]
+  # A linear AE 2% worse than PCA at one k, with its subspace still close.
+  assert agrees({**good, "k=32": k(0.02, 0.0204, 0.015, 1.0, 9.0)}) == [False, True, True, True]
+  # The largest angle is the harshest: 32.8 degrees fails it alone.
+  assert agrees({**good, "k=32": k(0.02, 0.0202, 0.015, 1.0, 32.8)}) == [True, True, False, True]
+  assert agrees({**good, "k=8": k(0.05, 0.0501, 0.04, 6.0, 8.0)}) == [True, False, True, True]
+  assert agrees({**good, "k=8": k(0.05, 0.0501, 0.05, 0.5, 3.0)}) == [True, True, True, False]
