@@ -233,24 +233,36 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   rep.figure("Rows: clean test digits and the plain AE's output; the same digits with "
              "noise, and the plain, denoising and sparse AEs' outputs", "reconstructions.png")
 
-  p, d, s = (results[name] for name in MODELS)
-  rep.verdict(f"the plain AE copies: clean test MSE below {COPY_FRACTION:.0%} of the "
-              f"mean-image MSE and within {GENERALISES - 1:.0%} of its train MSE",
-              p["test_mse"] < COPY_FRACTION * baseline
-              and p["test_mse"] <= GENERALISES * p["train_mse"])
-  rep.verdict(f"the plain AE keeps the noise: at least {KEEPS_NOISE:.0%} of the noisy "
-              "input's error is left in its output",
-              p["error_kept"] >= KEEPS_NOISE)
-  rep.verdict(f"the denoising AE removes it: at most {REMOVES_NOISE:.0%} left, and less "
-              "than the plain AE leaves",
-              d["error_kept"] <= REMOVES_NOISE and d["error_kept"] < p["error_kept"])
-  rep.verdict("the sparse AE leaves less of the noisy input's error than the plain AE",
-              s["error_kept"] < p["error_kept"])
-  rep.verdict("both regularised AEs' codes beat the plain AE's on the 1000-label probe",
-              min(d["probe_codes_acc_1000"], s["probe_codes_acc_1000"])
-              > p["probe_codes_acc_1000"])
+  for statement, holds in verdicts(results, baseline):
+    rep.verdict(statement, holds)
   return rep.write(workdir)
 
+
+
+def verdicts(results: dict[str, dict[str, float]], baseline: float
+             ) -> list[tuple[str, bool]]:
+  """The claim's predicates, fixed before the runs.
+
+  Args:
+    results: per model in MODELS {"test_mse", "train_mse", "error_kept",
+      "probe_codes_acc_1000"}.
+    baseline: the mean-image predictor's test MSE.
+  """
+  p, d, s = (results[name] for name in MODELS)
+  return [
+      (f"the plain AE copies: clean test MSE below {COPY_FRACTION:.0%} of the "
+       f"mean-image MSE and within {GENERALISES - 1:.0%} of its train MSE",
+       p["test_mse"] < COPY_FRACTION * baseline and p["test_mse"] <= GENERALISES * p["train_mse"]),
+      (f"the plain AE keeps the noise: at least {KEEPS_NOISE:.0%} of the noisy "
+       "input's error is left in its output", p["error_kept"] >= KEEPS_NOISE),
+      (f"the denoising AE removes it: at most {REMOVES_NOISE:.0%} left, and less "
+       "than the plain AE leaves",
+       d["error_kept"] <= REMOVES_NOISE and d["error_kept"] < p["error_kept"]),
+      ("the sparse AE leaves less of the noisy input's error than the plain AE",
+       s["error_kept"] < p["error_kept"]),
+      ("both regularised AEs' codes beat the plain AE's on the 1000-label probe",
+       min(d["probe_codes_acc_1000"], s["probe_codes_acc_1000"]) > p["probe_codes_acc_1000"]),
+  ]
 
 if __name__ == "__main__":
   report_lib.cli(run)

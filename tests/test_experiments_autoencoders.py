@@ -169,3 +169,21 @@ def test_denoising_verdicts_can_disagree():
   # Filters so poor that even a DAE worse than its noisy input beats them.
   worse = {**good, "sigma=1": sigma(12.0, 3.0, 4.0, 11.0)}
   assert [ok for _, ok in denoising_vs_median.verdicts(worse)] == [True, True, False]
+
+
+def test_overcomplete_identity_verdicts_can_disagree():
+  def model(test, train, kept, probe):
+    return {"test_mse": test, "train_mse": train, "error_kept": kept, "probe_codes_acc_1000": probe}
+  good = {"plain": model(0.001, 0.001, 0.9, 0.80), "denoising": model(0.01, 0.01, 0.2, 0.90),
+          "sparse": model(0.01, 0.01, 0.5, 0.85)}
+  agrees = lambda results, baseline=0.1: [
+      ok for _, ok in overcomplete_identity.verdicts(results, baseline)]
+  assert agrees(good) == [True] * 5
+  assert agrees(good, baseline=0.01) == [False, True, True, True, True]  # not near zero
+  overfit = {**good, "plain": model(0.001, 0.0005, 0.9, 0.80)}  # test 2x train
+  assert agrees(overfit) == [False, True, True, True, True]
+  # A plain AE that smooths its input (keeps 40%) beats the sparse AE's 50%.
+  smooth = {**good, "plain": model(0.001, 0.001, 0.4, 0.80)}
+  assert agrees(smooth) == [True, False, True, False, True]
+  assert agrees({**good, "denoising": model(0.01, 0.01, 0.3, 0.90)}) == [True, True, False, True, True]
+  assert agrees({**good, "sparse": model(0.01, 0.01, 0.5, 0.79)}) == [True, True, True, True, False]
