@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -167,26 +168,37 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       "1/||delta|| once the code saturates; the large-delta columns compare how soon each "
       "model saturates as much as how contractive it is.")
 
-  rep.verdict("the CAE has the smallest mean test ||df/dx||_F of the three",
-              cae["jacobian_frobenius"] < min(ae["jacobian_frobenius"],
-                                              dae["jacobian_frobenius"]))
-  rep.verdict(f"the CAE's feature ratio at delta={DELTAS[0]} is below the plain AE's",
-              cae["feature_ratio"][0] < ae["feature_ratio"][0])
-  rep.verdict(f"at delta={DELTAS[0]} the feature ratio is ||df/dx||_F / sqrt(784) within "
-              f"{JACOBIAN_MATCH:.0%} for every model (the smallest delta is infinitesimal)",
-              all(abs(r["feature_ratio"][0] * math.sqrt(r["input_dim"])
-                      / r["jacobian_frobenius"] - 1) <= JACOBIAN_MATCH
-                  for r in results.values()))
-  finite = [i for i, d in enumerate(DELTAS) if d >= 1.0]
-  rep.verdict("the DAE's reconstruction moves less than the plain AE's at every delta >= 1",
-              all(dae["reconstruction_ratio"][i] < ae["reconstruction_ratio"][i]
-                  for i in finite))
-  rep.verdict(f"the DAE gains on the CAE as delta grows: DAE/CAE feature ratio lower at "
-              f"delta={DELTAS[-1]:g} than at delta={DELTAS[0]:g}",
-              dae["feature_ratio"][-1] / cae["feature_ratio"][-1]
-              < dae["feature_ratio"][0] / cae["feature_ratio"][0])
+  for statement, holds in verdicts(results):
+    rep.verdict(statement, holds)
   return rep.write(workdir)
 
+
+
+def verdicts(results: dict[str, dict[str, Any]]) -> list[tuple[str, bool]]:
+  """The claim's predicates, fixed before the runs.
+
+  Args:
+    results: {"ae", "dae", "cae"} -> {"jacobian_frobenius", "input_dim",
+      "feature_ratio" [len(DELTAS)], "reconstruction_ratio" [len(DELTAS)]}.
+  """
+  ae, dae, cae = results["ae"], results["dae"], results["cae"]
+  finite = [i for i, d in enumerate(DELTAS) if d >= 1.0]
+  return [
+      ("the CAE has the smallest mean test ||df/dx||_F of the three",
+       cae["jacobian_frobenius"] < min(ae["jacobian_frobenius"], dae["jacobian_frobenius"])),
+      (f"the CAE's feature ratio at delta={DELTAS[0]} is below the plain AE's",
+       cae["feature_ratio"][0] < ae["feature_ratio"][0]),
+      (f"at delta={DELTAS[0]} the feature ratio is ||df/dx||_F / sqrt(784) within "
+       f"{JACOBIAN_MATCH:.0%} for every model (the smallest delta is infinitesimal)",
+       all(abs(r["feature_ratio"][0] * math.sqrt(r["input_dim"]) / r["jacobian_frobenius"]
+               - 1) <= JACOBIAN_MATCH for r in results.values())),
+      ("the DAE's reconstruction moves less than the plain AE's at every delta >= 1",
+       all(dae["reconstruction_ratio"][i] < ae["reconstruction_ratio"][i] for i in finite)),
+      (f"the DAE gains on the CAE as delta grows: DAE/CAE feature ratio lower at "
+       f"delta={DELTAS[-1]:g} than at delta={DELTAS[0]:g}",
+       dae["feature_ratio"][-1] / cae["feature_ratio"][-1]
+       < dae["feature_ratio"][0] / cae["feature_ratio"][0]),
+  ]
 
 if __name__ == "__main__":
   report_lib.cli(run)

@@ -304,3 +304,16 @@ def test_pca_vs_linear_ae_verdicts_can_disagree():
   assert agrees({**good, "k=32": k(0.02, 0.0202, 0.015, 1.0, 32.8)}) == [True, True, False, True]
   assert agrees({**good, "k=8": k(0.05, 0.0501, 0.04, 6.0, 8.0)}) == [True, False, True, True]
   assert agrees({**good, "k=8": k(0.05, 0.0501, 0.05, 0.5, 3.0)}) == [True, True, True, False]
+
+
+def test_vae_likelihood_verdicts_can_disagree():
+  good = {"burda_vae": {"nll": 89.0, "neg_elbo": 94.0}, "burda_iwae": {"nll": 87.7, "neg_elbo": 95.4},
+          "latent_2d": {"nll": 140.0, "neg_elbo": 145.0, "manifold_classes": 10}}
+  agrees = lambda results: [ok for _, ok in vae_likelihood.verdicts(results)]
+  assert agrees(good) == [True] * 4
+  # An IWAE model worse than the VAE, and above the 90-nat bar.
+  assert agrees({**good, "burda_iwae": {"nll": 90.5, "neg_elbo": 95.0}}) == [True, False, False, True]
+  # An "NLL" above the ELBO can only be a bug: the sanity predicate catches it.
+  assert agrees({**good, "burda_vae": {"nll": 95.0, "neg_elbo": 94.0}}) == [False, True, True, True]
+  assert agrees({**good, "latent_2d": {"nll": 140.0, "neg_elbo": 145.0,
+                                       "manifold_classes": 9}}) == [True, True, True, False]

@@ -154,3 +154,24 @@ def test_linear_probe_of_known_features():
   half = np.where(mask > 0, test_labels, wrong)  # ...only the unmasked half right
   assert linear_probe.probe(jnp.asarray(features), jnp.asarray(labels), jnp.asarray(test),
                             jnp.asarray(half), jnp.asarray(mask), **args) == 1.0
+
+
+def test_contractive_vs_denoising_verdicts_can_disagree():
+  from experiments import contractive_vs_denoising as cvd
+  n = len(cvd.DELTAS)
+
+  def model(jacobian, feature, reconstruction):
+    # The smallest delta's feature ratio is ||J||_F / sqrt(784), as it is for a real model.
+    return {"jacobian_frobenius": jacobian, "input_dim": 784,
+            "feature_ratio": [jacobian / 28.0] + [feature] * (n - 1),
+            "reconstruction_ratio": [reconstruction] * n}
+  good = {"ae": model(10.0, 0.3, 0.9), "dae": model(5.0, 0.05, 0.5), "cae": model(1.0, 0.1, 0.6)}
+  agrees = lambda results: [ok for _, ok in cvd.verdicts(results)]
+  assert agrees(good) == [True] * 5
+  # A DAE more contractive than the CAE: the CAE is not the smallest, and the
+  # DAE/CAE ratio no longer falls with delta.
+  assert agrees({**good, "dae": model(0.5, 0.2, 0.5)}) == [False, True, True, True, False]
+  # A CAE whose smallest-delta ratio is not its Jacobian's (and above the AE's).
+  off = {**good, "cae": {**good["cae"], "feature_ratio": [0.5] + [0.1] * (n - 1)}}
+  assert agrees(off) == [True, False, False, True, False]
+  assert agrees({**good, "dae": model(5.0, 0.05, 0.95)}) == [True, True, True, False, True]
