@@ -255,3 +255,24 @@ def test_optimal_discriminator_verdicts_can_disagree():
   assert agrees([good[0], good[1], seed(0.04, 0.051, 0.5)]) == [True, False, True]
   # A D that wins outright (D(x) -> 1 on real data) is not at equilibrium.
   assert agrees([good[0], good[1], seed(0.04, 0.01, 0.61)]) == [True, True, False]
+
+
+def test_minimax_vs_nonsaturating_verdicts_can_disagree():
+  ratio = minimax_vs_nonsaturating.GRAD_RATIO
+
+  def toy(grad, modes, hq):
+    return {"mean_early_g_grad_norm": grad, "mean_modes_covered": modes,
+            "mean_high_quality_fraction": hq}
+  good_toy = {"minimax": toy(0.1 * ratio, 7.0, 0.90), "non_saturating": toy(1.0, 8.0, 0.93)}
+  good_mnist = {"minimax": {"early_g_grad_norm": 0.01, "fd": 120.0},
+                "non_saturating": {"early_g_grad_norm": 1.0, "fd": 80.0}}
+  agrees = lambda t, m: [ok for _, ok in minimax_vs_nonsaturating.verdicts(t, m)]
+  assert agrees(good_toy, good_mnist) == [True] * 4
+  # Minimax's gradient not suppressed on the toy (2x the allowed ratio).
+  assert agrees({**good_toy, "minimax": toy(2 * ratio, 7.0, 0.90)}, good_mnist) == \
+      [False, True, True, True]
+  # 0.933 vs 0.929 passes; a tie in the high-quality fraction does not.
+  assert agrees({**good_toy, "minimax": toy(0.1 * ratio, 7.0, 0.93)}, good_mnist) == \
+      [True, True, False, True]
+  worse_fd = {**good_mnist, "non_saturating": {"early_g_grad_norm": 1.0, "fd": 130.0}}
+  assert agrees(good_toy, worse_fd) == [True, True, True, False]
