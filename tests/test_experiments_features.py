@@ -157,7 +157,7 @@ def test_linear_probe_of_known_features():
 
 
 def test_contractive_vs_denoising_verdicts_can_disagree():
-  from experiments import contractive_vs_denoising as cvd
+  cvd = contractive_vs_denoising
   n = len(cvd.DELTAS)
 
   def model(jacobian, feature, reconstruction):
@@ -175,3 +175,23 @@ def test_contractive_vs_denoising_verdicts_can_disagree():
   off = {**good, "cae": {**good["cae"], "feature_ratio": [0.5] + [0.1] * (n - 1)}}
   assert agrees(off) == [True, False, False, True, False]
   assert agrees({**good, "dae": model(5.0, 0.05, 0.95)}) == [True, True, True, False, True]
+
+
+def test_codes_as_features_verdicts_can_disagree():
+  caf = codes_as_features
+  sizes = [100, 1000, 60000]
+
+  def rep(few, some, most):
+    return dict(zip(sizes, (few, some, most)))
+  good = {"pixels": rep(0.60, 0.85, 0.92), "pca150": rep(0.62, 0.86, 0.92),
+          "pca20": rep(0.65, 0.85, 0.90), "ae": rep(0.75, 0.90, 0.95),
+          "dae": rep(0.72, 0.88, 0.96), "vae": rep(0.70, 0.87, 0.93)}
+  learned = ["ae", "dae", "vae"]
+  agrees = lambda acc: [ok for _, ok in caf.verdicts(acc, learned, sizes)]
+  assert agrees(good) == [True] * 5
+  # Only pixels' luck of the draw: the best code trails pixels at 100 labels.
+  assert agrees({**good, "pixels": rep(0.80, 0.85, 0.92)}) == [False, True, True, False, True]
+  # One learned code (the VAE) below pixels at 1000 labels, and below PCA 20 at 100.
+  assert agrees({**good, "vae": rep(0.60, 0.80, 0.93)}) == [True, True, False, True, False]
+  # PCA 150 ahead of every learned code at 100 labels (pixels still behind).
+  assert agrees({**good, "pca150": rep(0.80, 0.86, 0.92)}) == [True, False, True, True, True]
