@@ -276,3 +276,24 @@ def test_minimax_vs_nonsaturating_verdicts_can_disagree():
       [True, True, False, True]
   worse_fd = {**good_mnist, "non_saturating": {"early_g_grad_norm": 1.0, "fd": 130.0}}
   assert agrees(good_toy, worse_fd) == [True, True, True, False]
+
+
+def test_conditional_and_infogan_verdicts_can_disagree():
+  cai = conditional_and_infogan
+  style = {"c1": {"slant_r": 0.1, "width_r": 0.1, "class_kept": 0.1},
+           "c2": {"slant_r": 0.9, "width_r": 0.1, "class_kept": 0.95},
+           "c3": {"slant_r": 0.1, "width_r": 0.2, "class_kept": 0.97}}
+  good = ({"conditional_accuracy": 0.97}, {0: 0.777, 1: 0.951, 2: 0.954},
+          {"mi_lower_bound": 2.30}, style)
+  agrees = lambda *args: [ok for _, ok in cai.verdicts(*args)]
+  assert agrees(*good) == [True] * 4
+  assert agrees({"conditional_accuracy": 0.93}, *good[1:]) == [False, True, True, True]
+  # The median seed, not the best: two seeds below the bar fail it.
+  assert agrees(good[0], {0: 0.777, 1: 0.705, 2: 0.954}, *good[2:]) == [True, False, True, True]
+  assert agrees(*good[:2], {"mi_lower_bound": 1.9}, style) == [True, True, False, True]
+  # No continuous code changes style without changing the digit.
+  flat = {**style, "c2": {"slant_r": 0.9, "width_r": 0.1, "class_kept": 0.5}}
+  assert agrees(*good[:3], flat) == [True, True, True, False]
+  # c1 that does not change the digit is no categorical code.
+  stuck = {**style, "c1": {"slant_r": 0.1, "width_r": 0.1, "class_kept": 0.9}}
+  assert agrees(*good[:3], stuck) == [True, True, True, False]
