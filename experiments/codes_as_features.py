@@ -179,8 +179,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   learned = [name for name, *_ in RUNS]
   acc = {name: {n: r["accuracy"][str(n)] for n in sizes} for name, r in results.items()}
   few, some, most = sizes
-  best_few = max(learned, key=lambda m: acc[m][few])
-  best_most = max(learned, key=lambda m: acc[m][most])
+  best_few, best_most = (best_code(acc, learned, n) for n in (few, most))
   budgets = ", ".join(f"{t['description']} {t['budget']}" for t in trained.values())
   l2, num_steps = probe_settings.l2, probe_settings.num_steps
   rep.text(
@@ -202,6 +201,11 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
 
 
 
+def best_code(acc: dict[str, dict[int, float]], learned: list[str], labels: int) -> str:
+  """The learned code whose probe is most accurate with `labels` labels."""
+  return max(learned, key=lambda m: acc[m][labels])
+
+
 def verdicts(acc: dict[str, dict[int, float]], learned: list[str], sizes: list[int]
              ) -> list[tuple[str, bool]]:
   """The claim's predicates, fixed before the runs.
@@ -213,8 +217,7 @@ def verdicts(acc: dict[str, dict[int, float]], learned: list[str], sizes: list[i
     sizes: the three label counts (few, some, most).
   """
   few, some, most = sizes
-  best_few = max(learned, key=lambda m: acc[m][few])
-  best_most = max(learned, key=lambda m: acc[m][most])
+  best_few, best_most = (best_code(acc, learned, n) for n in (few, most))
   return [
       (f"some learned code beats raw pixels with {few} labels",
        acc[best_few][few] > acc["pixels"][few]),

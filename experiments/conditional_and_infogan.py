@@ -187,7 +187,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   info, info_eval = info_finals[0], info_evals[0]
   finals = {"cgan": cgan, "infogan": info}
   c1_by_seed = {s: info_finals[s]["c1_hungarian_accuracy"] for s in seeds}
-  c1_median = float(np.median(list(c1_by_seed.values())))
+  c1_median = median_seed(c1_by_seed)
   style = style_sweep(info_run, sweep_samples)
   del info_run
 
@@ -268,6 +268,11 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
 
 
 
+def median_seed(by_seed: dict[int, float]) -> float:
+  """The aggregation rule of the c1 verdict: the median over seeds."""
+  return float(np.median(list(by_seed.values())))
+
+
 def verdicts(cgan: dict[str, float], c1_by_seed: dict[int, float], info_eval: dict[str, float],
              style: dict[str, dict[str, float]]) -> list[tuple[str, bool]]:
   """The claim's predicates, fixed before the runs.
@@ -278,7 +283,7 @@ def verdicts(cgan: dict[str, float], c1_by_seed: dict[int, float], info_eval: di
     info_eval: seed 0's eval metrics, {"mi_lower_bound"}.
     style: per swept code ("c1", "c2", ...) {"slant_r", "width_r", "class_kept"}.
   """
-  c1_median = float(np.median(list(c1_by_seed.values())))
+  c1_median = median_seed(c1_by_seed)
   by_seed = ", ".join(f"seed {s} {a:.3f}" for s, a in c1_by_seed.items())
   styled = [code for code, s in style.items() if code != "c1"
             and max(abs(s["slant_r"]), abs(s["width_r"])) >= STYLE_CORRELATION

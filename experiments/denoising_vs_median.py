@@ -86,7 +86,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
     trained = report_lib.train_run(cfg, run_dir)
     final = trained.final
     r = {k: final[k] for k in METRICS}
-    r["margin_db"] = r["psnr_denoised"] - max(r["psnr_median3"], r["psnr_median5"])
+    r["margin_db"] = margin_db(r)
     results[f"sigma={sigma:g}"] = r
     rows.append([sigma, r["psnr_noisy_input"], r["psnr_median3"], r["psnr_median5"],
                  r["psnr_denoised"], r["margin_db"], r["psnr"]])
@@ -120,6 +120,11 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   return rep.write(workdir)
 
 
+def margin_db(r: dict[str, float]) -> float:
+  """The DAE's PSNR lead over the better median filter at one sigma (dB)."""
+  return r["psnr_denoised"] - max(r["psnr_median3"], r["psnr_median5"])
+
+
 def verdicts(results: dict[str, dict[str, float]]) -> list[tuple[str, bool]]:
   """The claim's predicates on the measured PSNRs, fixed before the runs.
 
@@ -130,8 +135,7 @@ def verdicts(results: dict[str, dict[str, float]]) -> list[tuple[str, bool]]:
   Returns:
     [(statement, agrees)]: each must hold at every sigma.
   """
-  margin = {k: r["psnr_denoised"] - max(r["psnr_median3"], r["psnr_median5"])
-            for k, r in results.items()}
+  margin = {k: margin_db(r) for k, r in results.items()}
   return [
       ("DAE PSNR above both the 3x3 and the 5x5 median filter at every sigma",
        all(m > 0 for m in margin.values())),
