@@ -19,6 +19,7 @@ import traceback
 from absl import app, flags
 
 import experiments
+from experiments import report
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Parent directory of the experiments.")
 _QUICK = flags.DEFINE_bool("quick", False, "Reduced budgets (each a few minutes).")
@@ -52,8 +53,7 @@ def main(argv):
       with open(os.path.join(out, "results.json")) as f:
         results = json.load(f)
       lines.append(f"## [{name}]({name}/report.md) ({results['wall_s'] / 60:.1f} min)")
-      lines += [f"- {'AGREES' if v['agrees'] else 'DISAGREES'}: {v['statement']}"
-                for v in results["verdicts"]]
+      lines += [report.verdict_line(v["statement"], v["agrees"]) for v in results["verdicts"]]
     except Exception:  # one failing experiment must not stop the others
       failed.append(name)
       lines.append(f"## {name}: FAILED\n\n```\n{traceback.format_exc()[-2000:]}\n```")

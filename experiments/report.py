@@ -36,6 +36,11 @@ import numpy as np
 from genjax import train
 from genjax.config import ConfigDict, load_config_file
 
+try:
+  import fcntl
+except ImportError:  # Windows: runs are not locked (one invocation at a time)
+  fcntl = None
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -87,7 +92,7 @@ def smoke_overrides(smoke: bool, **extra: Any) -> dict[str, Any]:
   """
   if not smoke:
     return {}
-  return dict(total_epochs=None, total_steps=SMOKE_STEPS, steps_per_dispatch=10, **extra)
+  return {"total_epochs": None, "total_steps": SMOKE_STEPS, "steps_per_dispatch": 10, **extra}
 
 
 def line_plot(path: str, xs, series: dict[str, Any], *, xlabel: str, ylabel: str,
@@ -158,8 +163,11 @@ def cli(run: Callable[[str, bool], str]) -> None:
 _RESUMED: list[tuple[str, int]] = []
 
 
-def train_run(cfg: ConfigDict, workdir: str) -> train.TrainedRun:
+def train_run(cfg: ConfigDict, workdir: str, extending: bool = False) -> train.TrainedRun:
   """Trains (or resumes, or just restores) one run; returns it in memory.
+
+  `extending`: the experiment itself trains this run further than its last
+  call did (measuring it on the way), so it is not listed as resumed.
 
   Returns:
     `genjax.train.TrainedRun`: `.final` the final eval metrics, `.model` the
@@ -174,13 +182,55 @@ def train_run(cfg: ConfigDict, workdir: str) -> train.TrainedRun:
       silently wrong.
   """
   saved = _latest_saved_step(workdir)
-  if saved:
+  if saved and not extending:
     _RESUMED.append((os.path.basename(os.path.normpath(workdir)), saved))
   run = train.train(cfg, workdir)
   if not os.path.exists(os.path.join(workdir, train.FINAL_METRICS)):
     raise RuntimeError(f"training in {workdir} stopped at step {run.step} before the end; "
                        "re-run the experiment to resume it")
   return run
+
+
+def measure_runs(tasks: dict[str, Callable[[], dict[str, Any]]], workdir: str
+                 ) -> dict[str, dict[str, Any]]:
+  """{name: measure()} for each task, kept in `workdir/name/measured.json`.
+
+  `measure()` trains the run in `workdir/name` and returns a JSON-able dict.
+  A re-run experiment reads kept results instead of measuring again. Two
+  invocations of an experiment on the same workdir may run at once (one per
+  core): each run is locked while it is trained and measured, an invocation
+  first takes the runs nobody holds, then waits for the others and reads
+  their results (on Windows, without locks, run one invocation at a time).
+  """
+  results, busy = {}, []
+  for name, measure in tasks.items():
+    got = _measured_once(os.path.join(workdir, name), measure, wait=False)
+    if got is None:
+      busy.append(name)
+    else:
+      results[name] = got
+  for name in busy:
+    results[name] = _measured_once(os.path.join(workdir, name), tasks[name], wait=True)
+  return {name: results[name] for name in tasks}
+
+
+def _measured_once(run_dir: str, measure, wait: bool) -> dict[str, Any] | None:
+  """The kept or fresh result of one run; None if another process holds it and not `wait`."""
+  os.makedirs(run_dir, exist_ok=True)
+  path = os.path.join(run_dir, "measured.json")
+  with open(os.path.join(run_dir, ".measure.lock"), "w") as lock:
+    if fcntl is not None:
+      try:  # released on close, or when the process dies
+        fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+      except BlockingIOError:
+        return None
+    if not os.path.exists(path):
+      result = measure()
+      with open(path + ".partial", "w") as f:
+        json.dump(result, f, default=float)
+      os.replace(path + ".partial", path)
+    with open(path) as f:
+      return json.load(f)
 
 
 def _latest_saved_step(workdir: str) -> int:
@@ -200,7 +250,7 @@ class Report:
   started: float = dataclasses.field(default_factory=time.time)
   sections: list[str] = dataclasses.field(default_factory=list)
   results: dict[str, Any] = dataclasses.field(default_factory=dict)
-  verdicts: list[tuple[str, bool]] = dataclasses.field(default_factory=list)
+  verdicts: list[tuple[str, bool | None]] = dataclasses.field(default_factory=list)
 
   def __post_init__(self):
     _RESUMED.clear()
@@ -217,8 +267,10 @@ class Report:
   def text(self, text: str) -> None:
     self.sections.append(text)
 
-  def verdict(self, statement: str, holds: bool) -> None:
-    self.verdicts.append((statement, bool(holds)))
+  def verdict(self, statement: str, holds: bool | None) -> None:
+    """Records a verdict: True agrees, False disagrees, None is inconclusive
+    (the measurement's interval does not decide the predicate)."""
+    self.verdicts.append((statement, None if holds is None else bool(holds)))
 
   def write(self, workdir: str) -> str:
     """Writes report.md and results.json; returns the report's path."""
@@ -234,7 +286,7 @@ class Report:
       lines += ["**Resumed from earlier checkpoints:** " + ", ".join(
           f"{name} (from step {step})" for name, step in _RESUMED) + ".", ""]
     lines += ["## Verdict", ""]
-    lines += [f"- {'AGREES' if ok else 'DISAGREES'}: {s}" for s, ok in self.verdicts]
+    lines += [verdict_line(s, ok) for s, ok in self.verdicts]
     lines += ["", "## Measurements", ""]
     lines += [s + "\n" for s in self.sections]
     path = os.path.join(workdir, "report.md")
@@ -246,6 +298,12 @@ class Report:
                  "verdicts": [{"statement": s, "agrees": ok} for s, ok in self.verdicts],
                  "results": self.results}, f, indent=2, default=float)
     return path
+
+
+def verdict_line(statement: str, agrees: bool | None) -> str:
+  """A verdict as report.md lists it: AGREES, DISAGREES or INCONCLUSIVE."""
+  label = "INCONCLUSIVE" if agrees is None else "AGREES" if agrees else "DISAGREES"
+  return f"- {label}: {statement}"
 
 
 def format_cell(v: Any) -> str:

@@ -90,9 +90,10 @@ def experiment_results(path, tmp_path, num_verdicts: int, figures) -> dict:
   results = json.loads((tmp_path / "results.json").read_text())
   assert len(results["verdicts"]) == num_verdicts
   # The report's verdict list says what results.json says, in the same order.
+  from experiments import report as report_lib
   verdict_lines = [line for line in text.splitlines()
-                   if line.startswith(("- AGREES: ", "- DISAGREES: "))]
-  assert verdict_lines == [f"- {'AGREES' if v['agrees'] else 'DISAGREES'}: {v['statement']}"
+                   if line.startswith(("- AGREES: ", "- DISAGREES: ", "- INCONCLUSIVE: "))]
+  assert verdict_lines == [report_lib.verdict_line(v["statement"], v["agrees"])
                            for v in results["verdicts"]]
   return results["results"]
 
