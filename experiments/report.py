@@ -251,6 +251,7 @@ class Report:
   sections: list[str] = dataclasses.field(default_factory=list)
   results: dict[str, Any] = dataclasses.field(default_factory=dict)
   verdicts: list[tuple[str, bool | None]] = dataclasses.field(default_factory=list)
+  sanity_checks: list[tuple[str, bool]] = dataclasses.field(default_factory=list)
 
   def __post_init__(self):
     _RESUMED.clear()
@@ -272,6 +273,12 @@ class Report:
     (the measurement's interval does not decide the predicate)."""
     self.verdicts.append((statement, None if holds is None else bool(holds)))
 
+  def sanity(self, statement: str, holds: bool) -> None:
+    """Records a sanity check: an identity or a fact true by construction (NLL
+    <= -ELBO, the penalised model has the smallest penalty). It is not a
+    claim: failing one means a bug in the measurement, not a refuted theory."""
+    self.sanity_checks.append((statement, bool(holds)))
+
   def write(self, workdir: str) -> str:
     """Writes report.md and results.json; returns the report's path."""
     wall = time.time() - self.started
@@ -287,6 +294,11 @@ class Report:
           f"{name} (from step {step})" for name, step in _RESUMED) + ".", ""]
     lines += ["## Verdict", ""]
     lines += [verdict_line(s, ok) for s, ok in self.verdicts]
+    if self.sanity_checks:
+      lines += ["", "## Sanity checks", "",
+                "Identities and facts true by construction, not claims: a failure here "
+                "means a bug in the measurement.", ""]
+      lines += [f"- {'PASSES' if ok else 'FAILS'}: {s}" for s, ok in self.sanity_checks]
     lines += ["", "## Measurements", ""]
     lines += [s + "\n" for s in self.sections]
     path = os.path.join(workdir, "report.md")
@@ -296,6 +308,8 @@ class Report:
       json.dump({"name": self.name, "quick": self.quick, "wall_s": wall,
                  "resumed_runs": dict(_RESUMED),
                  "verdicts": [{"statement": s, "agrees": ok} for s, ok in self.verdicts],
+                 "sanity_checks": [{"statement": s, "passes": ok}
+                                   for s, ok in self.sanity_checks],
                  "results": self.results}, f, indent=2, default=float)
     return path
 
