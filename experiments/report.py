@@ -163,11 +163,8 @@ def cli(run: Callable[[str, bool], str]) -> None:
 _RESUMED: list[tuple[str, int]] = []
 
 
-def train_run(cfg: ConfigDict, workdir: str, extending: bool = False) -> train.TrainedRun:
+def train_run(cfg: ConfigDict, workdir: str) -> train.TrainedRun:
   """Trains (or resumes, or just restores) one run; returns it in memory.
-
-  `extending`: the experiment itself trains this run further than its last
-  call did (measuring it on the way), so it is not listed as resumed.
 
   Returns:
     `genjax.train.TrainedRun`: `.final` the final eval metrics, `.model` the
@@ -182,7 +179,7 @@ def train_run(cfg: ConfigDict, workdir: str, extending: bool = False) -> train.T
       silently wrong.
   """
   saved = _latest_saved_step(workdir)
-  if saved and not extending:
+  if saved:
     _RESUMED.append((os.path.basename(os.path.normpath(workdir)), saved))
   run = train.train(cfg, workdir)
   if not os.path.exists(os.path.join(workdir, train.FINAL_METRICS)):
