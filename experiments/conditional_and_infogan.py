@@ -4,13 +4,15 @@ r"""Claim: a cGAN draws the class it is asked for; InfoGAN finds the classes uns
     python -m experiments.conditional_and_infogan --workdir=runs/cgan_infogan --quick  # minutes
 
 Trains `configs/cgan_mnist.py` (Mirza & Osindero 2014: G(z, y) and D(x, y),
-DCGAN-sized, D with the projection term of Miyato & Koyama 2018) and
+DCGAN-sized, D with the projection term of Miyato & Koyama 2018), the same
+without the projection term (`model.d_projection=False`: the class only
+concatenated to G's and D's inputs, as in Mirza & Osindero) and
 `configs/infogan_mnist.py:paper` (Chen et al. 2016: c1 ~ Cat(10), c2, c3 ~
 U(-1, 1), a Q head on D; their networks, batch and 5000 updates) with three
 seeds, and measures:
 
-* cGAN: the shipped MNIST classifier's accuracy on samples requested as
-  classes 0..9 (`conditional_accuracy`), beside the Frechet distance;
+* both cGANs: the shipped MNIST classifier's accuracy on samples requested
+  as classes 0..9 (`conditional_accuracy`), beside the Frechet distance;
 * InfoGAN: Q's category on the real test images used as a digit classifier
   after Hungarian matching (`c1_hungarian_accuracy`, per seed; the verdict
   takes the median seed; Chen et al. report 95%),
@@ -24,7 +26,7 @@ seeds, and measures:
 The grids the runs write (cGAN: one row per class; InfoGAN: c1 by row, c2
 and c3 swept over -2..2) are copied next to the report.
 
-Budgets: cGAN 6000 steps of batch 64 (6.4 epochs), InfoGAN 5000 steps of
+Budgets: each cGAN 6000 steps of batch 64 (6.4 epochs), InfoGAN 5000 steps of
 batch 128 (10.7 epochs) per seed; --quick 400 steps each and one InfoGAN
 seed, sample quality over 2000 instead of 10k samples. Sample quality and the
 style sweep are measured on seed 0's run.
@@ -54,6 +56,10 @@ STYLE_KEEPS_CLASS = 0.8   # fraction of swept samples whose digit is unchanged, 
 C1_KEEPS_CLASS = 0.5      # the same when c1 is swept, at most (c1 must change the digit)
 SWEEP = np.linspace(-1.0, 1.0, 5)  # continuous code values: their training range
 INFOGAN_SEEDS = (0, 1, 2)  # InfoGAN's categories depend on the seed (report)
+# The two cGANs, trained alike (sub-workdir -> overrides of configs/cgan_mnist.py).
+CGANS = {"cgan": {}, "cgan_plain": {"model.d_projection": False}}
+CGAN_LABELS = {"cgan": "cGAN (projection D)",
+               "cgan_plain": "plain cGAN (class concatenated, Mirza & Osindero)"}
 
 
 def _latest_png(run_dir: str, prefix: str) -> str | None:
@@ -163,11 +169,13 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
     with open(os.path.join(run_dir, "final_metrics.json")) as f:
       return json.load(f)["final"]
 
-  cgan_cfg = report_lib.config("cgan_mnist", smoke=smoke, **{
-      "total_steps": steps, "eval_every_steps": max(steps // 2, 10), **common})
-  cgan_dir = os.path.join(workdir, "cgan")
-  cgan_eval = report_lib.train_run(cgan_cfg, cgan_dir).final
-  cgan = final_metrics(cgan_dir)
+  cgan_finals, cgan_evals = {}, {}
+  for key, overrides in CGANS.items():
+    cgan_cfg = report_lib.config("cgan_mnist", smoke=smoke, **{
+        "total_steps": steps, "eval_every_steps": max(steps // 2, 10), **common, **overrides})
+    cgan_evals[key] = report_lib.train_run(cgan_cfg, os.path.join(workdir, key)).final
+    cgan_finals[key] = final_metrics(os.path.join(workdir, key))
+  cgan = cgan_finals["cgan"]
   # The paper variant's own budget (5000 steps) unless --quick.
   info_steps = ({"total_steps": steps, "eval_every_steps": max(steps // 2, 10)}
                 if quick else {"eval_every_steps": 1000})
@@ -185,17 +193,18 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   del trained
   info_cfg, info_dir = info_cfgs[0], info_dirs[0]
   info, info_eval = info_finals[0], info_evals[0]
-  finals = {"cgan": cgan, "infogan": info}
+  finals = {**cgan_finals, "infogan": info}
   c1_by_seed = {s: info_finals[s]["c1_hungarian_accuracy"] for s in seeds}
   c1_median = median_seed(c1_by_seed)
   style = style_sweep(info_run, sweep_samples)
   del info_run
 
   rep.results = {
-      "cgan": {"conditional_accuracy": cgan["conditional_accuracy"], "fd": cgan["fd"],
-               "fd_floor": cgan["fd_floor"], "classifier_score": cgan["classifier_score"],
-               "precision": cgan["precision"], "recall": cgan["recall"],
-               "d_real": cgan_eval["d_real"], "d_fake": cgan_eval["d_fake"]},
+      **{key: {"conditional_accuracy": f["conditional_accuracy"], "fd": f["fd"],
+               "fd_floor": f["fd_floor"], "classifier_score": f["classifier_score"],
+               "precision": f["precision"], "recall": f["recall"],
+               "d_real": cgan_evals[key]["d_real"], "d_fake": cgan_evals[key]["d_fake"]}
+         for key, f in cgan_finals.items()},
       "infogan": {"c1_hungarian_accuracy": info["c1_hungarian_accuracy"],
                   "c1_hungarian_accuracy_by_seed": {str(s): a for s, a in c1_by_seed.items()},
                   "c1_hungarian_accuracy_median": c1_median,
@@ -209,8 +218,9 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   }
   rep.table("Label control (digits read by the project's MNIST classifier)",
             ["model", "measure", "measured", "claim"],
-            [["cGAN", "classifier agrees with the requested class", cgan["conditional_accuracy"],
-              f">= {CGAN_ACCURACY:g} (our bar; chance 0.1)"],
+            [*[[CGAN_LABELS[key], "classifier agrees with the requested class",
+                f["conditional_accuracy"], f">= {CGAN_ACCURACY:g} (our bar; chance 0.1)"]
+               for key, f in cgan_finals.items()],
              *[["InfoGAN", f"seed {s}: c1 accuracy on real test digits (Hungarian-matched)",
                 acc, "0.95 (Chen et al. 2016; random ~0.11)"] for s, acc in c1_by_seed.items()],
              *[["InfoGAN", f"seed {s}: MI lower bound H(c1) - CE (eval)", e["mi_lower_bound"],
@@ -222,7 +232,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
             [[label, finals[key]["fd"], finals[key]["fd_floor"],
               finals[key]["classifier_score"], finals[key]["classifier_score_real"],
               finals[key]["precision"], finals[key]["recall"], ev["d_real"], ev["d_fake"]]
-             for label, key, ev in (("cGAN", "cgan", cgan_eval),
+             for label, key, ev in (*((CGAN_LABELS[k], k, cgan_evals[k]) for k in CGANS),
                                     ("InfoGAN", "infogan", info_eval))])
   rep.table(f"InfoGAN codes swept with z fixed ({sweep_samples} draws of z and c1): c2, c3 "
             f"over {SWEEP.tolist()} (other codes 0), c1 over its categories (the control)",
@@ -230,9 +240,9 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
             [[code, s.get("slant_r", "-"), s.get("width_r", "-"), s["class_kept"]]
              for code, s in style.items()])
   rep.text(
-      f"Budgets: cGAN {cgan_cfg.total_steps} steps of batch {cgan_cfg.batch_size} "
-      f"(`configs/cgan_mnist.py`, DCGAN G and D with the one-hot class and D's "
-      f"projection term, Adam 2e-4 / b1 0.5), seed 0; InfoGAN {info_cfg.total_steps} steps "
+      f"Budgets: each cGAN {cgan_cfg.total_steps} steps of batch {cgan_cfg.batch_size} "
+      f"(`configs/cgan_mnist.py`, DCGAN G and D with the one-hot class, with and without "
+      f"D's projection term, Adam 2e-4 / b1 0.5), seed 0; InfoGAN {info_cfg.total_steps} steps "
       f"of batch {info_cfg.batch_size} (`configs/infogan_mnist.py:paper`: Chen et al.'s "
       f"networks with batch norm in D, z ~ U(-1, 1)^62, Adam G 1e-3 / D 2e-4), seeds "
       f"{', '.join(map(str, seeds))}; the c1 verdict takes the median seed, sample "
@@ -250,8 +260,9 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       "categories should change the digit (a perfect code keeps it in 1/10 of cases); a "
       "G that draws no recognisable digits keeps its 'digit' whatever the code.")
 
-  for label, src, dst in (("cGAN: one row per requested class, one z per column",
-                           _latest_png(cgan_dir, "samples_by_class_"), "cgan_classes.png"),
+  for label, src, dst in (*((f"{CGAN_LABELS[k]}: one row per requested class, one z per column",
+                             _latest_png(os.path.join(workdir, k), "samples_by_class_"),
+                             f"{k}_classes.png") for k in CGANS),
                           ("InfoGAN: c1 by row, one z per column",
                            _latest_png(info_dir, "c1_traversal_"), "infogan_c1.png"),
                           ("InfoGAN: c2 swept over -2..2 (columns), a category per row",
@@ -262,7 +273,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       shutil.copy(src, os.path.join(workdir, dst))
       rep.figure(label, dst)
 
-  for statement, holds in verdicts(cgan, c1_by_seed, info_eval, style):
+  for statement, holds in verdicts(cgan_finals, c1_by_seed, info_eval, style):
     rep.verdict(statement, holds)
   return rep.write(workdir)
 
@@ -273,12 +284,13 @@ def median_seed(by_seed: dict[int, float]) -> float:
   return float(np.median(list(by_seed.values())))
 
 
-def verdicts(cgan: dict[str, float], c1_by_seed: dict[int, float], info_eval: dict[str, float],
-             style: dict[str, dict[str, float]]) -> list[tuple[str, bool]]:
+def verdicts(cgans: dict[str, dict[str, float]], c1_by_seed: dict[int, float],
+             info_eval: dict[str, float], style: dict[str, dict[str, float]]
+             ) -> list[tuple[str, bool]]:
   """The claim's predicates, fixed before the runs.
 
   Args:
-    cgan: {"conditional_accuracy"}.
+    cgans: per cGAN of CGANS ("cgan", "cgan_plain") {"conditional_accuracy"}.
     c1_by_seed: InfoGAN seed -> c1's Hungarian accuracy; the median seed counts.
     info_eval: seed 0's eval metrics, {"mi_lower_bound"}.
     style: per swept code ("c1", "c2", ...) {"slant_r", "width_r", "class_kept"}.
@@ -290,9 +302,9 @@ def verdicts(cgan: dict[str, float], c1_by_seed: dict[int, float], info_eval: di
             and s["class_kept"] >= STYLE_KEEPS_CLASS]
   c1_kept = style["c1"]["class_kept"]
   return [
-      (f"cGAN: the classifier reads the requested class in >= {CGAN_ACCURACY:.0%} of "
-       f"samples (measured {cgan['conditional_accuracy']:.3f})",
-       cgan["conditional_accuracy"] >= CGAN_ACCURACY),
+      *[(f"{CGAN_LABELS[key]}: the classifier reads the requested class in >= "
+         f"{CGAN_ACCURACY:.0%} of samples (measured {c['conditional_accuracy']:.3f})",
+         c["conditional_accuracy"] >= CGAN_ACCURACY) for key, c in cgans.items()],
       (f"InfoGAN: c1 classifies real test digits with >= {INFOGAN_ACCURACY:.0%} "
        f"accuracy after matching in the median seed (measured {c1_median:.3f}: "
        f"{by_seed}; Chen et al. 95%)", c1_median >= INFOGAN_ACCURACY),

@@ -167,12 +167,17 @@ def test_sample_quality_measures_of_known_inputs():
 def test_conditional_and_infogan_writes_its_report(tmp_path):
   path = conditional_and_infogan.run(str(tmp_path), quick=True, smoke=True)
   results = experiment_results(
-      path, tmp_path, 4, ["cgan_classes.png", "infogan_c1.png", "infogan_c2.png",
-                          "infogan_c3.png"])
-  cgan, info = results["cgan"], results["infogan"]
+      path, tmp_path, 5, ["cgan_classes.png", "cgan_plain_classes.png", "infogan_c1.png",
+                          "infogan_c2.png", "infogan_c3.png"])
+  cgan, plain, info = results["cgan"], results["cgan_plain"], results["infogan"]
   saved_cgan, saved_info = saved_metrics(tmp_path / "cgan"), saved_metrics(tmp_path / "infogan")
+  saved_plain = saved_metrics(tmp_path / "cgan_plain")
+  # The plain cGAN is the same config without D's projection term.
+  assert json.loads((tmp_path / "cgan_plain" / "config.json").read_text())["model"][
+      "d_projection"] is False
+  assert plain["conditional_accuracy"] == saved_plain["final"]["conditional_accuracy"]
   quality = ("fd", "fd_floor", "classifier_score", "precision", "recall")
-  for r, saved in ((cgan, saved_cgan), (info, saved_info)):
+  for r, saved in ((cgan, saved_cgan), (plain, saved_plain), (info, saved_info)):
     assert {k: r[k] for k in quality} == {k: saved["final"][k] for k in quality}
     assert (r["d_real"], r["d_fake"]) == (saved["eval"]["d_real"], saved["eval"]["d_fake"])
     assert saved["final"]["num_quality_samples"] == report_lib.SMOKE_SAMPLES
@@ -198,7 +203,8 @@ def test_conditional_and_infogan_writes_its_report(tmp_path):
     assert _is_count(style[code]["class_kept"], len(conditional_and_infogan.SWEEP) * draws)
   label_rows = report_lib.read_table(path, "Label control")
   assert [row[2] for row in label_rows] == report_cells(
-      cgan["conditional_accuracy"], info["c1_hungarian_accuracy"], info["mi_lower_bound"])
+      cgan["conditional_accuracy"], plain["conditional_accuracy"],
+      info["c1_hungarian_accuracy"], info["mi_lower_bound"])
   style_rows = report_lib.read_table(path, "InfoGAN codes swept")
   assert style_rows == [report_cells(code, s.get("slant_r", "-"), s.get("width_r", "-"),
                                s["class_kept"]) for code, s in style.items()]
@@ -208,6 +214,7 @@ def test_conditional_and_infogan_writes_its_report(tmp_path):
             >= m.STYLE_CORRELATION and style[code]["class_kept"] >= m.STYLE_KEEPS_CLASS]
   assert verdict_agrees(tmp_path) == [
       cgan["conditional_accuracy"] >= m.CGAN_ACCURACY,
+      plain["conditional_accuracy"] >= m.CGAN_ACCURACY,
       info["c1_hungarian_accuracy_median"] >= m.INFOGAN_ACCURACY,
       info["mi_lower_bound"] >= m.MI_FRACTION * math.log(10),
       bool(styled) and style["c1"]["class_kept"] <= m.C1_KEEPS_CLASS]
@@ -283,17 +290,22 @@ def test_conditional_and_infogan_verdicts_can_disagree():
   style = {"c1": {"slant_r": 0.1, "width_r": 0.1, "class_kept": 0.1},
            "c2": {"slant_r": 0.9, "width_r": 0.1, "class_kept": 0.95},
            "c3": {"slant_r": 0.1, "width_r": 0.2, "class_kept": 0.97}}
-  good = ({"conditional_accuracy": 0.97}, {0: 0.777, 1: 0.951, 2: 0.954},
-          {"mi_lower_bound": 2.30}, style)
+  cgans = {"cgan": {"conditional_accuracy": 0.97}, "cgan_plain": {"conditional_accuracy": 0.96}}
+  good = (cgans, {0: 0.777, 1: 0.951, 2: 0.954}, {"mi_lower_bound": 2.30}, style)
   agrees = lambda *args: [ok for _, ok in cai.verdicts(*args)]
-  assert agrees(*good) == [True] * 4
-  assert agrees({"conditional_accuracy": 0.93}, *good[1:]) == [False, True, True, True]
+  assert agrees(*good) == [True] * 5
+  assert agrees({**cgans, "cgan": {"conditional_accuracy": 0.93}}, *good[1:]) == [
+      False, True, True, True, True]
+  # Each cGAN is judged on its own: the plain one below the bar.
+  assert agrees({**cgans, "cgan_plain": {"conditional_accuracy": 0.5}}, *good[1:]) == [
+      True, False, True, True, True]
   # The median seed, not the best: two seeds below the bar fail it.
-  assert agrees(good[0], {0: 0.777, 1: 0.705, 2: 0.954}, *good[2:]) == [True, False, True, True]
-  assert agrees(*good[:2], {"mi_lower_bound": 1.9}, style) == [True, True, False, True]
+  assert agrees(cgans, {0: 0.777, 1: 0.705, 2: 0.954}, *good[2:]) == [
+      True, True, False, True, True]
+  assert agrees(*good[:2], {"mi_lower_bound": 1.9}, style) == [True, True, True, False, True]
   # No continuous code changes style without changing the digit.
   flat = {**style, "c2": {"slant_r": 0.9, "width_r": 0.1, "class_kept": 0.5}}
-  assert agrees(*good[:3], flat) == [True, True, True, False]
+  assert agrees(*good[:3], flat) == [True, True, True, True, False]
   # c1 that does not change the digit is no categorical code.
   stuck = {**style, "c1": {"slant_r": 0.1, "width_r": 0.1, "class_kept": 0.9}}
-  assert agrees(*good[:3], stuck) == [True, True, True, False]
+  assert agrees(*good[:3], stuck) == [True, True, True, True, False]
