@@ -18,6 +18,9 @@ def test_every_config_loads_validates_and_documents_its_command(name):
   source = (REPO / "configs" / f"{name}.py").read_text()
   doc = source.split('"""')[1]
   assert f"--config=configs/{name}.py" in doc, "docstring must give the command"
+  # Commands, what it trains and the headline result; dated run logs belong in
+  # experiments/results/configs/<name>.md.
+  assert len(doc.strip().splitlines()) <= 15, "config docstring over 15 lines"
   for arg in (None, "runlocal"):
     config = load_config(name, arg)
     config_lib.validate(config)
