@@ -161,85 +161,110 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   num_samples = report_lib.SMOKE_SAMPLES if smoke else 2000 if quick else 10_000
   sweep_samples = 64 if smoke else 1000
   # Sample quality for both (infogan_mnist turns it off by default).
-  # The cGAN evaluates twice (each eval writes the grids), not every 1000 steps;
-  # InfoGAN keeps its config's every 1000 at full budget.
   common = {"evals.sample_quality": True, "evals.num_samples": num_samples}
-
-  def final_metrics(run_dir):
-    with open(os.path.join(run_dir, "final_metrics.json")) as f:
-      return json.load(f)["final"]
-
-  cgan_finals, cgan_evals = {}, {}
-  for key, overrides in CGANS.items():
-    cgan_cfg = report_lib.config("cgan_mnist", smoke=smoke, **{
-        "total_steps": steps, "eval_every_steps": max(steps // 2, 10), **common, **overrides})
-    cgan_evals[key] = report_lib.train_run(cgan_cfg, os.path.join(workdir, key)).final
-    cgan_finals[key] = final_metrics(os.path.join(workdir, key))
-  cgan = cgan_finals["cgan"]
-  # The paper variant's own budget (5000 steps) unless --quick.
-  info_steps = ({"total_steps": steps, "eval_every_steps": max(steps // 2, 10)}
-                if quick else {"eval_every_steps": 1000})
+  cgans = _train_cgans(workdir, steps, common, smoke)
   seeds = INFOGAN_SEEDS[:1] if quick else INFOGAN_SEEDS
-  info_cfgs, info_dirs, info_evals, info_finals = {}, {}, {}, {}
-  for seed in seeds:
-    info_cfgs[seed] = report_lib.config("infogan_mnist", "paper", smoke=smoke,
-                                        **{"seed": seed, **info_steps, **common})
-    info_dirs[seed] = os.path.join(workdir, "infogan" if seed == 0 else f"infogan_seed{seed}")
-    trained = report_lib.train_run(info_cfgs[seed], info_dirs[seed])
-    if seed == 0:
-      info_run = trained  # the style sweep reads seed 0's G
-    info_evals[seed] = trained.final
-    info_finals[seed] = final_metrics(info_dirs[seed])
-  del trained
-  info_cfg, info_dir = info_cfgs[0], info_dirs[0]
-  info, info_eval = info_finals[0], info_evals[0]
-  finals = {**cgan_finals, "infogan": info}
-  c1_by_seed = {s: info_finals[s]["c1_hungarian_accuracy"] for s in seeds}
-  c1_median = median_seed(c1_by_seed)
+  infos, info_run = _train_infogans(workdir, seeds, steps if quick else None, common, smoke)
   style = style_sweep(info_run, sweep_samples)
   del info_run
+  c1_by_seed = {s: r["final"]["c1_hungarian_accuracy"] for s, r in infos.items()}
+  rep.results = _results(cgans, infos, c1_by_seed, style)
+  _tables(rep, cgans, infos, c1_by_seed, style, sweep_samples)
+  rep.text(_budget_text(cgans["cgan"]["config"], infos[0]["config"], seeds, num_samples))
+  _figures(rep, workdir, infos[0]["dir"])
+  cgan_finals = {key: r["final"] for key, r in cgans.items()}
+  for statement, holds in verdicts(cgan_finals, c1_by_seed, infos[0]["eval"], style):
+    rep.verdict(statement, holds)
+  return rep.write(workdir)
 
-  rep.results = {
-      **{key: {"conditional_accuracy": f["conditional_accuracy"], "fd": f["fd"],
-               "fd_floor": f["fd_floor"], "classifier_score": f["classifier_score"],
-               "precision": f["precision"], "recall": f["recall"],
-               "d_real": cgan_evals[key]["d_real"], "d_fake": cgan_evals[key]["d_fake"]}
-         for key, f in cgan_finals.items()},
-      "infogan": {"c1_hungarian_accuracy": info["c1_hungarian_accuracy"],
-                  "c1_hungarian_accuracy_by_seed": {str(s): a for s, a in c1_by_seed.items()},
-                  "c1_hungarian_accuracy_median": c1_median,
-                  "mi_lower_bound_by_seed": {str(s): e["mi_lower_bound"]
-                                             for s, e in info_evals.items()},
-                  "mi_lower_bound": info_eval["mi_lower_bound"], "fd": info["fd"],
-                  "fd_floor": info["fd_floor"], "classifier_score": info["classifier_score"],
-                  "precision": info["precision"], "recall": info["recall"],
-                  "d_real": info_eval["d_real"], "d_fake": info_eval["d_fake"],
-                  "style": style},
-  }
+
+def _final_metrics(run_dir: str) -> dict[str, float]:
+  with open(os.path.join(run_dir, "final_metrics.json")) as f:
+    return json.load(f)["final"]
+
+
+def _train_cgans(workdir: str, steps: int, common: dict, smoke: bool) -> dict[str, dict]:
+  """Per cGAN of CGANS: {"config", "dir", "eval", "final"}."""
+  out = {}
+  for key, overrides in CGANS.items():
+    # Two evals (each writes the grids), not every 1000 steps.
+    cfg = report_lib.config("cgan_mnist", smoke=smoke, **{
+        "total_steps": steps, "eval_every_steps": max(steps // 2, 10), **common, **overrides})
+    run_dir = os.path.join(workdir, key)
+    evals = report_lib.train_run(cfg, run_dir).final
+    out[key] = {"config": cfg, "dir": run_dir, "eval": evals, "final": _final_metrics(run_dir)}
+  return out
+
+
+def _train_infogans(workdir: str, seeds, steps: int | None, common: dict, smoke: bool):
+  """({seed: {"config", "dir", "eval", "final"}}, seed 0's trained run for the style sweep).
+
+  `steps` None keeps the paper variant's own budget (5000 steps, eval every 1000).
+  """
+  budget = ({"total_steps": steps, "eval_every_steps": max(steps // 2, 10)}
+            if steps else {"eval_every_steps": 1000})
+  out, first = {}, None
+  for seed in seeds:
+    cfg = report_lib.config("infogan_mnist", "paper", smoke=smoke,
+                            **{"seed": seed, **budget, **common})
+    run_dir = os.path.join(workdir, "infogan" if seed == 0 else f"infogan_seed{seed}")
+    trained = report_lib.train_run(cfg, run_dir)
+    if seed == seeds[0]:
+      first = trained
+    out[seed] = {"config": cfg, "dir": run_dir, "eval": trained.final,
+                 "final": _final_metrics(run_dir)}
+    del trained
+  return out, first
+
+
+def _results(cgans: dict, infos: dict, c1_by_seed: dict, style: dict) -> dict:
+  """results.json's "results": each cGAN's and seed 0's InfoGAN's measurements."""
+  quality = ("fd", "fd_floor", "classifier_score", "precision", "recall")
+  out = {key: {"conditional_accuracy": r["final"]["conditional_accuracy"],
+               **{k: r["final"][k] for k in quality},
+               "d_real": r["eval"]["d_real"], "d_fake": r["eval"]["d_fake"]}
+         for key, r in cgans.items()}
+  info, info_eval = infos[0]["final"], infos[0]["eval"]
+  out["infogan"] = {
+      "c1_hungarian_accuracy": info["c1_hungarian_accuracy"],
+      "c1_hungarian_accuracy_by_seed": {str(s): a for s, a in c1_by_seed.items()},
+      "c1_hungarian_accuracy_median": median_seed(c1_by_seed),
+      "mi_lower_bound_by_seed": {str(s): r["eval"]["mi_lower_bound"] for s, r in infos.items()},
+      "mi_lower_bound": info_eval["mi_lower_bound"], **{k: info[k] for k in quality},
+      "d_real": info_eval["d_real"], "d_fake": info_eval["d_fake"], "style": style}
+  return out
+
+
+def _tables(rep: report_lib.Report, cgans: dict, infos: dict, c1_by_seed: dict, style: dict,
+            sweep_samples: int) -> None:
   rep.table("Label control (digits read by the project's MNIST classifier)",
             ["model", "measure", "measured", "claim"],
             [*[[CGAN_LABELS[key], "classifier agrees with the requested class",
-                f["conditional_accuracy"], f">= {CGAN_ACCURACY:g} (our bar; chance 0.1)"]
-               for key, f in cgan_finals.items()],
+                r["final"]["conditional_accuracy"], f">= {CGAN_ACCURACY:g} (our bar; chance 0.1)"]
+               for key, r in cgans.items()],
              *[["InfoGAN", f"seed {s}: c1 accuracy on real test digits (Hungarian-matched)",
                 acc, "0.95 (Chen et al. 2016; random ~0.11)"] for s, acc in c1_by_seed.items()],
-             *[["InfoGAN", f"seed {s}: MI lower bound H(c1) - CE (eval)", e["mi_lower_bound"],
-                f"ceiling ln 10 = {math.log(10):.3f}"] for s, e in info_evals.items()]])
-  rep.table(f"Sample quality ({int(cgan['num_quality_samples'])} samples vs as many test "
-            "images, project classifier features)",
+             *[["InfoGAN", f"seed {s}: MI lower bound H(c1) - CE (eval)",
+                r["eval"]["mi_lower_bound"], f"ceiling ln 10 = {math.log(10):.3f}"]
+               for s, r in infos.items()]])
+  runs = [*((CGAN_LABELS[k], r) for k, r in cgans.items()), ("InfoGAN", infos[0])]
+  rep.table(f"Sample quality ({int(cgans['cgan']['final']['num_quality_samples'])} samples "
+            "vs as many test images, project classifier features)",
             ["model", "Frechet distance", "floor (train vs test)", "classifier score",
              "real test images' score", "precision", "recall", "D(x)", "D(G(z))"],
-            [[label, finals[key]["fd"], finals[key]["fd_floor"],
-              finals[key]["classifier_score"], finals[key]["classifier_score_real"],
-              finals[key]["precision"], finals[key]["recall"], ev["d_real"], ev["d_fake"]]
-             for label, key, ev in (*((CGAN_LABELS[k], k, cgan_evals[k]) for k in CGANS),
-                                    ("InfoGAN", "infogan", info_eval))])
+            [[label, r["final"]["fd"], r["final"]["fd_floor"], r["final"]["classifier_score"],
+              r["final"]["classifier_score_real"], r["final"]["precision"],
+              r["final"]["recall"], r["eval"]["d_real"], r["eval"]["d_fake"]]
+             for label, r in runs])
   rep.table(f"InfoGAN codes swept with z fixed ({sweep_samples} draws of z and c1): c2, c3 "
             f"over {SWEEP.tolist()} (other codes 0), c1 over its categories (the control)",
             ["code", "r(code, slant)", "r(code, width)", "digit unchanged"],
             [[code, s.get("slant_r", "-"), s.get("width_r", "-"), s["class_kept"]]
              for code, s in style.items()])
-  rep.text(
+
+
+def _budget_text(cgan_cfg, info_cfg, seeds, num_samples: int) -> str:
+  return (
       f"Budgets: each cGAN {cgan_cfg.total_steps} steps of batch {cgan_cfg.batch_size} "
       f"(`configs/cgan_mnist.py`, DCGAN G and D with the one-hot class, with and without "
       f"D's projection term, Adam 2e-4 / b1 0.5), seed 0; InfoGAN {info_cfg.total_steps} steps "
@@ -260,6 +285,9 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       "categories should change the digit (a perfect code keeps it in 1/10 of cases); a "
       "G that draws no recognisable digits keeps its 'digit' whatever the code.")
 
+
+def _figures(rep: report_lib.Report, workdir: str, info_dir: str) -> None:
+  """Copies the runs' latest grids next to the report."""
   for label, src, dst in (*((f"{CGAN_LABELS[k]}: one row per requested class, one z per column",
                              _latest_png(os.path.join(workdir, k), "samples_by_class_"),
                              f"{k}_classes.png") for k in CGANS),
@@ -272,11 +300,6 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
     if src:
       shutil.copy(src, os.path.join(workdir, dst))
       rep.figure(label, dst)
-
-  for statement, holds in verdicts(cgan_finals, c1_by_seed, info_eval, style):
-    rep.verdict(statement, holds)
-  return rep.write(workdir)
-
 
 
 def median_seed(by_seed: dict[int, float]) -> float:
