@@ -81,83 +81,10 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   toy_steps, toy_seeds = (2000, (0,)) if quick else (20000, (0, 1, 2))
   mnist_steps = 400 if quick else 4000
   num_samples = report_lib.SMOKE_SAMPLES if smoke else 2000 if quick else 10_000
-  logging_overrides = {"log_every_steps": LOG_EVERY, "steps_per_dispatch": LOG_EVERY}
-  results = {"ring8": {}, "mnist": {}}
   early = {}  # (dataset, loss) -> (steps, g_grad_norm, d_fake_g_step) of seed 0
-
-  # ---- 8-Gaussian ring ---------------------------------------------------
-  toy_rows = []
-  for loss in LOSSES:
-    per_seed = []
-    for seed in toy_seeds:
-      toy_cfg = report_lib.config("gan_toy", f"dist=ring8,loss={loss}", smoke=smoke, **{
-          "seed": seed, "total_steps": toy_steps, **logging_overrides})
-      run_dir = os.path.join(workdir, f"ring8_{loss}_seed{seed}")
-      final = report_lib.train_run(toy_cfg, run_dir).final
-      with open(os.path.join(run_dir, "final_metrics.json")) as f:
-        modes = json.load(f)["final"]
-      steps, grads, d_fake = _train_rows(run_dir)
-      if seed == toy_seeds[0]:
-        early[("ring8", loss)] = (steps, grads, d_fake)
-        hist = _latest_png(run_dir, "samples_")
-        if hist:
-          shutil.copy(hist, os.path.join(workdir, f"ring8_{loss}.png"))
-      per_seed.append({"seed": seed, "modes_covered": modes["modes_covered"],
-                       "high_quality_fraction": modes["high_quality_fraction"],
-                       "sample_log_density": final["sample_log_density"],
-                       "d_fake": final["d_fake"],
-                       "early_g_grad_norm": _early_mean(steps, grads),
-                       "early_d_fake": _early_mean(steps, d_fake)})
-    results["ring8"][loss] = {
-        "runs": per_seed,
-        **{f"mean_{k}": float(np.mean([r[k] for r in per_seed]))
-           for k in ("modes_covered", "high_quality_fraction", "early_g_grad_norm",
-                     "early_d_fake")}}
-    for r in per_seed:
-      toy_rows.append([loss, r["seed"], f"{r['modes_covered']:g}/8",
-                       r["high_quality_fraction"], r["sample_log_density"], r["d_fake"],
-                       r["early_d_fake"], r["early_g_grad_norm"]])
-  rep.table(f"8-Gaussian ring (final eval over {toy_cfg.evals.toy_num_samples} samples)",
-            ["generator loss", "seed", "modes covered", "high-quality fraction",
-             "mean log p_data(G(z))", "D(G(z)) at the end",
-             f"D(G(z)), first {EARLY_STEPS} steps",
-             f"G grad norm, first {EARLY_STEPS} steps"], toy_rows)
-
-  # ---- MNIST DCGAN -------------------------------------------------------
-  mnist_rows = []
-  for loss in LOSSES:
-    mnist_cfg = report_lib.config("dcgan_mnist", f"loss={loss}", smoke=smoke, **{
-        "total_steps": mnist_steps, "eval_every_steps": mnist_steps,
-        "evals.num_samples": num_samples, **logging_overrides})
-    run_dir = os.path.join(workdir, f"mnist_{loss}")
-    final = report_lib.train_run(mnist_cfg, run_dir).final
-    with open(os.path.join(run_dir, "final_metrics.json")) as f:
-      quality = json.load(f)["final"]
-    steps, grads, d_fake = _train_rows(run_dir)
-    early[("mnist", loss)] = (steps, grads, d_fake)
-    grid = _latest_png(run_dir, "samples_")
-    if grid:
-      shutil.copy(grid, os.path.join(workdir, f"mnist_{loss}_samples.png"))
-    results["mnist"][loss] = {
-        "fd": quality["fd"], "fd_floor": quality["fd_floor"],
-        "classifier_score": quality["classifier_score"],
-        "precision": quality["precision"], "recall": quality["recall"],
-        "d_real": final["d_real"], "d_fake": final["d_fake"],
-        "early_g_grad_norm": _early_mean(steps, grads),
-        "early_d_fake": _early_mean(steps, d_fake)}
-    r = results["mnist"][loss]
-    mnist_rows.append([loss, r["fd"], r["fd_floor"], r["classifier_score"], r["precision"],
-                       r["recall"], r["d_real"], r["d_fake"], r["early_d_fake"],
-                       r["early_g_grad_norm"]])
-  rep.table(f"MNIST DCGAN (final eval, {int(quality['num_quality_samples'])} samples vs "
-            "as many test images, project classifier features)",
-            ["generator loss", "Frechet distance", "floor (train vs test)",
-             "classifier score", "precision", "recall", "D(x) at the end",
-             "D(G(z)) at the end", f"D(G(z)), first {EARLY_STEPS} steps",
-             f"G grad norm, first {EARLY_STEPS} steps"], mnist_rows)
-  rep.results = results
-  toy, mnist = results["ring8"], results["mnist"]
-
+  toy, toy_cfg = _ring8(rep, workdir, toy_steps, toy_seeds, early, smoke)
+  mnist, mnist_cfg = _mnist(rep, workdir, mnist_steps, num_samples, early, smoke)
+  rep.results = {"ring8": toy, "mnist": mnist}
   rep.text(
       f"Budgets: ring8 `configs/gan_toy.py:dist=ring8` (MLP G and D, batch "
       f"{toy_cfg.batch_size}, Adam {toy_cfg.optimizer.lr:g} {toy_cfg.optimizer.schedule}, "
@@ -175,50 +102,130 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       "a smaller minimax gradient norm need not mean proportionally slower learning. What "
       "Adam cannot undo is the weighting inside the gradient: minimax weighs each sample "
       "by D(G(z)), so the samples D rejects most confidently (the worst ones) move least.")
-
-  # Each sample's gradient is weighted by D (minimax) or 1 - D (non-saturating):
-  # the ratio of the mean weights each G saw is what the gradient-norm ratio
-  # should roughly follow. Near 1 when D is not confident: no saturation then.
-  ratio_rows = []
-  for name, group, key, d_key in (("ring8", toy, "mean_early_g_grad_norm", "mean_early_d_fake"),
-                                  ("MNIST", mnist, "early_g_grad_norm", "early_d_fake")):
-    d_mm, d_ns = group["minimax"][d_key], group["non_saturating"][d_key]
-    ratio_rows.append([name, d_mm, d_ns, d_mm / (1 - d_ns),
-                       group["minimax"][key] / group["non_saturating"][key]])
-  rep.table(f"Early G gradient ratio (first {EARLY_STEPS} steps), measured vs predicted",
-            ["data", "D(G(z)), minimax run", "D(G(z)), non-saturating run",
-             "predicted ratio D_mm / (1 - D_ns)", "measured ratio minimax / non-saturating"],
-            ratio_rows)
-
-  for dataset, title in (("ring8", "8-Gaussian ring"), ("mnist", "MNIST DCGAN")):
-    steps = early[(dataset, LOSSES[0])][0]
-    window = [i for i, s in enumerate(steps) if s <= max(5 * EARLY_STEPS, steps[0])]
-    xs = [steps[i] for i in window]
-    series = {}
+  _ratio_table(rep, toy, mnist)
+  _early_figures(rep, workdir, early)
+  for prefix, title in (("ring8_", "ring8, {}: data (left) and G's samples (right)"),
+                        ("mnist_", "MNIST DCGAN samples, {}")):
     for loss in LOSSES:
-      _, grads, d_fake = early[(dataset, loss)]
-      series[f"{loss}: G grad norm"] = [grads[i] for i in window]
-    report_lib.line_plot(os.path.join(workdir, f"{dataset}_early_grad_norm.png"), xs, series,
-                         xlabel="training step", ylabel="G gradient norm", log_y=True,
-                         title=f"{title}: first {xs[-1]} steps")
-    rep.figure(f"{title}: G gradient norm over the first steps", f"{dataset}_early_grad_norm.png")
-    series = {f"{loss}: D(G(z))": [early[(dataset, loss)][2][i] for i in window]
-              for loss in LOSSES}
-    report_lib.line_plot(os.path.join(workdir, f"{dataset}_early_d_fake.png"), xs, series,
-                         xlabel="training step", ylabel="D(G(z)) in the G step",
-                         title=f"{title}: first {xs[-1]} steps")
-    rep.figure(f"{title}: D(G(z)) over the first steps", f"{dataset}_early_d_fake.png")
-  for loss in LOSSES:
-    if os.path.exists(os.path.join(workdir, f"ring8_{loss}.png")):
-      rep.figure(f"ring8, {loss}: data (left) and G's samples (right)", f"ring8_{loss}.png")
-  for loss in LOSSES:
-    if os.path.exists(os.path.join(workdir, f"mnist_{loss}_samples.png")):
-      rep.figure(f"MNIST DCGAN samples, {loss}", f"mnist_{loss}_samples.png")
-
+      name = f"{prefix}{loss}.png" if prefix == "ring8_" else f"{prefix}{loss}_samples.png"
+      if os.path.exists(os.path.join(workdir, name)):
+        rep.figure(title.format(loss), name)
   for statement, holds in verdicts(toy, mnist):
     rep.verdict(statement, holds)
   return rep.write(workdir)
 
+
+_LOGGING = {"log_every_steps": LOG_EVERY, "steps_per_dispatch": LOG_EVERY}
+
+
+def _ring8(rep, workdir: str, steps: int, seeds, early: dict, smoke: bool):
+  """Trains both losses on the 8-Gaussian ring per seed: (results, the last config)."""
+  results, rows = {}, []
+  for loss in LOSSES:
+    per_seed = []
+    for seed in seeds:
+      cfg = report_lib.config("gan_toy", f"dist=ring8,loss={loss}", smoke=smoke, **{
+          "seed": seed, "total_steps": steps, **_LOGGING})
+      run_dir = os.path.join(workdir, f"ring8_{loss}_seed{seed}")
+      final = report_lib.train_run(cfg, run_dir).final
+      with open(os.path.join(run_dir, "final_metrics.json")) as f:
+        modes = json.load(f)["final"]
+      train_steps, grads, d_fake = _train_rows(run_dir)
+      if seed == seeds[0]:
+        early[("ring8", loss)] = (train_steps, grads, d_fake)
+        hist = _latest_png(run_dir, "samples_")
+        if hist:
+          shutil.copy(hist, os.path.join(workdir, f"ring8_{loss}.png"))
+      per_seed.append({"seed": seed, "modes_covered": modes["modes_covered"],
+                       "high_quality_fraction": modes["high_quality_fraction"],
+                       "sample_log_density": final["sample_log_density"],
+                       "d_fake": final["d_fake"],
+                       "early_g_grad_norm": _early_mean(train_steps, grads),
+                       "early_d_fake": _early_mean(train_steps, d_fake)})
+    results[loss] = {
+        "runs": per_seed,
+        **{f"mean_{k}": float(np.mean([r[k] for r in per_seed]))
+           for k in ("modes_covered", "high_quality_fraction", "early_g_grad_norm",
+                     "early_d_fake")}}
+    rows += [[loss, r["seed"], f"{r['modes_covered']:g}/8", r["high_quality_fraction"],
+              r["sample_log_density"], r["d_fake"], r["early_d_fake"], r["early_g_grad_norm"]]
+             for r in per_seed]
+  rep.table(f"8-Gaussian ring (final eval over {cfg.evals.toy_num_samples} samples)",
+            ["generator loss", "seed", "modes covered", "high-quality fraction",
+             "mean log p_data(G(z))", "D(G(z)) at the end",
+             f"D(G(z)), first {EARLY_STEPS} steps",
+             f"G grad norm, first {EARLY_STEPS} steps"], rows)
+  return results, cfg
+
+
+def _mnist(rep, workdir: str, steps: int, num_samples: int, early: dict, smoke: bool):
+  """Trains both losses on the MNIST DCGAN, seed 0: (results, the last config)."""
+  results, rows = {}, []
+  for loss in LOSSES:
+    cfg = report_lib.config("dcgan_mnist", f"loss={loss}", smoke=smoke, **{
+        "total_steps": steps, "eval_every_steps": steps,
+        "evals.num_samples": num_samples, **_LOGGING})
+    run_dir = os.path.join(workdir, f"mnist_{loss}")
+    final = report_lib.train_run(cfg, run_dir).final
+    with open(os.path.join(run_dir, "final_metrics.json")) as f:
+      quality = json.load(f)["final"]
+    train_steps, grads, d_fake = _train_rows(run_dir)
+    early[("mnist", loss)] = (train_steps, grads, d_fake)
+    grid = _latest_png(run_dir, "samples_")
+    if grid:
+      shutil.copy(grid, os.path.join(workdir, f"mnist_{loss}_samples.png"))
+    r = results[loss] = {
+        "fd": quality["fd"], "fd_floor": quality["fd_floor"],
+        "classifier_score": quality["classifier_score"],
+        "precision": quality["precision"], "recall": quality["recall"],
+        "d_real": final["d_real"], "d_fake": final["d_fake"],
+        "early_g_grad_norm": _early_mean(train_steps, grads),
+        "early_d_fake": _early_mean(train_steps, d_fake)}
+    rows.append([loss, r["fd"], r["fd_floor"], r["classifier_score"], r["precision"],
+                 r["recall"], r["d_real"], r["d_fake"], r["early_d_fake"],
+                 r["early_g_grad_norm"]])
+  rep.table(f"MNIST DCGAN (final eval, {int(quality['num_quality_samples'])} samples vs "
+            "as many test images, project classifier features)",
+            ["generator loss", "Frechet distance", "floor (train vs test)",
+             "classifier score", "precision", "recall", "D(x) at the end",
+             "D(G(z)) at the end", f"D(G(z)), first {EARLY_STEPS} steps",
+             f"G grad norm, first {EARLY_STEPS} steps"], rows)
+  return results, cfg
+
+
+def _ratio_table(rep, toy: dict, mnist: dict) -> None:
+  """Measured early gradient ratio beside the one the mean D(G(z)) predicts."""
+  # Each sample's gradient is weighted by D (minimax) or 1 - D (non-saturating):
+  # the ratio of the mean weights each G saw is what the gradient-norm ratio
+  # should roughly follow. Near 1 when D is not confident: no saturation then.
+  rows = []
+  for name, group, key, d_key in (("ring8", toy, "mean_early_g_grad_norm", "mean_early_d_fake"),
+                                  ("MNIST", mnist, "early_g_grad_norm", "early_d_fake")):
+    d_mm, d_ns = group["minimax"][d_key], group["non_saturating"][d_key]
+    rows.append([name, d_mm, d_ns, d_mm / (1 - d_ns),
+                 group["minimax"][key] / group["non_saturating"][key]])
+  rep.table(f"Early G gradient ratio (first {EARLY_STEPS} steps), measured vs predicted",
+            ["data", "D(G(z)), minimax run", "D(G(z)), non-saturating run",
+             "predicted ratio D_mm / (1 - D_ns)", "measured ratio minimax / non-saturating"],
+            rows)
+
+
+def _early_figures(rep, workdir: str, early: dict) -> None:
+  """G's gradient norm and D(G(z)) over the first steps, per dataset and loss."""
+  for dataset, title in (("ring8", "8-Gaussian ring"), ("mnist", "MNIST DCGAN")):
+    steps = early[(dataset, LOSSES[0])][0]
+    window = [i for i, s in enumerate(steps) if s <= max(5 * EARLY_STEPS, steps[0])]
+    xs = [steps[i] for i in window]
+    for column, ylabel, suffix, what, short in (
+        (1, "G gradient norm", "grad_norm", "G gradient norm", "G grad norm"),
+        (2, "D(G(z)) in the G step", "d_fake", "D(G(z))", "D(G(z))")):
+      series = {f"{loss}: {short}": [early[(dataset, loss)][column][i] for i in window]
+                for loss in LOSSES}
+      name = f"{dataset}_early_{suffix}.png"
+      report_lib.line_plot(os.path.join(workdir, name), xs, series, xlabel="training step",
+                           ylabel=ylabel, log_y=column == 1,
+                           title=f"{title}: first {xs[-1]} steps")
+      rep.figure(f"{title}: {what} over the first steps", name)
 
 
 def verdicts(toy: dict[str, dict[str, float]], mnist: dict[str, dict[str, float]]
