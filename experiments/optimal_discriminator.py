@@ -84,41 +84,15 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       quick=quick)
   steps = 3000 if quick else 20000
   check_kwargs = _check_kwargs(smoke)
-
-  rows, d_rows, results = [], [], {}
-  curves = {}
+  results, rows, d_rows, curves = {}, [], [], {}
   for seed in SEEDS:
-    # The method's own optimal-D check is off: it is run here instead, where
-    # the grid arrays are kept to compare the GAN's own D with D* too.
-    cfg = report_lib.config("gan_toy", "dist=mog1d", smoke=smoke, **{
-        "seed": seed, "total_steps": steps, "eval_every_steps": max(steps // 10, 10),
-        "evals.optimal_discriminator": False})
-    run_dir = os.path.join(workdir, f"mog1d_seed{seed}")
-    trained = report_lib.train_run(cfg, run_dir)
-    final = trained.final
-    with open(os.path.join(run_dir, "final_metrics.json")) as f:
-      modes = json.load(f)["final"]
-    sample, d_gan = _trained_networks(trained)
-    figure = f"optimal_d_seed{seed}.png"
-    od = optimal_discriminator.check(sample, DATA, jax.random.key(1000 + seed),
-                                     plot_path=os.path.join(workdir, figure), **check_kwargs)
-    gan_max, gan_mean = _gaps(d_gan(jnp.asarray(od["grid"])[:, None]), od["d_star"], od["mask"])
-    results[f"seed{seed}"] = {
-        "od_max_gap": od["od_max_gap"], "od_mean_gap": od["od_mean_gap"],
-        "od_weighted_gap": od["od_weighted_gap"], "od_d_loss": od["od_d_loss"],
-        "gan_d_max_gap": gan_max, "gan_d_mean_gap": gan_mean,
-        "d_real": final["d_real"], "d_fake": final["d_fake"], "d_loss": final["d_loss"],
-        "modes_covered": modes["modes_covered"],
-        "high_quality_fraction": modes["high_quality_fraction"]}
-    rows.append([seed, f"{modes['modes_covered']:g}/{modes['num_modes']:g}",
-                 modes["high_quality_fraction"], od["od_max_gap"], od["od_mean_gap"],
-                 od["od_weighted_gap"], od["od_d_loss"], gan_max, gan_mean])
-    d_rows.append([seed, final["d_real"], final["d_fake"], final["d_loss"],
-                   abs(final["d_real"] - 0.5)])
-    evals = writers.read_metrics(run_dir, "eval")
-    curves[seed] = ([r["step"] for r in evals], [r["d_real"] for r in evals],
-                    [r["d_fake"] for r in evals])
-
+    r, cfg, curves[seed] = _seed(workdir, seed, steps, check_kwargs, smoke)
+    results[f"seed{seed}"] = r
+    rows.append([seed, f"{r['modes_covered']:g}/{r['num_modes']:g}",
+                 r["high_quality_fraction"], r["od_max_gap"], r["od_mean_gap"],
+                 r["od_weighted_gap"], r["od_d_loss"], r["gan_d_max_gap"], r["gan_d_mean_gap"]])
+    d_rows.append([seed, r["d_real"], r["d_fake"], r["d_loss"], abs(r["d_real"] - 0.5)])
+    del r["num_modes"]  # in the table only
   # The control: D* = 1/2 exactly, so any gap is the procedure's own error.
   control = optimal_discriminator.check(toy_data.sampler(DATA), DATA, jax.random.key(999),
                                         plot_path=os.path.join(workdir, "optimal_d_control.png"),
@@ -129,7 +103,6 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                control["od_mean_gap"], control["od_weighted_gap"], control["od_d_loss"],
                "-", "-"])
   rep.results = results
-
   rep.table("Fresh D (G frozen) against D*, on the support (p_data + p_g > 1% of peak)",
             ["seed", "modes covered", "high-quality fraction", "max gap", "mean gap",
              "density-weighted gap", "fresh D loss", "GAN's own D: max gap",
@@ -137,6 +110,44 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   rep.table("The GAN's own discriminator at the end of training (eval, 10k test points)",
             ["seed", "mean D(x) real", "mean D(G(z))", "d_loss", "distance of D(x) from 1/2"],
             d_rows)
+  _describe(rep, cfg, check_kwargs)
+  _figures(rep, workdir, curves)
+  for statement, holds in verdicts([results[f"seed{s}"] for s in SEEDS], control):
+    rep.verdict(statement, holds)
+  return rep.write(workdir)
+
+
+def _seed(workdir: str, seed: int, steps: int, check_kwargs: dict, smoke: bool):
+  """Trains one GAN and checks its D: (measurements, config, (eval steps, D(x), D(G(z))))."""
+  # The method's own optimal-D check is off: it is run here instead, where
+  # the grid arrays are kept to compare the GAN's own D with D* too.
+  cfg = report_lib.config("gan_toy", "dist=mog1d", smoke=smoke, **{
+      "seed": seed, "total_steps": steps, "eval_every_steps": max(steps // 10, 10),
+      "evals.optimal_discriminator": False})
+  run_dir = os.path.join(workdir, f"mog1d_seed{seed}")
+  trained = report_lib.train_run(cfg, run_dir)
+  final = trained.final
+  with open(os.path.join(run_dir, "final_metrics.json")) as f:
+    modes = json.load(f)["final"]
+  sample, d_gan = _trained_networks(trained)
+  od = optimal_discriminator.check(sample, DATA, jax.random.key(1000 + seed),
+                                   plot_path=os.path.join(workdir, f"optimal_d_seed{seed}.png"),
+                                   **check_kwargs)
+  gan_max, gan_mean = _gaps(d_gan(jnp.asarray(od["grid"])[:, None]), od["d_star"], od["mask"])
+  measured = {
+      "od_max_gap": od["od_max_gap"], "od_mean_gap": od["od_mean_gap"],
+      "od_weighted_gap": od["od_weighted_gap"], "od_d_loss": od["od_d_loss"],
+      "gan_d_max_gap": gan_max, "gan_d_mean_gap": gan_mean,
+      "d_real": final["d_real"], "d_fake": final["d_fake"], "d_loss": final["d_loss"],
+      "modes_covered": modes["modes_covered"],
+      "high_quality_fraction": modes["high_quality_fraction"], "num_modes": modes["num_modes"]}
+  evals = writers.read_metrics(run_dir, "eval")
+  curve = ([r["step"] for r in evals], [r["d_real"] for r in evals],
+           [r["d_fake"] for r in evals])
+  return measured, cfg, curve
+
+
+def _describe(rep, cfg, check_kwargs: dict) -> None:
   rep.text(
       f"Budgets: `configs/gan_toy.py:dist=mog1d` (G z ~ N(0, I_{cfg.model.latent_dim}) -> "
       f"{cfg.model.g_hidden} ReLU -> x, D {cfg.model.d_hidden} LeakyReLU -> logit, Adam "
@@ -161,11 +172,13 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       "everywhere: its gap is what the measuring procedure reports for a perfect "
       "generator (sampling noise of the KDE in the tails, and D sees few samples there). "
       "A trained G's gap can only be read above that floor.")
+
+
+def _figures(rep, workdir: str, curves: dict) -> None:
   for seed in SEEDS:
     rep.figure(f"D and D* over x, seed {seed} (G frozen after training)",
                f"optimal_d_seed{seed}.png")
   rep.figure("Control: G = exact p_data sampler (D* = 1/2)", "optimal_d_control.png")
-
   eval_steps = curves[SEEDS[0]][0]  # every seed evaluates at the same steps
   series = {f"D(x) real, seed {s}": curves[s][1] for s in SEEDS}
   series.update({f"D(G(z)), seed {s}": curves[s][2] for s in SEEDS})
@@ -174,11 +187,6 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                        xlabel="training step", ylabel="mean D on the eval set")
   rep.figure("The GAN's own D on real test points and on samples, during training",
              "d_during_training.png")
-
-  for statement, holds in verdicts([results[f"seed{s}"] for s in SEEDS], control):
-    rep.verdict(statement, holds)
-  return rep.write(workdir)
-
 
 
 def verdicts(seeds: list[dict[str, float]], control: dict[str, float]
