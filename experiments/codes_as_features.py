@@ -110,44 +110,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "a linear probe on pixels reaches about 92%).",
       quick=quick)
   draws = 1 if smoke else DRAWS
-
-  # Each run's trainer-side probes, Jacobian evals, median filters and the
-  # VAE's 5000-sample NLL are switched off: the probes are run here, the same
-  # way for all.
-  encoders, trained, ds, probe_settings = {}, {}, None, None
-  for name, description, config_name, full_epochs, quick_epochs in RUNS:
-    epochs = quick_epochs if quick else full_epochs
-    if config_name == "vae_mnist":
-      extra = dict(data__name="mnist", data__binarize="dynamic", eval__nll_samples=0)
-    else:
-      extra = dict(probe__enabled=False, evals__jacobian_examples=1)
-    if config_name == "dae_mnist":
-      extra["evals__median_sizes"] = ()  # the median-filter baselines are not needed here
-    cfg = report_lib.config(config_name, smoke=smoke, **{"total_epochs": epochs, **extra})
-    trained_run = report_lib.train_run(cfg, os.path.join(workdir, name))
-    final = trained_run.final
-    encoders[name] = _encoder(trained_run)
-    budget = f"{epochs:g} epochs" if cfg.total_epochs else f"{cfg.total_steps} steps"
-    trained[name] = {"description": description, "config": config_name, "budget": budget,
-                     **{k: final[k] for k in ("recon_loss", "mse", "neg_elbo") if k in final}}
-    if name == "ae":
-      ds = trained_run.trainer.dataset  # grey-level MNIST, the images every probe reads
-      # The autoencoders' probe settings (its smoke variant: fewer L-BFGS steps).
-      probe_settings = trained_run.trainer.config.probe
-
-  # Unsupervised baselines on the same training images.
-  train_x = np.asarray(ds.images("train")).reshape(ds.num_train, -1)
-  mean, components, _ = subspace.pca(train_x)
-  del train_x
-  representations = {"pixels": ("raw pixels", lambda x: x.reshape(x.shape[0], -1))}
-  for k in PCA_SIZES:
-    u = jnp.asarray(components[:, :k], jnp.float32)
-    m = jnp.asarray(mean, jnp.float32)
-    representations[f"pca{k}"] = (
-        f"PCA {k}", lambda x, u=u, m=m: (x.reshape(x.shape[0], -1) - m) @ u)
-  for name, description, *_ in RUNS:
-    representations[name] = (description, encoders[name])
-
+  encoders, trained, ds, probe_settings = _train_all(workdir, quick, smoke)
+  representations = _representations(ds, encoders)
   largest = min(QUICK_LARGEST, ds.num_train) if quick else ds.num_train
   sizes = [largest if n is None else min(n, ds.num_train) for n in LABELS]
   key = jax.random.key(0)
@@ -175,30 +139,77 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                               "test neg. ELBO (nats)"],
             [[t["description"], t["config"], t["budget"], t.get("recon_loss", "-"),
               t.get("neg_elbo", "-")] for t in trained.values()])
-
   learned = [name for name, *_ in RUNS]
   acc = {name: {n: r["accuracy"][str(n)] for n in sizes} for name, r in results.items()}
+  rep.text(_budget_text(results, trained, acc, learned, sizes, draws, ds, probe_settings))
+  for statement, holds in verdicts(acc, learned, sizes):
+    rep.verdict(statement, holds)
+  return rep.write(workdir)
+
+
+def _train_all(workdir: str, quick: bool, smoke: bool):
+  """Trains every model of RUNS: (encoders, per-run summaries, the AE's dataset,
+  the autoencoders' probe settings)."""
+  # Each run's trainer-side probes, Jacobian evals, median filters and the
+  # VAE's 5000-sample NLL are switched off: the probes are run here, the same
+  # way for all.
+  encoders, trained, ds, probe_settings = {}, {}, None, None
+  for name, description, config_name, full_epochs, quick_epochs in RUNS:
+    epochs = quick_epochs if quick else full_epochs
+    if config_name == "vae_mnist":
+      extra = dict(data__name="mnist", data__binarize="dynamic", eval__nll_samples=0)
+    else:
+      extra = dict(probe__enabled=False, evals__jacobian_examples=1)
+    if config_name == "dae_mnist":
+      extra["evals__median_sizes"] = ()  # the median-filter baselines are not needed here
+    cfg = report_lib.config(config_name, smoke=smoke, **{"total_epochs": epochs, **extra})
+    trained_run = report_lib.train_run(cfg, os.path.join(workdir, name))
+    final = trained_run.final
+    encoders[name] = _encoder(trained_run)
+    budget = f"{epochs:g} epochs" if cfg.total_epochs else f"{cfg.total_steps} steps"
+    trained[name] = {"description": description, "config": config_name, "budget": budget,
+                     **{k: final[k] for k in ("recon_loss", "mse", "neg_elbo") if k in final}}
+    if name == "ae":
+      ds = trained_run.trainer.dataset  # grey-level MNIST, the images every probe reads
+      # The autoencoders' probe settings (its smoke variant: fewer L-BFGS steps).
+      probe_settings = trained_run.trainer.config.probe
+  return encoders, trained, ds, probe_settings
+
+
+def _representations(ds, encoders: dict) -> dict:
+  """name -> (description, encode(images) -> features): pixels, PCA, the learned codes."""
+  # Unsupervised baselines on the same training images.
+  train_x = np.asarray(ds.images("train")).reshape(ds.num_train, -1)
+  mean, components, _ = subspace.pca(train_x)
+  del train_x
+  representations = {"pixels": ("raw pixels", lambda x: x.reshape(x.shape[0], -1))}
+  for k in PCA_SIZES:
+    u = jnp.asarray(components[:, :k], jnp.float32)
+    m = jnp.asarray(mean, jnp.float32)
+    representations[f"pca{k}"] = (
+        f"PCA {k}", lambda x, u=u, m=m: (x.reshape(x.shape[0], -1) - m) @ u)
+  for name, description, *_ in RUNS:
+    representations[name] = (description, encoders[name])
+  return representations
+
+
+def _budget_text(results, trained, acc, learned, sizes, draws, ds, probe_settings) -> str:
   few, some, most = sizes
   best_few, best_most = (best_code(acc, learned, n) for n in (few, most))
   budgets = ", ".join(f"{t['description']} {t['budget']}" for t in trained.values())
   l2, num_steps = probe_settings.l2, probe_settings.num_steps
-  rep.text(
+  return (
       f"Budgets: {budgets} (batch 128, Adam 1e-3, each config's schedule). Probes: "
       f"multinomial logistic regression, l2 {l2:g} on standardised features, {num_steps} "
       f"L-BFGS steps. The {few} and {some} labels are {draws} random subset(s), the same "
       "for every representation (mean +- std over them: differences below the std are "
       f"the luck of the draw). The last column uses {sizes[-1]} training labels"
-      + (f" (a subset of the {ds.num_train})" if largest < ds.num_train else "")
+      + (f" (a subset of the {ds.num_train})" if sizes[-1] < ds.num_train else "")
       + ", one fit. "
       f"Best learned code: {results[best_few]['description']} with {few} labels, "
       f"{results[best_most]['description']} with {most}. PCA is fitted on the "
       f"{ds.num_train} training images; every representation reads grey-level pixels "
       "in [0, 1] (the VAE was trained on dynamically binarised ones).")
-
-  for statement, holds in verdicts(acc, learned, sizes):
-    rep.verdict(statement, holds)
-  return rep.write(workdir)
-
 
 
 def best_code(acc: dict[str, dict[int, float]], learned: list[str], labels: int) -> str:
