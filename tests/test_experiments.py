@@ -269,6 +269,44 @@ def test_report_tables_read_back_as_written(tmp_path):
     report_lib.read_table(path, "Third")
 
 
+def test_measure_runs_keeps_results_and_shares_a_workdir(tmp_path):
+  import fcntl
+  calls = []
+
+  def task(name, value, then=None):
+    def measure():
+      calls.append(name)
+      if then:
+        then()
+      return {"value": value}
+    return measure
+  # Another invocation holds run "a" until this one has measured c: this one
+  # measures b and c first, then takes a and reads what the other wrote.
+  (tmp_path / "a").mkdir()
+  lock = open(tmp_path / "a" / ".measure.lock", "w")
+  fcntl.flock(lock, fcntl.LOCK_EX)
+  (tmp_path / "a" / "measured.json").write_text('{"value": -1.0}')
+  tasks = {"b": task("b", 2.0), "a": task("a", 1.0), "c": task("c", 3.0, then=lock.close)}
+  got = report_lib.measure_runs(tasks, str(tmp_path))
+  assert list(got) == ["b", "a", "c"] and calls == ["b", "c"]
+  assert got == {"b": {"value": 2.0}, "a": {"value": -1.0}, "c": {"value": 3.0}}
+  # A re-run reads every kept result and measures nothing.
+  assert report_lib.measure_runs(tasks, str(tmp_path)) == got and calls == ["b", "c"]
+
+
+def test_report_lists_inconclusive_verdicts_and_sanity_checks_apart(tmp_path):
+  rep = report_lib.Report(name="n", claim="c", prediction="p", quick=True)
+  rep.verdict("holds", True)
+  rep.verdict("undecided", None)
+  rep.sanity("identity", False)
+  text = open(rep.write(str(tmp_path))).read()
+  assert "- AGREES: holds\n- INCONCLUSIVE: undecided\n" in text
+  assert "## Sanity checks" in text and "- FAILS: identity" in text
+  results = json.loads((tmp_path / "results.json").read_text())
+  assert [v["agrees"] for v in results["verdicts"]] == [True, None]
+  assert results["sanity_checks"] == [{"statement": "identity", "passes": False}]
+
+
 def test_principal_angles_and_pca_of_known_subspaces():
   # genjax.evaluation.subspace, which the PCA experiment's angles and MSEs use.
   rng = np.random.default_rng(0)
