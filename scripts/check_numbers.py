@@ -1,0 +1,193 @@
+r"""Checks that the numbers quoted in README.md, the results README and the
+config docstrings equal the committed results they come from.
+
+    python scripts/check_numbers.py        # exit 1 and one line per mismatch
+
+Each entry of `QUOTES` names a document, a phrase with `{fields}`, and where
+each field comes from: a JSON file under `experiments/results/` (an
+experiment's `results.json`, a run's `final_metrics.json`, a gan_stability
+run's `measured.json`) read through a key path and a format. The phrase,
+rendered from the JSON, must appear in the document (runs of whitespace and
+line breaks count as one space, so wrapped docstrings match). A quote whose
+number was copied by hand and later drifted fails here, and so in the tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import pathlib
+import re
+import sys
+from typing import Callable
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+RESULTS = "experiments/results"
+ANY_CELL = "\0"  # a field value that matches any text within one table cell
+
+
+@functools.lru_cache(maxsize=None)
+def _load(root: pathlib.Path, file: str) -> dict:
+  return json.loads((root / RESULTS / file).read_text())
+
+
+def _get(obj, keys: str):
+  for key in keys.split("."):
+    obj = obj[key]
+  return obj
+
+
+def num(file: str, keys: str, fmt: str) -> Callable[[pathlib.Path], str]:
+  """A field: the number at `keys` (dotted) in results file `file`, formatted."""
+  return lambda root: format(_get(_load(root, file), keys), fmt)
+
+
+def ratio(file: str, top: str, bottom: str, fmt: str) -> Callable[[pathlib.Path], str]:
+  """A field: top / bottom of one results file (e.g. a Frechet distance over its floor)."""
+  return lambda root: format(_get(_load(root, file), top) / _get(_load(root, file), bottom), fmt)
+
+
+def span(files: list[str], keys: str, fmt: str) -> Callable[[pathlib.Path], str]:
+  """A field "lo-hi": the smallest and largest value at `keys` over several files."""
+  def field(root):
+    values = [_get(_load(root, f), keys) for f in files]
+    return f"{format(min(values), fmt)}-{format(max(values), fmt)}"
+  return field
+
+
+def last_span(files: list[str], keys: str, fmt: str) -> Callable[[pathlib.Path], str]:
+  """`span` of the last element of a list at `keys` (e.g. the final checkpoint's FD)."""
+  def field(root):
+    values = [_get(_load(root, f), keys)[-1] for f in files]
+    return f"{format(min(values), fmt)}-{format(max(values), fmt)}"
+  return field
+
+
+def agreed(experiment: str) -> Callable[[pathlib.Path], str]:
+  """A field "k/n agree" from an experiment's committed results.json."""
+  def field(root):
+    verdicts = _load(root, f"{experiment}/results.json")["verdicts"]
+    return f"{sum(v['agrees'] is True for v in verdicts)}/{len(verdicts)} agree"
+  return field
+
+
+@dataclasses.dataclass(frozen=True)
+class Quote:
+  doc: str       # path from the repository root
+  phrase: str    # with {field} placeholders
+  fields: dict   # field name -> callable(root) -> str
+
+  def expected(self, root: pathlib.Path) -> str:
+    return self.phrase.format(**{k: f(root) for k, f in self.fields.items()})
+
+
+def _stability(arch: str, data: str) -> list[str]:
+  return [f"gan_stability/measured/{arch}_{data}_seed{s}.json" for s in range(5)]
+
+
+_VAE = "vae_likelihood/results.json"
+_INFO = "conditional_and_infogan/results.json"
+_QUALITY = "dcgan_quality/final_metrics.json"
+_LARGE = "dcgan_large/final_metrics.json"
+_PLAIN = "cgan_plain/final_metrics.json"
+_FC_MNIST, _DC_MNIST = _stability("gan_mnist", "mnist"), _stability("dcgan_mnist", "mnist")
+
+QUOTES = [
+    # The headline table of README.md.
+    Quote("README.md", "200 epochs: test negative ELBO {elbo}, NLL {nll} nats (k=5000",
+          {"elbo": num(_VAE, "results.kingma_vae.neg_elbo", ".1f"),
+           "nll": num(_VAE, "results.kingma_vae.nll", ".2f")}),
+    Quote("README.md", "900 epochs (54 min idle): test NLL {nll} nats",
+          {"nll": num(_VAE, "results.burda_iwae.nll", ".2f")}),
+    Quote("README.md", "`:quality` (R1 + G EMA, 34 epochs): {fd}, {x}x the floor {floor}",
+          {"fd": num(_QUALITY, "final.fd", ".1f"),
+           "x": ratio(_QUALITY, "final.fd", "final.fd_floor", ".1f"),
+           "floor": num(_QUALITY, "final.fd_floor", ".2f")}),
+    Quote("README.md", "batch 128, 10.7 epochs): {fd}, {x}x",
+          {"fd": num(_LARGE, "final.fd", ".1f"),
+           "x": ratio(_LARGE, "final.fd", "final.fd_floor", ".1f")}),
+    Quote("README.md", "6.4 epochs: conditional accuracy {acc}, Frechet distance {fd} "
+          "(floor {floor}); plain: {plain_acc}, {plain_fd}",
+          {"acc": num(_INFO, "results.cgan.conditional_accuracy", ".3f"),
+           "fd": num(_INFO, "results.cgan.fd", ".1f"),
+           "floor": num(_INFO, "results.cgan.fd_floor", ".2f"),
+           "plain_acc": num(_PLAIN, "final.conditional_accuracy", ".3f"),
+           "plain_fd": num(_PLAIN, "final.fd", ".1f")}),
+    Quote("README.md", "c1 accuracy {s0} / **{s1} / {s2}** over seeds 0 / 1 / 2",
+          {f"s{s}": num(_INFO, f"results.infogan.c1_hungarian_accuracy_by_seed.{s}", ".3f")
+           for s in range(3)}),
+    Quote("README.md", "Frechet distance {fc}); the DCGAN at the same budget {dc} with all "
+          "10 digits, 5/5 (`experiments/gan_stability.py`, floor {floor} at 5000 samples)",
+          {"fc": last_span(_FC_MNIST, "fd", ".0f"), "dc": last_span(_DC_MNIST, "fd", ".0f"),
+           "floor": num(_DC_MNIST[0], "fd_floor", ".2f")}),
+    # Config docstrings.
+    Quote("configs/vae_mnist.py", "test negative ELBO {elbo} nats, NLL {nll} nats (k=5000)",
+          {"elbo": num(_VAE, "results.kingma_vae.neg_elbo", ".1f"),
+           "nll": num(_VAE, "results.kingma_vae.nll", ".2f")}),
+    Quote("configs/cgan_mnist.py", "conditional accuracy {acc}, Frechet distance {fd} "
+          "(2026-11-24); without the projection term (`--config.model.d_projection=False`) "
+          "{plain_acc} and {plain_fd}",
+          {"acc": num(_INFO, "results.cgan.conditional_accuracy", ".3f"),
+           "fd": num(_INFO, "results.cgan.fd", ".1f"),
+           "plain_acc": num(_PLAIN, "final.conditional_accuracy", ".3f"),
+           "plain_fd": num(_PLAIN, "final.fd", ".1f")}),
+    Quote("configs/dcgan_mnist.py", "{quality} `:quality` (2026-11-24/25), {large} `:large`",
+          {"quality": num(_QUALITY, "final.fd", ".1f"), "large": num(_LARGE, "final.fd", ".1f")}),
+    Quote("configs/infogan_mnist.py", "{s0} / {s1} / {s2}",
+          {f"s{s}": num(_INFO, f"results.infogan.c1_hungarian_accuracy_by_seed.{s}", ".3f")
+           for s in range(3)}),
+    # The results README: each run's numbers and each report's verdict count.
+    Quote(f"{RESULTS}/README.md", "Frechet distance {fd} (floor {floor}), precision {p}, "
+          "recall {r}, classifier score {cs}",
+          {"fd": num(_QUALITY, "final.fd", ".1f"), "floor": num(_QUALITY, "final.fd_floor", ".2f"),
+           "p": num(_QUALITY, "final.precision", ".2f"), "r": num(_QUALITY, "final.recall", ".2f"),
+           "cs": num(_QUALITY, "final.classifier_score", ".2f")}),
+    Quote(f"{RESULTS}/README.md", "Frechet distance {fd} (floor {floor}), precision {p}, "
+          "recall {r}, classifier score {cs}",
+          {"fd": num(_LARGE, "final.fd", ".1f"), "floor": num(_LARGE, "final.fd_floor", ".2f"),
+           "p": num(_LARGE, "final.precision", ".2f"), "r": num(_LARGE, "final.recall", ".2f"),
+           "cs": num(_LARGE, "final.classifier_score", ".2f")}),
+    Quote(f"{RESULTS}/README.md", "conditional accuracy {acc}, Frechet distance {fd} (floor {floor})",
+          {"acc": num(_PLAIN, "final.conditional_accuracy", ".3f"),
+           "fd": num(_PLAIN, "final.fd", ".1f"), "floor": num(_PLAIN, "final.fd_floor", ".2f")}),
+] + [
+    Quote(f"{RESULTS}/README.md", f"[{name}]({name}/report.md) | {{when}} | {{verdicts}}",
+          {"when": lambda root: ANY_CELL, "verdicts": agreed(name)})
+    for name in ("pca_vs_linear_ae", "overcomplete_identity", "contractive_vs_denoising",
+                 "vae_likelihood", "optimal_discriminator", "minimax_vs_nonsaturating",
+                 "denoising_vs_median", "codes_as_features", "conditional_and_infogan")
+]
+
+
+def _normalise(text: str) -> str:
+  return re.sub(r"\s+", " ", text)
+
+
+def _found(doc_text: str, expected: str) -> bool:
+  """Whether `expected` is in the document, ANY_CELL matching any table cell's text."""
+  pieces = [re.escape(p) for p in _normalise(expected).split(ANY_CELL)]
+  return re.search("[^|]*".join(pieces), _normalise(doc_text)) is not None
+
+
+def mismatches(root: pathlib.Path = REPO, quotes=QUOTES) -> list[str]:
+  """One line per quote whose rendered phrase its document does not contain."""
+  _load.cache_clear()
+  out = []
+  for q in quotes:
+    expected = q.expected(root)
+    if not _found((root / q.doc).read_text(), expected):
+      out.append(f"{q.doc}: does not say {expected!r} (from {RESULTS})")
+  return out
+
+
+def main() -> int:
+  bad = mismatches()
+  for line in bad:
+    print(f"check_numbers: {line}", file=sys.stderr)
+  print(f"check_numbers: {len(QUOTES) - len(bad)}/{len(QUOTES)} quotes match their results")
+  return 1 if bad else 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
