@@ -53,6 +53,7 @@ def base_config() -> ConfigDict:
   c.steps_per_dispatch = 100  # optimiser steps per compiled lax.scan chunk
   c.log_every_steps = 200
   c.eval_every_steps = 2000
+  c.eval_at_start = False  # also evaluate the initial state (step 0) of a fresh run
   c.checkpoint_every_steps = 2000
   c.keep_checkpoints = 2
   c.num_image_examples = 32  # test images in each reconstruction grid

@@ -335,7 +335,9 @@ def train(config: ConfigDict, workdir: str) -> TrainedRun:
   try:
     state, step = _init_or_restore(trainer, ckpt)
     writer = writers.MetricWriter(workdir)
-    writer.truncate_after(step)
+    # Rows past the checkpoint are from a killed attempt; a fresh start keeps none
+    # (not even a step-0 eval, which eval_at_start writes again).
+    writer.truncate_after(step if step > 0 else -1)
     _save_config(config, workdir)
     _save_data_info(dataset, workdir)
     final_path = os.path.join(workdir, FINAL_METRICS)
@@ -396,6 +398,8 @@ class _Loop:
     """
     config, last_eval = self.config, None
     every = config.log_every_steps, config.checkpoint_every_steps, config.eval_every_steps
+    if step == 0 and config.eval_at_start:  # the untrained baseline of every eval metric
+      last_eval = self.evaluate(state, 0)
     with _SigtermFlag() as sigterm:
       first_chunk = True
       while step < self.total:

@@ -234,3 +234,14 @@ def test_one_and_eight_devices_agree():
   np.testing.assert_allclose(out[8]["losses"], out[1]["losses"], rtol=2e-5)
   np.testing.assert_allclose(out[8]["eval"], out[1]["eval"], rtol=2e-5)
   np.testing.assert_allclose(out[8]["kernel_sum"], out[1]["kernel_sum"], rtol=2e-5)
+
+
+def test_eval_at_start_logs_the_untrained_state_once(tmp_path):
+  # A stale step-0 row from a killed attempt (no checkpoint) is dropped, not kept beside the new one.
+  (tmp_path / "metrics.jsonl").write_text('{"step": 0, "split": "eval", "loss": -1.0}\n')
+  config = load_config("ae_mnist", "runlocal", total_steps=20, eval_at_start=True,
+                       **{"probe.enabled": False, "evals.jacobian": "none"})
+  final = train.train_and_evaluate(config, str(tmp_path))
+  rows = writers.read_metrics(str(tmp_path), "eval")
+  assert [r["step"] for r in rows] == [0, 20]
+  assert rows[0]["loss"] > final["loss"] > 0  # 20 steps of training lower the test loss
