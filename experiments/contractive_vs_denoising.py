@@ -118,7 +118,19 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       quick=quick)
   epochs = 5.0 if quick else 30.0
   budget = f"{epochs:g} epochs" if not smoke else f"{report_lib.SMOKE_STEPS} steps"
-  results, rows = {}, []
+  results = _train_and_measure(workdir, epochs, smoke)
+  rep.results = {**results, "deltas": list(DELTAS)}
+  _tables_and_figures(rep, workdir, results, budget)
+  for statement, holds in verdicts(results):
+    rep.verdict(statement, holds)
+  for statement, holds in sanity_checks(results):
+    rep.sanity(statement, holds)
+  return rep.write(workdir)
+
+
+def _train_and_measure(workdir: str, epochs: float, smoke: bool) -> dict[str, dict[str, Any]]:
+  """Trains each model of MODELS; its test losses and sensitivities by name."""
+  results = {}
   key = jax.random.key(0)
   for name, description, config_name in MODELS:
     # Probes, the trainer's own Jacobian eval and the DAE's median-filter
@@ -132,10 +144,15 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
     r = _sensitivities(trained, NUM_EXAMPLES, key)
     r.update(recon_loss=final["recon_loss"], mse=final["mse"])
     results[name] = r
-    rows.append([description, config_name, final["recon_loss"], final["mse"],
-                 r["jacobian_frobenius"], r["jacobian_frobenius"] / math.sqrt(r["input_dim"]),
-                 r["feature_ratio"][0]])
-  rep.results = {**results, "deltas": list(DELTAS)}
+  return results
+
+
+def _tables_and_figures(rep: report_lib.Report, workdir: str, results: dict,
+                        budget: str) -> None:
+  rows = [[description, config_name, results[name]["recon_loss"], results[name]["mse"],
+           results[name]["jacobian_frobenius"],
+           results[name]["jacobian_frobenius"] / math.sqrt(results[name]["input_dim"]),
+           results[name]["feature_ratio"][0]] for name, description, config_name in MODELS]
   n = results["ae"]["num_examples"]
   rep.table(f"Test reconstruction and Jacobian ({n} test images for the Jacobian)",
             ["model", "config", "test BCE (nats)", "test MSE", "mean ||df/dx||_F",
@@ -167,13 +184,6 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       "A sigmoid code moves at most sqrt(256) = 16, so every feature ratio falls like "
       "1/||delta|| once the code saturates; the large-delta columns compare how soon each "
       "model saturates as much as how contractive it is.")
-
-  for statement, holds in verdicts(results):
-    rep.verdict(statement, holds)
-  for statement, holds in sanity_checks(results):
-    rep.sanity(statement, holds)
-  return rep.write(workdir)
-
 
 
 def sanity_checks(results: dict[str, dict[str, Any]]) -> list[tuple[str, bool]]:

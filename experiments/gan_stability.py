@@ -145,8 +145,18 @@ def _d_fake_tail(run_dir: str) -> list[float]:
   return [float(r["d_fake"]) for r in rows[-D_WIN_ROWS:]]
 
 
+_REAL_FEATURES = {}  # (dataset name, n) -> _real_features(...): the same for every run
+
+
 def _real_features(dataset, n: int) -> tuple[np.ndarray, float]:
   """(test features of n images, the train-vs-test Frechet floor at n)."""
+  key = (dataset.name, n)
+  if key not in _REAL_FEATURES:
+    _REAL_FEATURES[key] = _compute_real_features(dataset, n)
+  return _REAL_FEATURES[key]
+
+
+def _compute_real_features(dataset, n: int) -> tuple[np.ndarray, float]:
   _, test = sample_quality.classifier_outputs(dataset.eval["image"][:n], dataset.name,
                                               dataset.eval_scale)
   _, train = sample_quality.classifier_outputs(dataset.train["image"][:n], dataset.name,

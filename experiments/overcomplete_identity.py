@@ -130,22 +130,8 @@ def _measure(trained: train.TrainedRun) -> tuple[dict[str, float], dict[str, jax
       sums[f"input_{where}"] = jnp.sum(jnp.square(x_noisy - x) * mask * per_image)
     return sums
 
-  def mean_errors(images):
-    # A fixed key: every model sees the same noisy draw of each split.
-    sums = {}
-    for i, start in enumerate(range(0, len(images), BATCH)):
-      x = images[start:start + BATCH]
-      # Every batch padded to BATCH images (weight 0): one compilation.
-      n = x.shape[0]
-      x = jnp.pad(x, ((0, BATCH - n),) + ((0, 0),) * (x.ndim - 1))
-      weights = (jnp.arange(BATCH) < n).astype(jnp.float32)
-      batch_sums = error_sums(x, weights, jax.random.fold_in(jax.random.key(0), i))
-      for key, value in batch_sums.items():
-        sums[key] = sums.get(key, 0.0) + float(value)
-    return {key: value / len(images) for key, value in sums.items()}
-
-  on_train = mean_errors(train_images)
-  on_test = mean_errors(test_images)
+  on_train = _mean_errors(error_sums, train_images)
+  on_test = _mean_errors(error_sums, test_images)
   measured = {"train_mse": on_train["clean"], "test_mse": on_test["clean"],
               "noisy_vs_clean": on_test["noisy_vs_clean"],
               "noisy_vs_input": on_test["noisy_vs_input"],
@@ -160,6 +146,22 @@ def _measure(trained: train.TrainedRun) -> tuple[dict[str, float], dict[str, jax
   figure = {"clean": clean, "noisy": noisy, "out_clean": reconstruct(clean),
             "out_noisy": reconstruct(noisy)}
   return measured, figure
+
+
+def _mean_errors(error_sums, images) -> dict[str, float]:
+  """Per-image means of `error_sums`' batch sums over `images`."""
+  # A fixed key: every model sees the same noisy draw of each split.
+  sums = {}
+  for i, start in enumerate(range(0, len(images), BATCH)):
+    x = images[start:start + BATCH]
+    # Every batch padded to BATCH images (weight 0): one compilation.
+    n = x.shape[0]
+    x = jnp.pad(x, ((0, BATCH - n),) + ((0, 0),) * (x.ndim - 1))
+    weights = (jnp.arange(BATCH) < n).astype(jnp.float32)
+    batch_sums = error_sums(x, weights, jax.random.fold_in(jax.random.key(0), i))
+    for key, value in batch_sums.items():
+      sums[key] = sums.get(key, 0.0) + float(value)
+  return {key: value / len(images) for key, value in sums.items()}
 
 
 def run(workdir: str, quick: bool, smoke: bool = False) -> str:
@@ -178,7 +180,17 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "AE leaves, and higher linear-probe accuracy on their codes.",
       quick=quick)
   epochs = 3.0 if quick else 30.0
-  configs = _configs(epochs, smoke)
+  results, figures, baseline = _train_and_measure(workdir, _configs(epochs, smoke))
+  rep.results = {"mean_image_test_mse": baseline, **results}
+  _tables(rep, results, baseline, epochs)
+  _figure(rep, workdir, figures)
+  for statement, holds in verdicts(results, baseline):
+    rep.verdict(statement, holds)
+  return rep.write(workdir)
+
+
+def _train_and_measure(workdir: str, configs: dict) -> tuple[dict, dict, float]:
+  """Trains each model of MODELS; (its measurements, its figure rows, the mean-image MSE)."""
   results, figures, baseline = {}, {}, None
   for name in MODELS:
     run_dir = os.path.join(workdir, name)
@@ -191,8 +203,10 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       baseline = _mean_image_mse(trained.trainer.dataset)
     results[name] = {**measured, **probes, "code_mean": final["code_mean"],
                      "code_frac_near_zero": final["code_frac_near_zero"]}
-  rep.results = {"mean_image_test_mse": baseline, **results}
+  return results, figures, baseline
 
+
+def _tables(rep: report_lib.Report, results: dict, baseline: float, epochs: float) -> None:
   rep.table("Clean inputs: reconstruction MSE per pixel",
             ["model", "train MSE", "test MSE", "test / train", "test / mean-image MSE"],
             [[name, r["train_mse"], r["test_mse"], r["test_mse"] / r["train_mse"],
@@ -225,6 +239,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
            "noise does not move. Probes: logistic regression (L-BFGS, l2 1e-3) on the codes "
            "of 100 / 1000 labelled training images, accuracy on the test set.")
 
+
+def _figure(rep: report_lib.Report, workdir: str, figures: dict) -> None:
   plain = figures["plain"]
   grid = report_lib.rows_grid(
       [plain["clean"], plain["out_clean"], plain["noisy"], plain["out_noisy"],
@@ -232,11 +248,6 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   viz.save_grid(os.path.join(workdir, "reconstructions.png"), grid)
   rep.figure("Rows: clean test digits and the plain AE's output; the same digits with "
              "noise, and the plain, denoising and sparse AEs' outputs", "reconstructions.png")
-
-  for statement, holds in verdicts(results, baseline):
-    rep.verdict(statement, holds)
-  return rep.write(workdir)
-
 
 
 def verdicts(results: dict[str, dict[str, float]], baseline: float

@@ -42,8 +42,26 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       quick=quick)
   linear_epochs = 3.0 if quick else 20.0
   nonlinear_epochs = 2.0 if quick else 20.0
+  results = _train_and_measure(workdir, smoke, linear_epochs, nonlinear_epochs)
+  rep.results = {f"k={k}": v for k, v in results.items()}
+  _tables(rep, results, linear_epochs, nonlinear_epochs)
+  ks = list(CODE_SIZES)
+  report_lib.line_plot(
+      os.path.join(workdir, "mse_vs_k.png"), ks,
+      {label: [results[k][key] for k in ks] for key, label in (
+          ("pca_mse", "PCA"), ("linear_ae_mse", "linear AE"),
+          ("nonlinear_ae_mse", "non-linear AE"))},
+      xlabel="code size k", ylabel="test MSE per pixel", log_x=True)
+  rep.figure("Test MSE against code size", "mse_vs_k.png")
+  for statement, holds in verdicts(results):
+    rep.verdict(statement, holds)
+  return rep.write(workdir)
 
-  rows, results, test_x = [], {}, None
+
+def _train_and_measure(workdir: str, smoke: bool, linear_epochs: float,
+                       nonlinear_epochs: float) -> dict[int, dict]:
+  """Trains the linear and non-linear AE at each code size k; their measurements by k."""
+  results, test_x = {}, None
   for k in CODE_SIZES:
     # Probes and Jacobians are other experiments' business: skip them here.
     lin_cfg = report_lib.config("linear_ae_mnist", smoke=smoke, **{
@@ -72,9 +90,14 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                   "eigengap_ratio": float(variances[k - 1] / variances[k]),
                   "linear_ae_mse": lin["mse"], "pca_mse": pca_mse, "nonlinear_ae_mse": nl["mse"],
                   "explained_variance": float(variances[:k].sum() / variances.sum())}
-    rows.append([k, angles[-1], np.median(angles), variances[k - 1] / variances[k], pca_mse,
-                 lin["mse"], lin["mse"] / pca_mse, nl["mse"]])
-  rep.results = {f"k={k}": v for k, v in results.items()}
+  return results
+
+
+def _tables(rep: report_lib.Report, results: dict, linear_epochs: float,
+            nonlinear_epochs: float) -> None:
+  rows = [[k, r["largest_angle_deg"], r["median_angle_deg"], r["eigengap_ratio"], r["pca_mse"],
+           r["linear_ae_mse"], r["linear_ae_mse"] / r["pca_mse"], r["nonlinear_ae_mse"]]
+          for k, r in results.items()]
   rep.table("Test reconstruction and subspace agreement",
             ["k", "largest angle (deg)", "median angle (deg)", "var_k / var_k+1", "PCA MSE",
              "linear AE MSE", "linear/PCA", "non-linear AE MSE"], rows)
@@ -87,20 +110,6 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
            "the MSE, which weighs directions by their variance, converges first.")
   rep.text("All angles (degrees):\n\n" + "\n".join(
       f"- k={k}: " + ", ".join(f"{a:.1f}" for a in results[k]["angles_deg"]) for k in CODE_SIZES))
-
-  ks = list(CODE_SIZES)
-  report_lib.line_plot(
-      os.path.join(workdir, "mse_vs_k.png"), ks,
-      {label: [results[k][key] for k in ks] for key, label in (
-          ("pca_mse", "PCA"), ("linear_ae_mse", "linear AE"),
-          ("nonlinear_ae_mse", "non-linear AE"))},
-      xlabel="code size k", ylabel="test MSE per pixel", log_x=True)
-  rep.figure("Test MSE against code size", "mse_vs_k.png")
-
-  for statement, holds in verdicts(results):
-    rep.verdict(statement, holds)
-  return rep.write(workdir)
-
 
 
 def verdicts(results: dict[str, dict[str, float]]) -> list[tuple[str, bool]]:
