@@ -193,7 +193,8 @@ QUOTES = [
           {"when": lambda root: ANY_CELL, "verdicts": agreed(name)})
     for name in ("pca_vs_linear_ae", "overcomplete_identity", "contractive_vs_denoising",
                  "vae_likelihood", "optimal_discriminator", "minimax_vs_nonsaturating",
-                 "denoising_vs_median", "codes_as_features", "conditional_and_infogan")
+                 "denoising_vs_median", "codes_as_features", "conditional_and_infogan",
+                 "gan_stability")
 ]
 
 
