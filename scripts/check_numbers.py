@@ -96,6 +96,8 @@ _OD = "optimal_discriminator/results.json"
 _MM = "minimax_vs_nonsaturating/results.json"
 _DVM = "denoising_vs_median/results.json"
 _CODES = "codes_as_features/results.json"
+_F_AE, _F_VAE, _F_CGAN = (f"fashion_mnist/{run}/final_metrics.json" for run in ("ae", "vae", "cgan"))
+_DC_FASHION = _stability("dcgan_mnist", "fashion_mnist")
 _FC_MNIST, _DC_MNIST = _stability("gan_mnist", "mnist"), _stability("dcgan_mnist", "mnist")
 
 QUOTES = [
@@ -188,6 +190,39 @@ QUOTES = [
           {name: num(_CODES, f"results.representations.{key}.accuracy.100", ".3f")
            for name, key in (("cae", "cae"), ("sparse", "sparse_ae"), ("pixels", "pixels"),
                              ("pca", "pca150"))}),
+    # Fashion-MNIST runs.
+    Quote("README.md", "20 epochs: test MSE {mse} per pixel (MNIST",
+          {"mse": num(_F_AE, "eval.mse", ".5f")}),
+    Quote("configs/ae_mnist.py", "20 epochs, test mse per pixel {mse}.",
+          {"mse": num(_F_AE, "eval.mse", ".5f")}),
+    Quote("README.md", "50 epochs: test negative ELBO {elbo}, NLL {nll} nats (k=5000)",
+          {"elbo": num(_F_VAE, "eval.neg_elbo", ".1f"), "nll": num(_F_VAE, "final.nll", ".2f")}),
+    Quote("configs/vae_mnist.py", "2026-12-02): negative ELBO {elbo}, NLL {nll}.",
+          {"elbo": num(_F_VAE, "eval.neg_elbo", ".1f"), "nll": num(_F_VAE, "final.nll", ".2f")}),
+    Quote("README.md", "3000 steps x 5 seeds: Frechet distance {fd}, floor {floor} at 5000 samples",
+          {"fd": last_span(_DC_FASHION, "fd", ".0f"),
+           "floor": num(_DC_FASHION[0], "fd_floor", ".2f")}),
+    Quote("configs/dcgan_mnist.py", "Fashion-MNIST, 3000 steps, 5 seeds: {fd} (floor {floor}",
+          {"fd": last_span(_DC_FASHION, "fd", ".0f"),
+           "floor": num(_DC_FASHION[0], "fd_floor", ".2f")}),
+    Quote("README.md", "6000 steps: conditional accuracy {acc} (the classifier's own test "
+          "accuracy {clf}), Frechet distance {fd} (floor {floor})",
+          {"acc": num(_F_CGAN, "final.conditional_accuracy", ".3f"),
+           "clf": num(_F_CGAN, "final.eval_classifier_accuracy", ".3f"),
+           "fd": num(_F_CGAN, "final.fd", ".1f"), "floor": num(_F_CGAN, "final.fd_floor", ".2f")}),
+    Quote("configs/cgan_mnist.py", "2026-12-02): {acc} and {fd} (floor {floor})",
+          {"acc": num(_F_CGAN, "final.conditional_accuracy", ".3f"),
+           "fd": num(_F_CGAN, "final.fd", ".1f"), "floor": num(_F_CGAN, "final.fd_floor", ".2f")}),
+    Quote(f"{RESULTS}/fashion_mnist/README.md", "test MSE {mse} per pixel (PSNR {psnr} dB",
+          {"mse": num(_F_AE, "eval.mse", ".5f"), "psnr": num(_F_AE, "eval.psnr", ".1f")}),
+    Quote(f"{RESULTS}/fashion_mnist/README.md", "test negative ELBO {elbo} nats, NLL {nll} nats",
+          {"elbo": num(_F_VAE, "eval.neg_elbo", ".1f"), "nll": num(_F_VAE, "final.nll", ".2f")}),
+    Quote(f"{RESULTS}/fashion_mnist/README.md", "conditional accuracy {acc} (the shipped "
+          "Fashion-MNIST classifier's own test accuracy is {clf}), Frechet distance {fd} "
+          "against a floor of {floor}",
+          {"acc": num(_F_CGAN, "final.conditional_accuracy", ".3f"),
+           "clf": num(_F_CGAN, "final.eval_classifier_accuracy", ".3f"),
+           "fd": num(_F_CGAN, "final.fd", ".1f"), "floor": num(_F_CGAN, "final.fd_floor", ".2f")}),
 ] + [
     Quote(f"{RESULTS}/README.md", f"[{name}]({name}/report.md) | {{when}} | {{verdicts}}",
           {"when": lambda root: ANY_CELL, "verdicts": agreed(name)})
