@@ -7,6 +7,8 @@ r"""Training throughput of a config: scanned chunk vs per-step dispatch vs launc
 Measures, in one process on the real dataset:
   chunk      examples/s of the compiled `lax.scan` chunk (K = steps_per_dispatch
              steps per dispatch, state donated), steady state.
+  minimal    examples/s of the shortest scanned loop of the same method step
+             (`minimal_scan`): one fixed permutation, no epoch boundaries.
   per_step   examples/s of one jitted, donated step per dispatch, the loop a
              flax user writes: the host draws a permutation once per epoch
              (numpy) and passes each step's batch indices; the step gathers
@@ -70,6 +72,30 @@ def matmul_flops_per_sec(n: int = 1024, repeats: int = 20) -> float:
   return 2 * n**3 * repeats / best
 
 
+def minimal_scan(train_step, dataset, batch_size: int, num_steps: int):
+  """The shortest scanned loop of the same method step, for comparison.
+
+  One fixed permutation for every epoch (passed in), a key folded per step,
+  no epoch boundaries, no sharding constraints: what a user would write to
+  time the model alone. Its gap to genjax's chunk is the price of genjax's
+  loop (per-epoch permutations for exact resume, batch sharding).
+  """
+  import jax
+  import jax.numpy as jnp
+  from jax import lax
+  spe = dataset.steps_per_epoch(batch_size)
+
+  def chunk(state, train, perm, start, rng):
+    def body(state, i):
+      step = start + i
+      idx = lax.dynamic_slice_in_dim(perm, (step % spe) * batch_size, batch_size)
+      key = jax.random.fold_in(rng, step)
+      return train_step(state, dataset.train_batch(train, idx, key), key)
+    return lax.scan(body, state, jnp.arange(num_steps))
+
+  return jax.jit(chunk, donate_argnums=0)
+
+
 class Bench:
   """One config's compiled chunk and per-step functions, ready to time."""
 
@@ -98,14 +124,19 @@ class Bench:
     # compiled program (none with one device).
     self.collectives = {op: step_compiled.as_text().count(f" {op}(")
                         for op in ("all-reduce", "all-gather", "reduce-scatter")}
+    self.minimal = minimal_scan(self.trainer.method.train_step, ds, self.b, self.k)
+    self.minimal_perm = jax.random.permutation(self.rng, ds.num_train).astype(jnp.int32)
     self.step = 0
     self.perm = None
     self.chunk_rates: list[float] = []
     self.step_rates: list[float] = []
+    self.minimal_rates: list[float] = []
     self.time_chunks(1)  # warm-up (first dispatch, allocation)
     self.time_steps(1)   # the per-step jit compiles here
+    self.time_minimal(1)
     self.chunk_rates.clear()
     self.step_rates.clear()
+    self.minimal_rates.clear()
 
   def time_chunks(self, n: int) -> None:
     import jax
@@ -117,6 +148,17 @@ class Bench:
       self.step += self.k
     jax.block_until_ready((self.state, m))
     self.chunk_rates.append(n * self.k * self.b / (time.perf_counter() - t))
+
+  def time_minimal(self, n: int) -> None:
+    import jax
+    import jax.numpy as jnp
+    t = time.perf_counter()
+    for _ in range(n):
+      self.state, m = self.minimal(self.state, self.trainer.dataset.train, self.minimal_perm,
+                                   jnp.int32(self.step), self.rng)
+      self.step += self.k
+    jax.block_until_ready((self.state, m))
+    self.minimal_rates.append(n * self.k * self.b / (time.perf_counter() - t))
 
   def time_steps(self, n: int) -> None:
     import jax
@@ -139,6 +181,7 @@ class Bench:
     import jax
     chunk = statistics.median(self.chunk_rates)
     per_step = statistics.median(self.step_rates)
+    minimal = statistics.median(self.minimal_rates)
     achieved = self.flops_per_step * chunk / self.b
     return {
         "devices": jax.device_count(),
@@ -149,6 +192,9 @@ class Bench:
         "chunk_examples_per_sec": chunk,
         "per_step_examples_per_sec": per_step,
         "scan_speedup_over_per_step": chunk / per_step,
+        "minimal_scan_examples_per_sec": minimal,
+        "chunk_over_minimal_scan": chunk / minimal,
+        "minimal_rounds": self.minimal_rates,
         "chunk_rounds": self.chunk_rates,
         "per_step_rounds": self.step_rates,
         "flops_per_step": self.flops_per_step,
@@ -202,6 +248,7 @@ def measure(config) -> dict:
     for _, bench in benches:
       bench.time_chunks(_CHUNKS.value)
       bench.time_steps(_CHUNKS.value * bench.k)
+      bench.time_minimal(_CHUNKS.value)
   result = {"command": sys.argv[1:], "matmul_flops_per_sec": matmul_flops_per_sec(),
             "variants": {}}
   for name, bench in benches:
