@@ -111,8 +111,9 @@ class Bench:
     self.rng = jax.random.key(config.seed)
     self.state = self.trainer.init_state(self.rng)
     t = time.perf_counter()
-    self.chunk = self.trainer.train_chunk.lower(
-        self.state, ds.train, jnp.int32(0), self.rng, num_steps=self.k).compile()
+    self.chunk = self.trainer.compiled_chunk.lower(
+        self.state, ds.train, self.trainer.chunk_permutations(self.rng, 0, self.k),
+        jnp.int32(0), self.rng, num_steps=self.k).compile()
     self.compile_s = time.perf_counter() - t
     # XLA counts a while loop's body once, so take FLOPs from the single step.
     step_compiled = self.trainer.train_step.lower(
@@ -143,7 +144,8 @@ class Bench:
     import jax.numpy as jnp
     t = time.perf_counter()
     for _ in range(n):
-      self.state, m = self.chunk(self.state, self.trainer.dataset.train,
+      perms = self.trainer.chunk_permutations(self.rng, self.step, self.k)
+      self.state, m = self.chunk(self.state, self.trainer.dataset.train, perms,
                                  jnp.int32(self.step), self.rng)
       self.step += self.k
     jax.block_until_ready((self.state, m))
