@@ -245,3 +245,22 @@ def test_eval_at_start_logs_the_untrained_state_once(tmp_path):
   rows = writers.read_metrics(str(tmp_path), "eval")
   assert [r["step"] for r in rows] == [0, 20]
   assert rows[0]["loss"] > final["loss"] > 0  # 20 steps of training lower the test loss
+
+
+def test_chunk_permutations_are_each_epochs_order():
+  from genjax import data as data_lib
+  trainer, _ = train.build(load_config("ae_mnist", "runlocal"))
+  spe = trainer.dataset.steps_per_epoch(trainer.config.batch_size)
+  n = trainer.dataset.num_train
+  rng = jax.random.key(3)
+  # A chunk starting mid-epoch 1 and longer than an epoch spans epochs 1-3.
+  start, steps = spe + 1, spe + 2
+  perms = np.asarray(trainer.chunk_permutations(rng, start, steps))
+  assert perms.shape == (3, n)
+  for row, epoch in enumerate((1, 2, 3)):
+    want = data_lib.epoch_permutation(jax.random.split(rng)[0], epoch, n)
+    np.testing.assert_array_equal(perms[row], np.asarray(want))
+  assert sorted(perms[0]) == list(range(n)) and not np.array_equal(perms[0], perms[1])
+  # Orders of epochs before the chunk's first are dropped; the chunk's own kept.
+  trainer.chunk_permutations(rng, 2 * spe, 1)
+  assert sorted(trainer._permutations) == [2, 3]
