@@ -161,6 +161,8 @@ def cli(run: Callable[[str, bool], str]) -> None:
 # interrupted experiment resumed, or a finished run reused): the report names
 # them, because their earlier training time is not in its wall time.
 _RESUMED: list[tuple[str, int]] = []
+# Runs whose measured.json this invocation read rather than wrote (measure_runs).
+_REUSED: list[str] = []
 
 
 def train_run(cfg: ConfigDict, workdir: str) -> train.TrainedRun:
@@ -226,6 +228,8 @@ def _measured_once(run_dir: str, measure, wait: bool) -> dict[str, Any] | None:
       with open(path + ".partial", "w") as f:
         json.dump(result, f, default=float)
       os.replace(path + ".partial", path)
+    else:
+      _REUSED.append(os.path.basename(os.path.normpath(run_dir)))
     with open(path) as f:
       return json.load(f)
 
@@ -249,9 +253,13 @@ class Report:
   results: dict[str, Any] = dataclasses.field(default_factory=dict)
   verdicts: list[tuple[str, bool | None]] = dataclasses.field(default_factory=list)
   sanity_checks: list[tuple[str, bool]] = dataclasses.field(default_factory=list)
+  # (date, what changed and the numbers of the run that preceded the change):
+  # each experiment's HISTORY, kept in every report it writes.
+  history: tuple[tuple[str, str], ...] = ()
 
   def __post_init__(self):
     _RESUMED.clear()
+    _REUSED.clear()
 
   def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
     lines = [f"### {title}", "", "| " + " | ".join(columns) + " |",
@@ -289,6 +297,10 @@ class Report:
     if _RESUMED:
       lines += ["**Resumed from earlier checkpoints:** " + ", ".join(
           f"{name} (from step {step})" for name, step in _RESUMED) + ".", ""]
+    if _REUSED:
+      lines += [f"**Measured by an earlier or a concurrent invocation and reused** (their "
+                f"training is not in the wall time): {len(_REUSED)} runs, "
+                + ", ".join(_REUSED) + ".", ""]
     lines += ["## Verdict", ""]
     lines += [verdict_line(s, ok) for s, ok in self.verdicts]
     if self.sanity_checks:
@@ -296,6 +308,11 @@ class Report:
                 "Identities and facts true by construction, not claims: a failure here "
                 "means a bug in the measurement.", ""]
       lines += [f"- {'PASSES' if ok else 'FAILS'}: {s}" for s, ok in self.sanity_checks]
+    if self.history:
+      lines += ["", "## History", "",
+                "Thresholds, budgets or aggregation rules changed after a run had been "
+                "measured, or while it ran, with the numbers that run gave:", ""]
+      lines += [f"- {date}: {change}" for date, change in self.history]
     lines += ["", "## Measurements", ""]
     lines += [s + "\n" for s in self.sections]
     path = os.path.join(workdir, "report.md")
@@ -303,10 +320,11 @@ class Report:
       f.write("\n".join(lines))
     with open(os.path.join(workdir, "results.json"), "w") as f:
       json.dump({"name": self.name, "quick": self.quick, "wall_s": wall,
-                 "resumed_runs": dict(_RESUMED),
+                 "resumed_runs": dict(_RESUMED), "reused_runs": list(_REUSED),
                  "verdicts": [{"statement": s, "agrees": ok} for s, ok in self.verdicts],
                  "sanity_checks": [{"statement": s, "passes": ok}
                                    for s, ok in self.sanity_checks],
+                 "history": [{"date": d, "change": c} for d, c in self.history],
                  "results": self.results}, f, indent=2, default=float)
     return path
 

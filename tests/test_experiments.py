@@ -287,11 +287,18 @@ def test_measure_runs_keeps_results_and_shares_a_workdir(tmp_path):
   fcntl.flock(lock, fcntl.LOCK_EX)
   (tmp_path / "a" / "measured.json").write_text('{"value": -1.0}')
   tasks = {"b": task("b", 2.0), "a": task("a", 1.0), "c": task("c", 3.0, then=lock.close)}
+  rep = report_lib.Report(name="n", claim="c", prediction="p", quick=True)
   got = report_lib.measure_runs(tasks, str(tmp_path))
   assert list(got) == ["b", "a", "c"] and calls == ["b", "c"]
   assert got == {"b": {"value": 2.0}, "a": {"value": -1.0}, "c": {"value": 3.0}}
+  # The report names the run it did not measure itself.
+  text = open(rep.write(str(tmp_path))).read()
+  assert "reused** (their training is not in the wall time): 1 runs, a." in text
   # A re-run reads every kept result and measures nothing.
+  rep = report_lib.Report(name="n", claim="c", prediction="p", quick=True)
   assert report_lib.measure_runs(tasks, str(tmp_path)) == got and calls == ["b", "c"]
+  rep.write(str(tmp_path))
+  assert json.loads((tmp_path / "results.json").read_text())["reused_runs"] == ["b", "a", "c"]
 
 
 def test_report_lists_inconclusive_verdicts_and_sanity_checks_apart(tmp_path):
@@ -305,6 +312,23 @@ def test_report_lists_inconclusive_verdicts_and_sanity_checks_apart(tmp_path):
   results = json.loads((tmp_path / "results.json").read_text())
   assert [v["agrees"] for v in results["verdicts"]] == [True, None]
   assert results["sanity_checks"] == [{"statement": "identity", "passes": False}]
+  assert "## History" not in text and results["history"] == []
+
+
+def test_report_keeps_its_experiments_history(tmp_path):
+  from experiments import conditional_and_infogan, gan_stability, optimal_discriminator
+  history = (("2026-01-01", "bar lowered after run 1 measured 0.4"),)
+  rep = report_lib.Report(name="n", claim="c", prediction="p", quick=True, history=history)
+  text = open(rep.write(str(tmp_path))).read()
+  assert "## History" in text and "- 2026-01-01: bar lowered after run 1 measured 0.4" in text
+  assert text.index("## History") < text.index("## Measurements")
+  assert json.loads((tmp_path / "results.json").read_text())["history"] == [
+      {"date": "2026-01-01", "change": "bar lowered after run 1 measured 0.4"}]
+  # The experiments whose rules changed after a measured run say so, with the failed numbers.
+  assert "0.056" in optimal_discriminator.HISTORY[0][1]
+  assert "0.396" in conditional_and_infogan.HISTORY[0][1]
+  assert "0.777" in conditional_and_infogan.HISTORY[1][1]
+  assert "100x" in gan_stability.HISTORY[0][1]
 
 
 def test_principal_angles_and_pca_of_known_subspaces():
