@@ -99,7 +99,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
     results[f"seed{seed}"] = r
     rows.append([seed, f"{r['modes_covered']:g}/{r['num_modes']:g}",
                  r["high_quality_fraction"], r["od_max_gap"], r["od_mean_gap"],
-                 r["od_weighted_gap"], r["od_d_loss"], r["gan_d_max_gap"], r["gan_d_mean_gap"]])
+                 r["od_weighted_gap"], r["od_d_loss"], r["od_jsd_from_d"], r["od_jsd_kde"],
+                 r["gan_d_max_gap"], r["gan_d_mean_gap"]])
     d_rows.append([seed, r["d_real"], r["d_fake"], r["d_loss"], abs(r["d_real"] - 0.5)])
     del r["num_modes"]  # in the table only
   # The control: D* = 1/2 exactly, so any gap is the procedure's own error.
@@ -107,14 +108,16 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                                         plot_path=os.path.join(workdir, "optimal_d_control.png"),
                                         **check_kwargs)
   results["control_p_g_equals_p_data"] = {
-      k: control[k] for k in ("od_max_gap", "od_mean_gap", "od_weighted_gap", "od_d_loss")}
+      k: control[k] for k in ("od_max_gap", "od_mean_gap", "od_weighted_gap", "od_d_loss",
+                              "od_jsd_from_d", "od_jsd_kde")}
   rows.append(["control (G = exact p_data sampler)", "-", "-", control["od_max_gap"],
                control["od_mean_gap"], control["od_weighted_gap"], control["od_d_loss"],
-               "-", "-"])
+               control["od_jsd_from_d"], control["od_jsd_kde"], "-", "-"])
   rep.results = results
   rep.table("Fresh D (G frozen) against D*, on the support (p_data + p_g > 1% of peak)",
             ["seed", "modes covered", "high-quality fraction", "max gap", "mean gap",
-             "density-weighted gap", "fresh D loss", "GAN's own D: max gap",
+             "density-weighted gap", "fresh D loss", "JSD from D (nats)",
+             "JSD of the densities (nats)", "GAN's own D: max gap",
              "GAN's own D: mean gap"], rows)
   rep.table("The GAN's own discriminator at the end of training (eval, 10k test points)",
             ["seed", "mean D(x) real", "mean D(G(z))", "d_loss", "distance of D(x) from 1/2"],
@@ -146,6 +149,7 @@ def _seed(workdir: str, seed: int, steps: int, check_kwargs: dict, smoke: bool):
   measured = {
       "od_max_gap": od["od_max_gap"], "od_mean_gap": od["od_mean_gap"],
       "od_weighted_gap": od["od_weighted_gap"], "od_d_loss": od["od_d_loss"],
+      "od_jsd_from_d": od["od_jsd_from_d"], "od_jsd_kde": od["od_jsd_kde"],
       "gan_d_max_gap": gan_max, "gan_d_mean_gap": gan_mean,
       "d_real": final["d_real"], "d_fake": final["d_fake"], "d_loss": final["d_loss"],
       "modes_covered": modes["modes_covered"],
@@ -173,7 +177,11 @@ def _describe(rep, cfg, check_kwargs: dict) -> None:
       "gap = |D(x) - D*(x)| on a 401-point grid, over the points where p_data + p_g "
       "exceeds 1% of its peak; the density-weighted gap weighs the grid by "
       "(p_data + p_g) / 2. The fresh D loss at equilibrium would be "
-      f"2 ln 2 = {2 * math.log(2):.3f}. 'GAN's own D' is the discriminator the GAN trained "
+      f"2 ln 2 = {2 * math.log(2):.3f}. How far p_g is from p_data, as the theory's "
+      "V(G, D*) = -ln 4 + 2 JSD(p_data, p_g) puts it: JSD from D = ln 2 - (fresh D loss) / 2, "
+      "a lower bound up to sampling noise; JSD of the densities from the smoothed p_data "
+      "and the KDE of p_g on the grid (0 when p_g = p_data, ln 2 = 0.693 when disjoint). "
+      "'GAN's own D' is the discriminator the GAN trained "
       "alongside G, read on the same grid: it was never trained to convergence against "
       "the final G, so it need not equal D*.")
   rep.text(

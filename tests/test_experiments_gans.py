@@ -51,14 +51,18 @@ def test_optimal_discriminator_writes_its_report(tmp_path):
     assert all_finite(r["od_d_loss"], r["d_loss"], r["od_weighted_gap"])
     assert fresh[i] == report_cells(seed, f"{r['modes_covered']:g}/{saved['final']['num_modes']:g}",
                               r["high_quality_fraction"], r["od_max_gap"], r["od_mean_gap"],
-                              r["od_weighted_gap"], r["od_d_loss"], r["gan_d_max_gap"],
-                              r["gan_d_mean_gap"])
+                              r["od_weighted_gap"], r["od_d_loss"], r["od_jsd_from_d"],
+                              r["od_jsd_kde"], r["gan_d_max_gap"], r["gan_d_mean_gap"])
+    # JSD from D is ln 2 - (fresh D loss) / 2, and the densities' JSD lies in [0, ln 2].
+    assert r["od_jsd_from_d"] == pytest.approx(math.log(2) - r["od_d_loss"] / 2)
+    assert 0 <= r["od_jsd_kde"] <= math.log(2)
     assert own[i] == report_cells(seed, r["d_real"], r["d_fake"], r["d_loss"],
                             abs(r["d_real"] - 0.5))
   control = results["control_p_g_equals_p_data"]
   assert control["od_mean_gap"] <= control["od_max_gap"]
-  assert fresh[-1][3:7] == report_cells(control["od_max_gap"], control["od_mean_gap"],
-                                  control["od_weighted_gap"], control["od_d_loss"])
+  assert fresh[-1][3:9] == report_cells(control["od_max_gap"], control["od_mean_gap"],
+                                  control["od_weighted_gap"], control["od_d_loss"],
+                                  control["od_jsd_from_d"], control["od_jsd_kde"])
   seeds = [results[f"seed{s}"] for s in optimal_discriminator.SEEDS]
   target, tolerance = optimal_discriminator.TARGET_GAP, optimal_discriminator.D_REAL_TOLERANCE
   assert verdict_agrees(tmp_path) == [

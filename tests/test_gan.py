@@ -195,6 +195,22 @@ def test_trained_discriminator_reaches_the_optimal_discriminator(fusion_emitters
   d_star, grid = result["d_star"], result["grid"]
   assert d_star[np.argmin(np.abs(grid - 3.0))] > 0.5
   assert d_star[np.argmin(np.abs(grid - 1.5))] < 0.1
+  # The Jensen-Shannon divergence two ways (ln 2 - d_loss / 2 from D, and from
+  # the densities): they agree near D*, both far from 0 as p_g != p_data.
+  assert result["od_jsd_kde"] > 0.1
+  assert abs(result["od_jsd_from_d"] - result["od_jsd_kde"]) < 0.02
+
+
+def test_jensen_shannon_of_known_densities():
+  x = np.linspace(-10, 10, 2001)
+  dx = float(x[1] - x[0])
+  bump = lambda mu: np.exp(-0.5 * (x - mu) ** 2)
+  assert optimal_discriminator.jensen_shannon(bump(0), bump(0), dx) == pytest.approx(0, abs=1e-12)
+  assert optimal_discriminator.jensen_shannon(bump(-6), bump(6), dx) == pytest.approx(np.log(2), abs=1e-6)
+  # Symmetric, and between the two for a partial overlap.
+  a, b = optimal_discriminator.jensen_shannon(bump(0), bump(1), dx), \
+      optimal_discriminator.jensen_shannon(bump(1), bump(0), dx)
+  assert a == pytest.approx(b) and 0.05 < a < 0.2
 
 
 def test_generator_equal_to_data_gives_one_half(fusion_emitters):
@@ -221,6 +237,7 @@ def test_generator_equal_to_data_gives_one_half(fusion_emitters):
   assert weighted(result["d"]) < 0.04
   assert result["od_weighted_gap"] < 0.04
   assert result["od_d_loss"] == pytest.approx(2 * math.log(2), abs=0.02)
+  assert abs(result["od_jsd_from_d"]) < 0.01 and result["od_jsd_kde"] < 0.005  # p_g = p_data
 
 
 def test_bad_gan_configs_are_rejected():
