@@ -75,7 +75,7 @@ class Trainer:
             jax.random.split(rng)[0], epoch, dataset.num_train), out_shardings=replicated)
     # Under jit, so that several processes build the same global array.
     self._stack = jax.jit(lambda *perms: jnp.stack(perms), out_shardings=replicated)
-    self._permutations: dict[int, jax.Array] = {}  # epoch -> its order (a few kept)
+    self._permutations: dict[tuple, jax.Array] = {}  # (key, epoch) -> its order (a few kept)
     # One step per dispatch, as a hand-written flax loop does it (the
     # benchmark's baseline): the host passes each step's batch indices.
     self.train_step = jax.jit(
@@ -111,13 +111,15 @@ class Trainer:
     """
     spe = self.dataset.steps_per_epoch(self.config.batch_size)
     first = start_step // spe
-    epochs = range(first, first + num_steps // spe + 2)
-    for epoch in epochs:
-      if epoch not in self._permutations:
-        self._permutations[epoch] = self._epoch_permutation(rng, jnp.int32(epoch))
-    for epoch in [e for e in self._permutations if e < first]:
-      del self._permutations[epoch]
-    return self._stack(*(self._permutations[e] for e in epochs))
+    # Cached per (key, epoch): a caller may pass several keys to one trainer.
+    key = tuple(np.asarray(jax.random.key_data(rng)).ravel().tolist())
+    wanted = [(key, e) for e in range(first, first + num_steps // spe + 2)]
+    for k in wanted:
+      if k not in self._permutations:
+        self._permutations[k] = self._epoch_permutation(rng, jnp.int32(k[1]))
+    for k in [k for k in self._permutations if k[0] != key or k[1] < first]:
+      del self._permutations[k]
+    return self._stack(*(self._permutations[k] for k in wanted))
 
   def train_chunk(self, state, train, start_step, rng, *, num_steps: int):
     """`num_steps` optimiser steps from `start_step` (the compiled chunk; donates `state`)."""

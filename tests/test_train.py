@@ -261,6 +261,8 @@ def test_chunk_permutations_are_each_epochs_order():
     want = data_lib.epoch_permutation(jax.random.split(rng)[0], epoch, n)
     np.testing.assert_array_equal(perms[row], np.asarray(want))
   assert sorted(perms[0]) == list(range(n)) and not np.array_equal(perms[0], perms[1])
-  # Orders of epochs before the chunk's first are dropped; the chunk's own kept.
-  trainer.chunk_permutations(rng, 2 * spe, 1)
-  assert sorted(trainer._permutations) == [2, 3]
+  # Another key gives other orders (not the cached ones of the first key).
+  other = np.asarray(trainer.chunk_permutations(jax.random.key(4), start, steps))
+  assert not np.array_equal(other[0], perms[0])
+  np.testing.assert_array_equal(
+      other[0], np.asarray(data_lib.epoch_permutation(jax.random.split(jax.random.key(4))[0], 1, n)))
