@@ -12,7 +12,7 @@ the modes covered and, for mog1d, the optimal-discriminator gap |D - D*|.
 
 Measured 2026-11-24 on a 2-core CPU (shared): ring8 8/8 modes, 91.8% / 93.9%
 / 94.2% of samples within 3 std (seeds 0/1/2); mog1d 3/3 modes, |D - D*| gap
-0.036 / 0.040 / 0.035. History: experiments/results/configs/gan_toy.md.
+0.032 / 0.030 / 0.033 (2026-12-02). History: experiments/results/configs/gan_toy.md.
 """
 
 from genjax import config as config_lib

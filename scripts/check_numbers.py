@@ -128,6 +128,11 @@ QUOTES = [
           "10 digits, 5/5 (`experiments/gan_stability.py`, floor {floor} at 5000 samples)",
           {"fc": last_span(_FC_MNIST, "fd", ".0f"), "dc": last_span(_DC_MNIST, "fd", ".0f"),
            "floor": num(_DC_MNIST[0], "fd_floor", ".2f")}),
+    Quote("README.md", "mog1d 3/3 modes, max |D - D*| {gaps} (3 seeds",
+          {"gaps": lambda root: "{:.3f}-{:.3f}".format(*sorted(
+              _get(_load(root, _OD), f"results.seed{s}.od_max_gap") for s in range(3))[::2])}),
+    Quote("configs/gan_toy.py", "mog1d 3/3 modes, |D - D*| gap {s0} / {s1} / {s2} (2026-12-02)",
+          {f"s{s}": num(_OD, f"results.seed{s}.od_max_gap", ".3f") for s in range(3)}),
     # Config docstrings.
     Quote("configs/vae_mnist.py", "test negative ELBO {elbo} nats, NLL {nll} nats (k=5000)",
           {"elbo": num(_VAE, "results.kingma_vae.neg_elbo", ".1f"),
