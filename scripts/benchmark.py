@@ -139,28 +139,28 @@ class Bench:
     self.step_rates.clear()
     self.minimal_rates.clear()
 
-  def time_chunks(self, n: int) -> None:
+  def _time_scans(self, n: int, run_chunk, rates: list[float]) -> None:
+    """Times n calls of run_chunk(step) -> (state, metrics), K steps each."""
     import jax
-    import jax.numpy as jnp
     t = time.perf_counter()
     for _ in range(n):
-      perms = self.trainer.chunk_permutations(self.rng, self.step, self.k)
-      self.state, m = self.chunk(self.state, self.trainer.dataset.train, perms,
-                                 jnp.int32(self.step), self.rng)
+      self.state, m = run_chunk(self.step)
       self.step += self.k
     jax.block_until_ready((self.state, m))
-    self.chunk_rates.append(n * self.k * self.b / (time.perf_counter() - t))
+    rates.append(n * self.k * self.b / (time.perf_counter() - t))
+
+  def time_chunks(self, n: int) -> None:
+    import jax.numpy as jnp
+    train = self.trainer.dataset.train
+    self._time_scans(n, lambda step: self.chunk(
+        self.state, train, self.trainer.chunk_permutations(self.rng, step, self.k),
+        jnp.int32(step), self.rng), self.chunk_rates)
 
   def time_minimal(self, n: int) -> None:
-    import jax
     import jax.numpy as jnp
-    t = time.perf_counter()
-    for _ in range(n):
-      self.state, m = self.minimal(self.state, self.trainer.dataset.train, self.minimal_perm,
-                                   jnp.int32(self.step), self.rng)
-      self.step += self.k
-    jax.block_until_ready((self.state, m))
-    self.minimal_rates.append(n * self.k * self.b / (time.perf_counter() - t))
+    train = self.trainer.dataset.train
+    self._time_scans(n, lambda step: self.minimal(
+        self.state, train, self.minimal_perm, jnp.int32(step), self.rng), self.minimal_rates)
 
   def time_steps(self, n: int) -> None:
     import jax

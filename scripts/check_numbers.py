@@ -49,20 +49,18 @@ def ratio(file: str, top: str, bottom: str, fmt: str) -> Callable[[pathlib.Path]
   return lambda root: format(_get(_load(root, file), top) / _get(_load(root, file), bottom), fmt)
 
 
-def span(files: list[str], keys: str, fmt: str) -> Callable[[pathlib.Path], str]:
-  """A field "lo-hi": the smallest and largest value at `keys` over several files."""
+def span(sources: list[tuple[str, str | tuple]], fmt: str) -> Callable[[pathlib.Path], str]:
+  """A field "lo-hi": the smallest and largest of several (file, keys) values
+  (keys as `_get` takes them; a tuple may end in a list index, e.g. ("fd", -1))."""
   def field(root):
-    values = [_get(_load(root, f), keys) for f in files]
+    values = [_get(_load(root, f), keys) for f, keys in sources]
     return f"{format(min(values), fmt)}-{format(max(values), fmt)}"
   return field
 
 
-def last_span(files: list[str], keys: str, fmt: str) -> Callable[[pathlib.Path], str]:
-  """`span` of the last element of a list at `keys` (e.g. the final checkpoint's FD)."""
-  def field(root):
-    values = [_get(_load(root, f), keys)[-1] for f in files]
-    return f"{format(min(values), fmt)}-{format(max(values), fmt)}"
-  return field
+def final_fds(files: list[str]) -> list[tuple[str, tuple]]:
+  """(file, keys) of the last checkpoint's Frechet distance in gan_stability measured files."""
+  return [(f, ("fd", -1)) for f in files]
 
 
 def agreed(experiment: str) -> Callable[[pathlib.Path], str]:
@@ -126,11 +124,10 @@ QUOTES = [
            for s in range(3)}),
     Quote("README.md", "Frechet distance {fc}); the DCGAN at the same budget {dc} with all "
           "10 digits, 5/5 (`experiments/gan_stability.py`, floor {floor} at 5000 samples)",
-          {"fc": last_span(_FC_MNIST, "fd", ".0f"), "dc": last_span(_DC_MNIST, "fd", ".0f"),
+          {"fc": span(final_fds(_FC_MNIST), ".0f"), "dc": span(final_fds(_DC_MNIST), ".0f"),
            "floor": num(_DC_MNIST[0], "fd_floor", ".2f")}),
     Quote("README.md", "mog1d 3/3 modes, max |D - D*| {gaps} (3 seeds",
-          {"gaps": lambda root: "{:.3f}-{:.3f}".format(*sorted(
-              _get(_load(root, _OD), f"results.seed{s}.od_max_gap") for s in range(3))[::2])}),
+          {"gaps": span([(_OD, f"results.seed{s}.od_max_gap") for s in range(3)], ".3f")}),
     Quote("configs/gan_toy.py", "mog1d 3/3 modes, |D - D*| gap {s0} / {s1} / {s2} (2026-12-02)",
           {f"s{s}": num(_OD, f"results.seed{s}.od_max_gap", ".3f") for s in range(3)}),
     # Config docstrings.
@@ -205,10 +202,10 @@ QUOTES = [
     Quote("configs/vae_mnist.py", "2026-12-02): negative ELBO {elbo}, NLL {nll}.",
           {"elbo": num(_F_VAE, "eval.neg_elbo", ".1f"), "nll": num(_F_VAE, "final.nll", ".2f")}),
     Quote("README.md", "3000 steps x 5 seeds: Frechet distance {fd}, floor {floor} at 5000 samples",
-          {"fd": last_span(_DC_FASHION, "fd", ".0f"),
+          {"fd": span(final_fds(_DC_FASHION), ".0f"),
            "floor": num(_DC_FASHION[0], "fd_floor", ".2f")}),
     Quote("configs/dcgan_mnist.py", "Fashion-MNIST, 3000 steps, 5 seeds: {fd} (floor {floor}",
-          {"fd": last_span(_DC_FASHION, "fd", ".0f"),
+          {"fd": span(final_fds(_DC_FASHION), ".0f"),
            "floor": num(_DC_FASHION[0], "fd_floor", ".2f")}),
     Quote("README.md", "6000 steps: conditional accuracy {acc} (the classifier's own test "
           "accuracy {clf}), Frechet distance {fd} (floor {floor})",
