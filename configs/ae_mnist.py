@@ -31,10 +31,11 @@ def get_config(arg=None):
   c.model.output_activation = "sigmoid"
   c.model.tied = False
   c.loss = dict(reconstruction="bce")
-  # Final evaluation: linear probes on the codes vs raw pixels (100 / 1000 labels);
-  # an exact ||df/dx||_F on the first 100 images of each eval batch.
-  c.probe = dict(enabled=True, sizes=(100, 1000), num_steps=200)
-  c.evals = dict(jacobian_examples=100)
+  # Evaluators (genjax/evaluation/): an exact ||df/dx||_F on 1000 test images
+  # at every eval; linear probes on the codes vs raw pixels (100 / 1000 labels)
+  # at the end.
+  c.evals = dict(jacobian=dict(type="jacobian_norm", every=None, examples=1000),
+                 probe=dict(type="linear_probe", sizes=(100, 1000), num_steps=200))
   c.optimizer.lr = 1e-3
   c.total_epochs = 20.0
   c.steps_per_dispatch = 100
@@ -57,6 +58,4 @@ def apply_runlocal(c):
   c.model.hidden = (32,)
   c.model.code_dim = 8
   config_lib.shrink_for_runlocal(c, total_steps=40, eval_every=20, checkpoint_every=20)
-  c.probe.sizes = (100,)
-  c.probe.num_steps = 20
-  c.evals.jacobian_examples = 8
+  config_lib.shrink_evals_for_runlocal(c)

@@ -35,9 +35,10 @@ def get_config(arg=None):
   c.model.tied = True
   c.loss = dict(reconstruction="bce", contractive_weight=opts.weight,
                 contractive_mode=opts.mode, contractive_probes=opts.probes)
-  c.evals = dict(jacobian="jacrev", jacobian_examples=0)
+  # Evaluators: ||df/dx||_F on every test image at every eval; probes at the end.
   # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
-  c.probe = dict(enabled=True, sizes=(100, 1000), l2=1e-3, num_steps=200, pixels=True)
+  c.evals = dict(jacobian=dict(type="jacobian_norm", every=None, examples=0),
+                 probe=dict(type="linear_probe", sizes=(100, 1000), l2=1e-3, num_steps=200))
   c.optimizer.lr = 1e-3
   c.total_epochs = 5.0
   c.steps_per_dispatch = 100
@@ -47,8 +48,7 @@ def get_config(arg=None):
   if opts.runlocal:
     c.model.code_dim = 16
     config_lib.shrink_for_runlocal(c, total_steps=20)
-    c.probe.sizes = (100,)
-    c.probe.num_steps = 20
+    config_lib.shrink_evals_for_runlocal(c)
   return c
 
 

@@ -30,6 +30,7 @@ def get_config(arg=None):
                    g_hidden=(1200, 1200), d_hidden=(240, 240), maxout_pieces=5,
                    d_dropout=0.5, output_activation="sigmoid")
   c.data.name = "mnist"
+  c.evals = dict(sample_quality=dict(type="sample_quality"))  # FD etc. vs the test set
   c.batch_size = 64
   c.total_epochs = None
   c.total_steps = 6000
@@ -51,4 +52,4 @@ def apply_runlocal(c):
   c.model.d_hidden = (16,)
   c.model.maxout_pieces = 2
   config_lib.shrink_for_runlocal(c, total_steps=20, train_examples=512)
-  c.evals.sample_quality = False
+  c.evals.sample_quality.enabled = False

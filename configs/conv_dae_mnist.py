@@ -37,9 +37,11 @@ def get_config(arg=None):
   c.noise = dict(kind=opts.noise, std=opts.level, fraction=opts.level)
   # An exact Jacobian of the 392-dim code costs 392 VJPs per image, so it
   # is taken on the first 5 images of each eval batch (50 test images).
-  c.evals = dict(jacobian="jacrev", jacobian_examples=5, median_sizes=(3, 5))
+  # Evaluators as configs/dae_mnist.py's; the conv Jacobian on 50 test images.
   # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
-  c.probe = dict(enabled=True, sizes=(100, 1000), l2=1e-3, num_steps=200, pixels=True)
+  c.evals = dict(denoising=dict(type="denoising_psnr", every=None, median_sizes=(3, 5)),
+                 jacobian=dict(type="jacobian_norm", every=None, examples=50),
+                 probe=dict(type="linear_probe", sizes=(100, 1000), l2=1e-3, num_steps=200))
   c.optimizer.lr = 2e-3
   c.total_epochs = 5.0
   c.steps_per_dispatch = 50
@@ -50,7 +52,5 @@ def get_config(arg=None):
     c.model.features = (4, 8)
     c.model.code_channels = 2
     config_lib.shrink_for_runlocal(c, total_steps=20)
-    c.evals.jacobian_examples = 4
-    c.probe.sizes = (100,)
-    c.probe.num_steps = 20
+    config_lib.shrink_evals_for_runlocal(c)
   return c

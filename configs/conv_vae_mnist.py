@@ -32,7 +32,8 @@ def get_config(arg=None):
   # final NLL uses 20 importance samples, not 5000 (a 2-D posterior is
   # close to its proposal, so a small k is already tight; k=100 took ~60 s
   # per 1000 test images on the shared CPU).
-  c.eval = vae.eval_config(nll_samples=20, nll_chunk_size=10)
+  c.evals = vae.evals_config(nll_samples=20, latent_plane=opts.latent_dim == 2)
+  c.model.nll_chunk_size = 10
   c.optimizer.lr = 1e-3
   c.batch_size = 128
   c.total_epochs = opts.epochs
@@ -50,5 +51,4 @@ def apply_runlocal(c):
   c.model.conv_channels = (4, 8)
   c.model.conv_dense = 8
   config_lib.shrink_for_runlocal(c, total_steps=40, eval_every=20, checkpoint_every=20)
-  c.eval.nll_samples = 20
-  c.eval.nll_chunk_size = 10
+  config_lib.shrink_evals_for_runlocal(c)

@@ -34,9 +34,13 @@ def get_config(arg=None):
   c.model.tied = False
   c.loss = dict(reconstruction="bce")
   c.noise = dict(kind=opts.noise, std=opts.level, fraction=opts.level)
-  c.evals = dict(jacobian="jacrev", jacobian_examples=100, median_sizes=(3, 5))
+  # Evaluators: at every eval the PSNR on test images corrupted like the training
+  # inputs, beside 3x3 / 5x5 median filters, and ||df/dx||_F on 1000 test
+  # images; probes at the end.
   # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
-  c.probe = dict(enabled=True, sizes=(100, 1000), l2=1e-3, num_steps=200, pixels=True)
+  c.evals = dict(denoising=dict(type="denoising_psnr", every=None, median_sizes=(3, 5)),
+                 jacobian=dict(type="jacobian_norm", every=None, examples=1000),
+                 probe=dict(type="linear_probe", sizes=(100, 1000), l2=1e-3, num_steps=200))
   c.optimizer.lr = 1e-3
   c.total_epochs = 10.0
   c.steps_per_dispatch = 100
@@ -47,7 +51,5 @@ def get_config(arg=None):
     c.model.hidden = (32,)
     c.model.code_dim = 8
     config_lib.shrink_for_runlocal(c, total_steps=20)
-    c.evals.jacobian_examples = 8
-    c.probe.sizes = (100,)
-    c.probe.num_steps = 20
+    config_lib.shrink_evals_for_runlocal(c)
   return c

@@ -26,6 +26,7 @@ def get_config(arg=None):
   c = gan.gan_config(kind="dcgan", latent_dim=100, latent_dist="normal",
                  g_features=(128, 64), d_features=(64, 128), d_dense=0)
   c.data.name = "mnist"
+  c.evals = dict(sample_quality=dict(type="sample_quality"))  # FD etc. vs the test set
   c.gan.generator_loss = opts.loss
   c.batch_size = 64
   c.total_epochs = None
@@ -65,5 +66,4 @@ def apply_runlocal(c):
   c.model.d_dense = min(c.model.d_dense, 32)
   config_lib.shrink_for_runlocal(c, total_steps=20, train_examples=512, eval_every=10)
   # A small sample-quality pass still runs end to end (needs the shipped classifier).
-  c.evals.num_samples = 200
-  c.evals.batch_size = 100
+  config_lib.shrink_evals_for_runlocal(c)

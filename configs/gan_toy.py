@@ -36,7 +36,10 @@ def get_config(arg=None):
     for opt in (c.optimizer, c.d_optimizer):
       opt.lr = 1e-3
       opt.schedule = "cosine"
-  c.evals.sample_quality = False
+  # Mode coverage of G's samples; on the 1-D mixture also a fresh D against D*.
+  c.evals = dict(modes=dict(type="toy_modes"))
+  if opts.dist == "mog1d":
+    c.evals.optimal_discriminator = dict(type="optimal_discriminator")
   c.batch_size = 256
   c.eval_batch_size = 1000
   c.total_epochs = None
@@ -59,5 +62,6 @@ def apply_runlocal(c):
   config_lib.shrink_for_runlocal(
       c, total_steps=100, train_examples=2048, eval_examples=1000, batch_size=128,
       eval_batch_size=1000, steps_per_dispatch=50, log_every=50, image_examples=500)
-  c.evals.toy_num_samples = 1000
-  c.evals.optimal_discriminator = False
+  config_lib.shrink_evals_for_runlocal(c)
+  if "optimal_discriminator" in c.evals:
+    c.evals.optimal_discriminator.enabled = False

@@ -35,7 +35,10 @@ def get_config(arg=None):
   c.log_every_steps = 250
   c.eval_every_steps = 1000
   c.checkpoint_every_steps = 1000
-  c.evals.sample_quality = False
+  # Q's category as a digit classifier (Hungarian matching); sample quality off
+  # by default (experiments/conditional_and_infogan.py turns it on).
+  c.evals = dict(codes=dict(type="code_accuracy"),
+                 sample_quality=dict(type="sample_quality", enabled=False))
   if opts.paper:
     # Chen et al.'s MNIST recipe (docstring): their networks, z ~ U(-1, 1),
     # batch 128, 5000 updates. Measured only as a whole: which of these

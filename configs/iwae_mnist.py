@@ -33,7 +33,7 @@ def get_config(arg=None):
   c.model = vae.model_config(arch="mlp", hidden=(200, 200), activation="tanh",
                              latent_dim=50)
   c.loss = vae.loss_config(objective=opts.objective, num_samples=opts.k)
-  c.eval = vae.eval_config(iwae_samples=50)
+  c.evals = vae.evals_config(iwae_samples=50)
   c.optimizer.lr = 1e-3
   c.optimizer.schedule = "cosine"
   c.batch_size = 128
@@ -52,6 +52,5 @@ def apply_runlocal(c):
   c.model.hidden = (32, 32)
   c.model.latent_dim = 8
   config_lib.shrink_for_runlocal(c, total_steps=40, eval_every=20, checkpoint_every=20)
-  c.eval.nll_samples = 20
-  c.eval.nll_chunk_size = 10
-  c.eval.iwae_samples = 5
+  c.evals = vae.evals_config(nll_samples=20, iwae_samples=5)
+  c.model.nll_chunk_size = 10

@@ -32,8 +32,8 @@ def get_config(arg=None):
   c.loss = dict(reconstruction="mse")
   # Final evaluation: linear probes on the codes vs raw pixels (100 / 1000 labels);
   # an exact ||df/dx||_F on the first 100 images of each eval batch.
-  c.probe = dict(enabled=True, sizes=(100, 1000), num_steps=200)
-  c.evals = dict(jacobian_examples=100)
+  c.evals = dict(jacobian=dict(type="jacobian_norm", every=None, examples=1000),
+                 probe=dict(type="linear_probe", sizes=(100, 1000), num_steps=200))
   # A linear AE's loss is nearly flat along directions whose PCA variances are
   # close; a higher rate decayed to zero converges much further than Adam 1e-3.
   c.optimizer.lr = 3e-3
@@ -45,7 +45,5 @@ def get_config(arg=None):
   if opts.runlocal:
     c.model.code_dim = 8
     config_lib.shrink_for_runlocal(c, total_steps=40, eval_every=20, checkpoint_every=20)
-    c.probe.sizes = (100,)
-    c.probe.num_steps = 20
-    c.evals.jacobian_examples = 8
+    config_lib.shrink_evals_for_runlocal(c)
   return c

@@ -35,9 +35,10 @@ def get_config(arg=None):
   c.model.tied = False
   c.loss = dict(reconstruction="bce", sparsity=opts.penalty, sparsity_target=opts.rho,
                 kl_weight=opts.beta, l1_weight=opts.l1, near_zero_threshold=0.01)
-  c.evals = dict(jacobian="jacrev", jacobian_examples=100)
+  # Evaluators: ||df/dx||_F on 1000 test images at every eval; probes at the end.
   # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
-  c.probe = dict(enabled=True, sizes=(100, 1000), l2=1e-3, num_steps=200, pixels=True)
+  c.evals = dict(jacobian=dict(type="jacobian_norm", every=None, examples=1000),
+                 probe=dict(type="linear_probe", sizes=(100, 1000), l2=1e-3, num_steps=200))
   c.optimizer.lr = 1e-3
   c.total_epochs = 5.0
   c.steps_per_dispatch = 100
@@ -47,9 +48,7 @@ def get_config(arg=None):
   if opts.runlocal:
     c.model.code_dim = 32
     config_lib.shrink_for_runlocal(c, total_steps=20)
-    c.evals.jacobian_examples = 8
-    c.probe.sizes = (100,)
-    c.probe.num_steps = 20
+    config_lib.shrink_evals_for_runlocal(c)
   return c
 
 

@@ -24,6 +24,9 @@ def get_config(arg=None):
                      g_hidden=(500, 500), d_hidden=(1000, 500, 250, 250, 250),
                      d_input_noise=0.3, d_hidden_noise=0.5)
   c.data.name = "mnist"
+  # D as a classifier of every test image (ssgan_test_error), and G's samples.
+  c.evals = dict(ssgan=dict(type="classifier_error"),
+                 sample_quality=dict(type="sample_quality"))
   c.data.num_labelled = opts.num_labelled
   c.data.labelled_seed = 0
   c.gan.semi_supervised = True
@@ -42,7 +45,7 @@ def get_config(arg=None):
   c.num_image_examples = 64
   if opts.supervised_only:
     c.gan.unsupervised_weight = 0.0
-    c.evals.sample_quality = False  # G is never trained
+    c.evals.sample_quality.enabled = False  # G is never trained
   if opts.runlocal:
     apply_runlocal(c)
   return c
@@ -57,4 +60,4 @@ def apply_runlocal(c):
   config_lib.shrink_for_runlocal(c, total_steps=40, train_examples=1024, batch_size=20,
                                  eval_batch_size=128)
   c.optimizer.lr = c.d_optimizer.lr = 1e-3
-  c.evals.sample_quality = False
+  c.evals.sample_quality.enabled = False

@@ -27,7 +27,7 @@ def get_config(arg=None):
   c.model = vae.model_config(arch="mlp", hidden=(500,), activation="relu",
                              latent_dim=opts.latent_dim)
   c.loss = vae.loss_config()
-  c.eval = vae.eval_config()
+  c.evals = vae.evals_config(latent_plane=opts.latent_dim == 2)
   c.optimizer.lr = 1e-3
   c.batch_size = 128
   c.total_epochs = opts.epochs
@@ -45,6 +45,6 @@ def apply_runlocal(c):
   c.model.hidden = (64,)
   c.model.latent_dim = min(c.model.latent_dim, 8)
   config_lib.shrink_for_runlocal(c, total_steps=60, eval_every=30, checkpoint_every=30)
-  c.eval.nll_samples = 20
-  c.eval.nll_chunk_size = 10
-  c.eval.iwae_samples = 5
+  c.evals.iwae5_nll = dict(type="iwae_nll", samples=5, every=None)
+  config_lib.shrink_evals_for_runlocal(c)
+  c.model.nll_chunk_size = 10

@@ -171,6 +171,28 @@ def shrink_for_runlocal(c: ConfigDict, *, total_steps: int, train_examples: int 
   c.num_image_examples = image_examples
 
 
+# The `:runlocal` size of each evaluator type's costly options (smaller values kept).
+_RUNLOCAL_EVALS = {
+    "linear_probe": dict(sizes=(100,), num_steps=20),
+    "jacobian_norm": dict(examples=16),
+    "iwae_nll": dict(samples=20),
+    "sample_quality": dict(num_samples=200, batch_size=100),
+    "toy_modes": dict(num_samples=1000),
+    "optimal_discriminator": dict(steps=200),
+}
+
+
+def shrink_evals_for_runlocal(c: ConfigDict) -> None:
+  """The evaluator half of a `:runlocal` variant: each of `c.evals` at a
+  size that runs in a second or two (numbers only ever lowered)."""
+  for spec in (c.get("evals") or {}).values():
+    for key, small in _RUNLOCAL_EVALS.get(spec.get("type"), {}).items():
+      if key == "sizes" or key not in spec:
+        spec[key] = small
+      else:
+        spec[key] = min(spec[key], small) if spec[key] else small
+
+
 def num_train_steps(config: ConfigDict, num_train_examples: int) -> int:
   """Resolves total_steps / total_epochs (exactly one set) to a step count."""
   check_duration(config)

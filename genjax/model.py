@@ -79,7 +79,24 @@ def read_config(workdir: str):
     raise UserError(f"cannot read {path}: {e}") from None
   if not isinstance(raw, dict) or not raw.get("method"):
     raise UserError(f"{path} is not a genjax config (no 'method')")
-  return ConfigDict(_tuples(raw))
+  return ConfigDict(_tuples(_without_legacy_evals(raw)))
+
+
+def _without_legacy_evals(raw: dict) -> dict:
+  """A config written before `config.evals` held evaluators (2026-12-02) had
+  `eval` / `probe` groups and flat `evals` keys; they describe how the run was
+  measured, not the model, so a loaded model drops them (its evals are then
+  its method's defaults). The VAE's `eval.nll_chunk_size` moved to `model`."""
+  evals = raw.get("evals")
+  legacy = ("eval" in raw or "probe" in raw or (
+      isinstance(evals, dict) and any(not isinstance(v, dict) for v in evals.values())))
+  if not legacy:
+    return raw
+  out = {k: v for k, v in raw.items() if k not in ("eval", "probe", "evals")}
+  chunk = (raw.get("eval") or {}).get("nll_chunk_size")
+  if chunk and isinstance(out.get("model"), dict):
+    out["model"] = {**out["model"], "nll_chunk_size": chunk}
+  return out
 
 
 def read_data_info(workdir: str, config):

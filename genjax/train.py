@@ -42,6 +42,7 @@ from genjax import model as model_lib
 from genjax.checkpointing import Checkpointer
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError, NonFiniteError, UserError
+from genjax.evaluation import registry
 
 FINAL_METRICS = writers.FINAL_METRICS
 
@@ -284,6 +285,7 @@ def build(config: ConfigDict):
   info = methods.DataInfo(image_shape=dataset.image_shape,
                           num_classes=dataset.num_classes, num_train=dataset.num_train)
   method = methods.build(config, data_info=info, num_train_steps=total)
+  registry.validate(config, tuple(method.model_fns), info)
   return Trainer(config, method, dataset, mesh), total
 
 
@@ -309,18 +311,22 @@ class TrainedRun:
   @functools.cached_property
   def model(self) -> model_lib.Model:
     """The trained model, as `genjax.load(workdir)` would return it (no reload)."""
-    device = jax.local_devices()[0]
-    method = self.trainer.method
-    kept = method.model_state(self.state)
-    state = jax.tree.map(  # replicated over the mesh: one copy on one device
-        lambda a: jax.device_put(a.addressable_data(0), device)
-        if isinstance(a, jax.Array) else a, kept)
-    ds = self.trainer.dataset
-    info = methods.DataInfo(image_shape=tuple(ds.image_shape), num_classes=ds.num_classes,
-                            num_train=ds.num_train)
-    return model_lib.Model(config=self.trainer.config, step=self.step, state=state,
-                           data_info=info, model_fns=method.model_fns,
-                           workdir=self.workdir)
+    return trained_model(self.trainer, self.state, self.step, self.workdir)
+
+
+def trained_model(trainer: Trainer, state, step: int, workdir: str | None) -> model_lib.Model:
+  """A `Model` of the training `state`: its model part, on this process's first device."""
+  device = jax.local_devices()[0]
+  method = trainer.method
+  kept = method.model_state(state)
+  kept = jax.tree.map(  # replicated over the mesh: one copy on one device
+      lambda a: jax.device_put(a.addressable_data(0), device)
+      if isinstance(a, jax.Array) else a, kept)
+  ds = trainer.dataset
+  info = methods.DataInfo(image_shape=tuple(ds.image_shape), num_classes=ds.num_classes,
+                          num_train=ds.num_train)
+  return model_lib.Model(config=trainer.config, step=step, state=kept, data_info=info,
+                         model_fns=method.model_fns, workdir=workdir)
 
 
 def train_and_evaluate(config: ConfigDict, workdir: str) -> dict[str, float]:
@@ -421,7 +427,7 @@ class _Loop:
     config, last_eval = self.config, None
     every = config.log_every_steps, config.checkpoint_every_steps, config.eval_every_steps
     if step == 0 and config.eval_at_start:  # the untrained baseline of every eval metric
-      last_eval = self.evaluate(state, 0)
+      last_eval = self.evaluate(state, 0, registry.due(config, 0, 0, at_eval=True))
     with _SigtermFlag() as sigterm:
       first_chunk = True
       while step < self.total:
@@ -452,9 +458,11 @@ class _Loop:
           logging.warning("stopped by SIGTERM at step %d; re-run the same command "
                           "to resume", step)
           return state, step, last_eval, True
-        if _crossed(prev, step, every[2]) and not finished:
+        at_eval = _crossed(prev, step, every[2]) and not finished
+        due = [] if finished else registry.due(config, prev, step, at_eval)
+        if at_eval or due:
           with self.untimed(state):
-            last_eval = self.evaluate(state, step)
+            last_eval = self.evaluate(state, step, due, with_method=at_eval)
     return state, step, last_eval, False
 
   @contextlib.contextmanager
@@ -490,15 +498,23 @@ class _Loop:
         means, self.trainer.method.main_metric))
     self.train_s, self.timed_steps = 0.0, 0
 
-  def evaluate(self, state, at_step: int) -> dict[str, float]:
-    """Eval metrics over the eval split, and image grids (files and TensorBoard)."""
-    trainer = self.trainer
-    metrics = jax.device_get(trainer.evaluate(state, trainer.dataset.eval, self.rngs["eval"]))
-    _check_finite(at_step, "eval", metrics)
-    metrics = {k: float(v) for k, v in metrics.items()}
+  def evaluate(self, state, at_step: int, evaluators: list[str],
+               with_method: bool = True) -> dict[str, float]:
+    """The method's eval metrics over the eval split (and image grids) and the
+    periodic `evaluators`; writes them as one eval row."""
+    metrics = self.method_metrics(state, at_step) if with_method else {}
+    periodic, _ = self.run_evaluators(state, at_step, evaluators)
+    metrics.update(periodic)
     self.writer.write(at_step, "eval", metrics)
     writers.say("eval at step %d: %s", at_step,
                 " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
+    return metrics
+
+  def method_metrics(self, state, at_step: int) -> dict[str, float]:
+    """The method's eval_step means over the eval split; writes the image grids."""
+    trainer = self.trainer
+    metrics = jax.device_get(trainer.evaluate(state, trainer.dataset.eval, self.rngs["eval"]))
+    _check_finite(at_step, "eval", metrics)
     image_batch = trainer.image_batch()
     if trainer.images is not None and image_batch is not None:
       # Every process runs the (SPMD) computation; process 0 writes the files.
@@ -508,18 +524,37 @@ class _Loop:
           viz.save_grid(os.path.join(self.workdir, "images", f"{name}_{at_step:08d}.png"),
                         grid)
       self.writer.write_images(at_step, grids)
-    return metrics
+    return {k: float(v) for k, v in metrics.items()}
+
+  def run_evaluators(self, state, at_step: int, names: list[str]) -> tuple[dict, dict]:
+    """(periodic, once-at-the-end) metrics of `config.evals` entries `names`."""
+    if not names:
+      return {}, {}
+    t0 = time.perf_counter()
+    model = trained_model(self.trainer, state, at_step, self.workdir)
+    periodic, once = registry.run(names, lambda name: registry.Context(
+        model=model, dataset=self.trainer.dataset, workdir=self.workdir, step=at_step,
+        rng=registry.key_for(self.rngs["final"], name)))
+    _check_finite(at_step, "eval", {**periodic, **once})
+    writers.say("evaluators %s at step %d (%.1fs)", ", ".join(names), at_step,
+                time.perf_counter() - t0)
+    return periodic, once
 
   def finish(self, state, step: int) -> dict[str, float]:
-    """The final eval and the method's final evaluation; writes final_metrics.json."""
+    """The final eval with every enabled evaluator; writes final_metrics.json.
+
+    Evaluators that run once (`every=0`) go to the "final" row and entry; the
+    periodic ones join the final eval row, as at every other eval.
+    """
     self.ckpt.wait()
-    final = self.evaluate(state, step)
-    method, extras = self.trainer.method, {}
-    if method.final_eval is not None:
-      t0 = time.perf_counter()
-      extras = {k: float(v) for k, v in method.final_eval(
-          state, self.trainer.dataset, self.rngs["final"], workdir=self.workdir).items()}
-      writers.say("final evaluation (%.1fs): %s", time.perf_counter() - t0, extras)
+    method = self.trainer.method
+    final = self.method_metrics(state, step)
+    periodic, extras = self.run_evaluators(
+        state, step, registry.due(self.config, step, step, at_eval=True, final=True))
+    final.update(periodic)
+    self.writer.write(step, "eval", final)
+    if extras:
+      writers.say("final evaluation: %s", " ".join(f"{k}={v:.4g}" for k, v in extras.items()))
       self.writer.write(step, "final", extras)
     shown = {k: v for k, v in {**final, **extras}.items()
              if k == method.main_metric or k in extras}

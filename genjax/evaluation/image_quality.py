@@ -26,6 +26,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from genjax import corruption
+from genjax.errors import ConfigError
+from genjax.evaluation import registry
+
 PIXEL_AXES = (-3, -2, -1)
 
 
@@ -76,3 +80,52 @@ def psnr(x: jax.Array, y: jax.Array, max_value: float = 1.0,
   """
   err = jnp.maximum(mse(x, y), mse_floor)
   return 10.0 * jnp.log10(jnp.float32(max_value) ** 2 / err)
+
+
+# --------------------------------------------------------------------------
+# The `denoising_psnr` evaluator (genjax/evaluation/registry.py)
+# --------------------------------------------------------------------------
+
+
+def _check_denoising(spec, config, data_info) -> None:
+  del data_info
+  noise = config.get("noise")
+  if noise is None or noise.get("kind", "none") == "none":
+    raise ConfigError("a denoising_psnr evaluator corrupts test images with the run's "
+                      "noise: set config.noise.kind (gaussian, masking, salt_and_pepper)")
+  if any(not isinstance(k, int) or k <= 0 or k % 2 == 0 for k in spec.median_sizes):
+    raise ConfigError(f"a denoising_psnr's median_sizes must be odd positive integers, "
+                      f"got {tuple(spec.median_sizes)}")
+
+
+@registry.register("denoising_psnr", needs=("reconstruct",), check=_check_denoising,
+                   every=None, median_sizes=(3, 5))
+def evaluate_denoising(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """The model's reconstruction of test images corrupted as in training,
+  beside the noisy input and k x k median filters, all against the clean image.
+
+  The same corrupted test set at every eval of a run (`ctx.rng` is fixed).
+
+  Returns:
+    {"psnr_noisy_input", "psnr_denoised", "psnr_median<k>" (dB, mean over the
+    test images), "mse_noisy" (the reconstruction's mean squared error per pixel)}.
+  """
+  del name
+  noise = ctx.config.noise
+  x = ctx.dataset.images("eval")
+  batch = ctx.config.eval_batch_size
+
+  x_noisy = jnp.concatenate([
+      corruption.corrupt(jax.random.fold_in(ctx.rng, i), x[start:start + batch], noise.kind,
+                         std=noise.std, fraction=noise.fraction)
+      for i, start in enumerate(range(0, len(x), batch))])
+  denoised = ctx.model.reconstruct(x_noisy)
+  out = {"psnr_noisy_input": psnr(x, x_noisy, mse_floor=1e-10),
+         "psnr_denoised": psnr(x, denoised, mse_floor=1e-10)}
+  for size in spec.median_sizes:
+    filtered = registry.batched(lambda xb, k=size: median_filter(xb, k), x_noisy,
+                                batch_size=batch)
+    out[f"psnr_median{size}"] = psnr(x, filtered, mse_floor=1e-10)
+  out = {k: float(jnp.mean(v)) for k, v in out.items()}
+  out["mse_noisy"] = float(jnp.mean(jnp.square(x - denoised)))
+  return out

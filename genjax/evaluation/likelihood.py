@@ -25,11 +25,17 @@ leading sample axis; nothing depends on Flax.
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from absl import logging
 from jax import lax
+
+from genjax.errors import ConfigError
+from genjax.evaluation import registry
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -200,3 +206,54 @@ def active_units(posterior_means: jax.Array, threshold: float = 1e-2) -> jax.Arr
   """
   activity = jnp.var(posterior_means, axis=0)
   return jnp.sum(activity > threshold).astype(jnp.int32), activity
+
+
+# --------------------------------------------------------------------------
+# The `iwae_nll` and `active_units` evaluators (genjax/evaluation/registry.py)
+# --------------------------------------------------------------------------
+
+
+def _check_samples(spec, config, data_info) -> None:
+  del config, data_info
+  if not isinstance(spec.samples, int) or spec.samples < 1:
+    raise ConfigError(f"an iwae_nll's samples must be a positive integer, got {spec.samples!r}")
+
+
+@registry.register("iwae_nll", needs=("log_likelihood",), check=_check_samples, samples=5000)
+def evaluate_nll(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """The test NLL: -log p(x) estimated with `samples` importance samples
+  (the IWAE-k bound; 5000 is the convention), averaged over the test split.
+
+  Returns:
+    {name: nats per test image, name + "_samples": k, name + "_seconds"}
+    (named after the evaluator, so a cheap per-eval IWAE-5 and the final
+    k = 5000 estimate can both run).
+  """
+  x = ctx.dataset.images("eval")
+  batch, k = ctx.config.eval_batch_size, spec.samples
+  log_likelihood = ctx.model.function("log_likelihood")
+  nll_fn = jax.jit(lambda xb, key: -log_likelihood(xb, key, k))
+  t0, total = time.perf_counter(), 0.0
+  starts = range(0, len(x), batch)
+  for i, start in enumerate(starts):
+    nll = nll_fn(x[start:start + batch], jax.random.fold_in(ctx.rng, i))
+    total += float(jnp.sum(nll, dtype=jnp.float32))
+    if len(starts) > 1:
+      logging.info("%s batch %d/%d done (%.0fs)", name, i + 1, len(starts),
+                   time.perf_counter() - t0)
+  seconds = time.perf_counter() - t0
+  logging.info("test NLL (IWAE k=%d) %.3f nats, %.1fs", k, total / len(x), seconds)
+  return {name: total / len(x), f"{name}_samples": k, f"{name}_seconds": seconds}
+
+
+@registry.register("active_units", needs=("encode",), threshold=1e-2)
+def evaluate_active_units(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """{"active_units", "latent_dim"}: Burda et al.'s count of latent units whose
+  posterior mean moves with the input, over the test split."""
+  del name
+  means = registry.batched(registry.codes(ctx.model), ctx.dataset.images("eval"),
+                           batch_size=ctx.config.eval_batch_size)
+  count, activity = active_units(jnp.asarray(means), spec.threshold)
+  logging.info("active units %d / %d; activities %s", int(count), means.shape[1],
+               np.array2string(np.sort(np.asarray(activity))[::-1], precision=3))
+  return {"active_units": int(count), "latent_dim": means.shape[1]}

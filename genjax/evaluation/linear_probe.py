@@ -34,6 +34,9 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
+from genjax.errors import ConfigError
+from genjax.evaluation import registry
+
 
 def standardizer(features: jax.Array) -> tuple[jax.Array, jax.Array]:
   """(mean [D], scale []) of training features: centre, one global scale."""
@@ -231,3 +234,28 @@ def probe_dataset(encode: Callable[[jax.Array], jax.Array], dataset, rng: jax.Ar
           train_pixels, labels, test_pixels, test_labels, test_mask,
           num_classes=num_classes, l2=l2, num_steps=num_steps, pad_to=(bucket(n_eff), width))
   return results
+
+
+# --------------------------------------------------------------------------
+# The `linear_probe` evaluator (genjax/evaluation/registry.py)
+# --------------------------------------------------------------------------
+
+
+def _check_spec(spec, config, data_info) -> None:
+  if any(not isinstance(n, int) or n < 0 for n in spec.sizes):
+    raise ConfigError(f"a linear_probe's sizes must be integers >= 0 (0: all labels), "
+                      f"got {tuple(spec.sizes)}")
+  if data_info is not None and data_info.num_classes < 2:
+    raise ConfigError(f"a linear_probe evaluator needs labels; {config.data.name} has none")
+
+
+# "All labels" (size 0) costs minutes of L-BFGS on 60k codes: opt in per config.
+@registry.register("linear_probe", needs=("encode",), check=_check_spec,
+                   sizes=(100, 1000), l2=1e-3, num_steps=200, pixels=True)
+def evaluate(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """Probes the model's codes (AE: h, VAE: the posterior mean) and raw pixels
+  with N labelled training images per size; see `probe_dataset`."""
+  del name
+  return probe_dataset(registry.codes(ctx.model), ctx.dataset, ctx.rng,
+                       sizes=tuple(spec.sizes), l2=spec.l2, num_steps=spec.num_steps,
+                       include_pixels=spec.pixels, batch_size=ctx.config.eval_batch_size)

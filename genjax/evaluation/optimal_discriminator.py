@@ -45,6 +45,8 @@ import optax
 from jax import lax
 
 from genjax import toy_data
+from genjax.errors import ConfigError
+from genjax.evaluation import registry
 from genjax.models import gan_models
 
 
@@ -231,3 +233,52 @@ def plot(result: dict, path: str) -> None:
   os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
   fig.savefig(path, dpi=120)
   plt.close(fig)
+
+
+# --------------------------------------------------------------------------
+# The toy GAN evaluators `toy_modes` and `optimal_discriminator`
+# (genjax/evaluation/registry.py)
+# --------------------------------------------------------------------------
+
+
+def _check_toy(spec, config, data_info) -> None:
+  del spec, data_info
+  if not config.data.name.startswith("toy_"):
+    raise ConfigError(f"toy_modes and optimal_discriminator evaluators need a toy dataset "
+                      f"(toy_*), got {config.data.name!r}")
+
+
+def _toy_sampler(model) -> Callable[[jax.Array, int], jax.Array]:
+  sample = model.function("sample")
+  return lambda key, n: sample(key, n)
+
+
+@registry.register("toy_modes", needs=("sample",), check=_check_toy, num_samples=10_000)
+def evaluate_modes(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """{"modes_covered", "num_modes", "high_quality_fraction"} of the model's
+  samples (`genjax.toy_data.mode_statistics`)."""
+  del name
+  sampler = jax.jit(_toy_sampler(ctx.model), static_argnums=1)
+  return toy_data.mode_statistics(ctx.dataset.name,
+                                  np.asarray(sampler(ctx.rng, spec.num_samples)))
+
+
+def _check_one_dimensional(spec, config, data_info) -> None:
+  _check_toy(spec, config, data_info)
+  if toy_data.mixture(config.data.name).dim != 1:
+    raise ConfigError(f"an optimal_discriminator evaluator needs a 1-D toy "
+                      f"(toy_mog1d), got {config.data.name!r}")
+
+
+@registry.register("optimal_discriminator", needs=("sample",), check=_check_one_dimensional,
+                   steps=12000)
+def evaluate_discriminator(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """`check`'s scalar results for the model's generator (a fresh D trained
+  `steps` steps against it); the plot goes to figures/optimal_discriminator.png."""
+  del name
+  plot_path = None
+  if ctx.workdir and jax.process_index() == 0:
+    plot_path = os.path.join(ctx.workdir, "figures", "optimal_discriminator.png")
+  gap = check(_toy_sampler(ctx.model), ctx.dataset.name, ctx.rng, steps=spec.steps,
+              plot_path=plot_path)
+  return {k: v for k, v in gap.items() if np.ndim(v) == 0}

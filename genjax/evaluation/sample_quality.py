@@ -41,9 +41,12 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from absl import logging
 from jax import lax
 
+from genjax.errors import ConfigError
 from genjax.evaluation import classifier as classifier_lib
+from genjax.evaluation import registry
 
 
 # --------------------------------------------------------------------------
@@ -287,3 +290,74 @@ def evaluate_generator(generate, dataset, rng: jax.Array, *, num_samples: int = 
   if conditional:
     out["conditional_accuracy"] = float(jnp.mean(jnp.argmax(fake_logits, -1) == requested))
   return out
+
+
+# --------------------------------------------------------------------------
+# Evaluators of generators and of a model's own classifiers
+# (`sample_quality`, `code_accuracy`, `classifier_error`; genjax/evaluation/registry.py)
+# --------------------------------------------------------------------------
+
+
+def _check_judge(spec, config, data_info) -> None:
+  """Sample quality needs a shipped classifier for the dataset: never a silent skip."""
+  del data_info
+  name = config.data.name
+  if name.startswith("toy_"):
+    raise ConfigError("a sample_quality evaluator scores images; on a toy dataset use "
+                      "toy_modes")
+  if not classifier_lib.available(name):
+    raise ConfigError(
+        f"a sample_quality evaluator needs genjax's evaluation classifier for {name} "
+        f"({classifier_lib.asset_path(name)}), which is not shipped; train one with "
+        f"`python scripts/train_eval_classifier.py --dataset={name}`, or set "
+        "--config.evals.<name>.enabled=False")
+  if spec.num_samples < 1 or spec.batch_size < 1 or spec.knn_k < 1:
+    raise ConfigError("a sample_quality's num_samples, batch_size and knn_k must be >= 1")
+
+
+@registry.register("sample_quality", needs=("sample",), check=_check_judge,
+                   num_samples=10_000, batch_size=500, knn_k=3)
+def evaluate(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """Every metric of `evaluate_generator` on the model's samples (a
+  conditional GAN's requested as classes 0, 1, .., K-1 in turn)."""
+  del name
+  sample = ctx.model.function("sample")
+  conditional = ctx.model.conditional
+  generate = ((lambda key, labels: sample(key, labels.shape[0], labels)) if conditional
+              else (lambda key, labels: sample(key, labels.shape[0])))
+  return evaluate_generator(generate, ctx.dataset, ctx.rng, num_samples=spec.num_samples,
+                            batch_size=spec.batch_size, k=spec.knn_k, conditional=conditional)
+
+
+def _check_labels(spec, config, data_info) -> None:
+  del spec
+  if data_info is not None and data_info.num_classes < 2:
+    raise ConfigError(f"this evaluator compares with labels; {config.data.name} has none")
+
+
+@registry.register("code_accuracy", needs=("infer_codes",), check=_check_labels)
+def evaluate_codes(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """{"c1_hungarian_accuracy"}: an InfoGAN's categorical code, inferred by Q on
+  every test image, as a classifier after the best category-to-class matching."""
+  del spec, name
+  probs, _ = ctx.model.infer_codes(ctx.dataset.images("eval"))
+  labels = np.asarray(ctx.dataset.labels("eval"))
+  acc, mapping = hungarian_accuracy(probs.argmax(-1), labels,
+                                    max(probs.shape[-1], ctx.dataset.num_classes))
+  logging.info("InfoGAN c1 -> class mapping: %s", mapping.tolist())
+  return {"c1_hungarian_accuracy": acc}
+
+
+@registry.register("classifier_error", needs=("classify",), check=_check_labels)
+def evaluate_classifier(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """The model's own classifier (a semi-supervised GAN's D) on every test image.
+
+  Returns:
+    {name + "_test_error": the misclassified fraction, name + "_test_errors":
+    their number, out of all test images (MNIST: 10,000)}.
+  """
+  del spec
+  probs = ctx.model.classify(ctx.dataset.images("eval"))
+  labels = np.asarray(ctx.dataset.labels("eval"))
+  errors = int(np.sum(probs.argmax(-1) != labels))
+  return {f"{name}_test_error": errors / len(labels), f"{name}_test_errors": float(errors)}

@@ -10,7 +10,7 @@ set only what differs, and the launcher fills in the rest before it locks the
 config, so `--config.<group>.<key>=v` works for all of them. `validate`
 checks the groups without data, before a dataset is read.
 
-The interface (all functions pure and jit-able except `final_eval`):
+The interface (all functions pure and jit-able):
 
   init(rng, example_batch) -> state
       Parameters, optimiser state(s), batch statistics, EMA copies, ...
@@ -23,10 +23,12 @@ The interface (all functions pure and jit-able except `final_eval`):
       whole eval split, so padding never biases a metric.
   images(state, batch, rng) -> {name: float32 [rows, cols, H, W, C]}
       Image grids (reconstructions, samples) written as PNG at eval steps.
-  final_eval(state, dataset, rng, workdir) -> {name: float}    (optional)
-      Expensive end-of-run evaluations (IWAE NLL, linear probes, FID) that
-      may compile their own functions and write figures into `workdir`
-      (process 0 only); the numbers go to final_metrics.json.
+
+Everything else measured on a trained model (IWAE NLL, linear probes, sample
+quality, ...) is an evaluator of `genjax/evaluation/`, chosen in
+`config.evals` (genjax/evaluation/registry.py), which reads the model
+functions below; a method's `defaults["evals"]` are the evaluators its
+configs get when they list none.
 
 Model functions (`model_fns`, optional; what `genjax.load` exposes): pure,
 jit-able functions of the trained state, by name. Images are float32
@@ -45,7 +47,7 @@ jit-able functions of the trained state, by name. Images are float32
                  discriminate(state, x, labels=None) -> [N] D(x);
                  InfoGAN: infer_codes(state, x) -> (category probabilities
                  [N, K], continuous means [N, M]) from Q
-The trainer never calls them.
+The trainer calls them only through the evaluators.
 
 A batch is {"image": float32 [B, H, W, C] in [0, 1], "label": int32 [B]}.
 """
@@ -61,6 +63,7 @@ import jax
 
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
+from genjax.evaluation import registry
 
 State = Any  # a pytree
 Batch = dict[str, jax.Array]
@@ -82,7 +85,6 @@ class Method:
   train_step: Callable[[State, Batch, jax.Array], tuple[State, Metrics]]
   eval_step: Callable[[State, Batch, jax.Array], Metrics]
   images: Callable[[State, Batch, jax.Array], dict[str, jax.Array]] | None = None
-  final_eval: Callable[..., dict[str, float]] | None = None
   # The metric a progress line, a sweep summary or a plot leads with.
   main_metric: str = "loss"
   # Model-level functions by name (see the module docstring); not used in training.
@@ -164,13 +166,21 @@ def with_defaults(config: ConfigDict) -> ConfigDict:
     ConfigError: `config.method` is not a registered method.
   """
   out = copy.deepcopy(config)
+  defaults = default_groups(config.method)
   with out.unlocked():
-    for group, keys in default_groups(config.method).items():
+    # A config that lists evaluators lists all of them; one that lists none
+    # gets the method's. Each evaluator's own options are then filled in.
+    if "evals" not in out or out.evals is None:
+      out.evals = ConfigDict(defaults.get("evals", {}))
+    for group, keys in defaults.items():
+      if group == "evals":
+        continue
       if group not in out or out[group] is None:
         out[group] = ConfigDict()
       for key, value in keys.items():
         if key not in out[group]:
           out[group][key] = value
+    registry.fill_defaults(out.evals)
   return out
 
 
@@ -183,6 +193,7 @@ def validate(config: ConfigDict) -> None:
   _lookup(config.method)
   if config.method in _VALIDATORS:
     _VALIDATORS[config.method](config)
+  registry.validate(config)
 
 
 def build(config: ConfigDict, *, data_info: DataInfo, num_train_steps: int) -> Method:

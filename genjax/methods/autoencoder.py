@@ -42,12 +42,12 @@ rows. For one sigmoid layer h = sigmoid(W x + b) it is
 sum_i (h_i (1 - h_i))^2 sum_j W_ij^2 (tested against all modes).
 
 Every variant logs the same diagnostics at eval so they can be compared:
-code statistics (mean activation, fraction of units near zero per example),
-the mean test ||df/dx||_F (exact, `evals.jacobian`), PSNR; with a
-corruption configured also the error and PSNR on corrupted test inputs next
-to the 3x3 and 5x5 median filters'. At the end of a run, linear probes
-(genjax/evaluation/linear_probe.py) fit logistic regression on the codes of
-N labelled training images, beside the same probe on raw pixels.
+code statistics (mean activation, fraction of units near zero per example)
+and PSNR. Its default evaluators (`config.evals`, genjax/evaluation/) add
+the mean test ||df/dx||_F at every eval (`jacobian`) and, at the end of a
+run, linear probes on the codes of N labelled training images beside the
+same probe on raw pixels (`probe`); the denoising configs add the PSNR on
+corrupted test inputs next to the 3x3 and 5x5 median filters' (`denoising`).
 
 Reconstruction losses are summed over pixels and averaged over the batch:
   bce: Bernoulli cross-entropy of x under sigmoid(logits), in nats per image;
@@ -67,9 +67,8 @@ overridden from the command line):
           l1_weight, kl_weight, sparsity_target, near_zero_threshold;
           contractive_weight, contractive_mode, contractive_probes
   noise:  kind ("none" | "gaussian" | "masking" | "salt_and_pepper"), std, fraction
-  evals:  jacobian ("jacrev" | "jacfwd" | "none"), jacobian_examples (per eval
-          batch, 0 = all), median_sizes
-  probe:  enabled, sizes (0 = all), l2, num_steps, pixels
+  evals:  the evaluators (genjax/evaluation/registry.py); by default
+          probe (linear_probe) and jacobian (jacobian_norm)
 
 The losses and penalties themselves are pure array functions in
 genjax/methods/autoencoder_losses.py; this module checks the config, builds
@@ -90,7 +89,7 @@ from genjax import corruption, methods
 from genjax import config as config_lib
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
-from genjax.evaluation import image_quality, linear_probe
+from genjax.evaluation import image_quality
 from genjax.methods.autoencoder_losses import (CONTRACTIVE_MODES, PIXEL_AXES, code_statistics,
                                                kl_sparsity_penalty, l1_penalty,
                                                reconstruction_loss, squared_jacobian_norm)
@@ -99,7 +98,6 @@ from genjax.models import conv_ae, mlp
 from genjax.optim import make_optimizer
 
 SPARSITY_KINDS = ("none", "l1", "kl")
-JACOBIAN_EVALS = ("jacrev", "jacfwd", "none")
 # Modes that need forward-mode autodiff through the encoder.
 _FORWARD_MODES = ("jacfwd", "hutchinson")
 
@@ -122,9 +120,7 @@ DEFAULTS = {
                  sparsity_target=0.05, near_zero_threshold=0.01,
                  contractive_weight=0.0, contractive_mode="jacfwd", contractive_probes=1),
     "noise": dict(kind="none", std=0.5, fraction=0.25),
-    "evals": dict(jacobian="jacrev", jacobian_examples=0, median_sizes=(3, 5)),
-    # "all labels" (size 0) costs minutes of L-BFGS on 60k codes: opt in per config.
-    "probe": dict(enabled=True, sizes=(100, 1000), l2=1e-3, num_steps=200, pixels=True),
+    "evals": {"probe": dict(type="linear_probe"), "jacobian": dict(type="jacobian_norm")},
 }
 
 
@@ -195,43 +191,36 @@ def _validate_loss(m: ConfigDict, loss: ConfigDict) -> None:
         f"config.loss.contractive_probes must be a positive integer, got {loss.contractive_probes}")
 
 
-def _validate_noise_and_evals(noise: ConfigDict, evals: ConfigDict) -> None:
-  """Checks the `noise` and `evals` groups."""
+def _validate_noise(noise: ConfigDict) -> None:
+  """Checks the `noise` group."""
   if noise.kind not in corruption.KINDS:
     raise ConfigError(
         f"config.noise.kind={noise.kind!r}; valid: {', '.join(corruption.KINDS)}")
   if noise.std < 0 or not 0.0 <= noise.fraction <= 1.0:
     raise ConfigError("config.noise: std must be >= 0 and fraction in [0, 1]")
-  if evals.jacobian not in JACOBIAN_EVALS:
-    raise ConfigError(
-        f"config.evals.jacobian={evals.jacobian!r}; valid: {', '.join(JACOBIAN_EVALS)}")
-  if any((not isinstance(k, int)) or k <= 0 or k % 2 == 0 for k in evals.median_sizes):
-    raise ConfigError(f"config.evals.median_sizes must be odd positive integers, "
-                      f"got {tuple(evals.median_sizes)}")
 
 
-def _validate_forward_mode(m: ConfigDict, loss: ConfigDict, evals: ConfigDict) -> None:
+def _validate_forward_mode(m: ConfigDict, loss: ConfigDict) -> None:
   """Rejects forward-mode Jacobians through the reverse-only 'fast' convolutions."""
-  if m.kind == "conv" and m.conv_impl == "fast":
-    uses_jvp = (loss.contractive_weight > 0 and loss.contractive_mode in _FORWARD_MODES)
-    if uses_jvp or evals.jacobian == "jacfwd":
-      raise ConfigError(
-          "the 'fast' convolutions have custom VJPs and no forward mode: with "
-          "config.model.conv_impl='fast' use contractive_mode jacrev or hutchinson_vjp "
-          "and evals.jacobian jacrev (or set conv_impl='flax')")
+  if m.kind == "conv" and m.conv_impl == "fast" and (
+      loss.contractive_weight > 0 and loss.contractive_mode in _FORWARD_MODES):
+    raise ConfigError(
+        "the 'fast' convolutions have custom VJPs and no forward mode: with "
+        "config.model.conv_impl='fast' use contractive_mode jacrev or hutchinson_vjp "
+        "(or set conv_impl='flax')")
 
 
 def validate(config: ConfigDict) -> None:
-  """Checks the autoencoder's `model`, `loss`, `noise`, `evals`, `probe` groups.
+  """Checks the autoencoder's `model`, `loss` and `noise` groups.
 
   Raises:
     ConfigError: naming the key, the bad value and what is allowed.
   """
-  m, loss, noise, evals = (settings(config, g) for g in ("model", "loss", "noise", "evals"))
+  m, loss, noise = (settings(config, g) for g in ("model", "loss", "noise"))
   _validate_model(m)
   _validate_loss(m, loss)
-  _validate_noise_and_evals(noise, evals)
-  _validate_forward_mode(m, loss, evals)
+  _validate_noise(noise)
+  _validate_forward_mode(m, loss)
 
 
 def make_model(config: ConfigDict, image_shape):
@@ -381,63 +370,22 @@ def _make_train_step(objective, tx: optax.GradientTransformation, corrupt: Corru
   return train_step
 
 
-def jacobian_frobenius(encode: Callable[[jax.Array], jax.Array], x: jax.Array, mode: str,
-                       num_examples: int) -> jax.Array:
-  """Exact ||df/dx||_F per example [B], on the first `num_examples` rows (0: all).
-
-  With a subset of k < B rows, those rows carry weight B / k and the rest
-  0, so the trainer's mean over the eval split is the subset's mean.
-
-  Args:
-    encode: batched encoder, as for `squared_jacobian_norm`.
-    x: inputs [B, H, W, C].
-    mode: "jacrev" or "jacfwd".
-    num_examples: rows to differentiate; 0 or >= B means all of them.
-  """
-  b = x.shape[0]
-  k = b if num_examples <= 0 or num_examples >= b else num_examples
-  norms = jnp.sqrt(squared_jacobian_norm(encode, x[:k], mode))
-  return jnp.zeros((b,), jnp.float32).at[:k].set(norms * (b / k))
-
-
-def _denoising_metrics(forward: Forward, out_act, params, x: jax.Array, x_noisy: jax.Array,
-                       median_sizes) -> dict[str, jax.Array]:
-  """Error on corrupted inputs, next to the PSNR of the noisy input and median filters."""
-  _, out_n, rec_n, mse_n = forward(params, x_noisy, x)
-  metrics = {
-      "recon_loss_noisy": rec_n, "mse_noisy": mse_n,
-      "psnr_noisy_input": image_quality.psnr(x, x_noisy, mse_floor=1e-10),
-      "psnr_denoised": image_quality.psnr(x, _as_images(out_act, out_n), mse_floor=1e-10)}
-  for size in median_sizes:
-    metrics[f"psnr_median{size}"] = image_quality.psnr(
-        x, image_quality.median_filter(x_noisy, size), mse_floor=1e-10)
-  return metrics
-
-
-def _make_eval_step(model: nn.Module, forward: Forward, out_act, loss_cfg: ConfigDict,
-                    evals: ConfigDict, corrupt: Corrupt):
-  """Per-example test metrics: loss, mse, PSNR, code statistics, Jacobian, denoising."""
+def _make_eval_step(forward: Forward, out_act, loss_cfg: ConfigDict):
+  """Per-example test metrics: loss, mse, PSNR, code statistics."""
 
   def eval_step(state, batch, rng):
+    del rng  # deterministic
     params = state["params"]
     x = batch["image"]
     h, out, rec, mse = forward(params, x, x)
     metrics = {"loss": rec, "recon_loss": rec, "mse": mse,
                "psnr": image_quality.psnr(x, _as_images(out_act, out), mse_floor=1e-10),
                **code_statistics(h, loss_cfg.near_zero_threshold)}
-    if evals.jacobian != "none":
-      metrics["jacobian_frobenius"] = jacobian_frobenius(
-          _encoder(model, params), x, evals.jacobian, evals.jacobian_examples)
-    if corrupt is not None:
-      # The eval key depends on the batch index only: every eval of a run
-      # (and every run with the same seed) sees the same corrupted test set.
-      metrics.update(_denoising_metrics(forward, out_act, params, x, corrupt(rng, x),
-                                        evals.median_sizes))
     return metrics
   return eval_step
 
 
-def _make_images(model: nn.Module, out_act, evals: ConfigDict, corrupt: Corrupt):
+def _make_images(model: nn.Module, out_act, corrupt: Corrupt):
   """Reconstruction grids; when denoising also clean / noisy / median / DAE rows."""
 
   def images(state, batch, rng):
@@ -448,26 +396,11 @@ def _make_images(model: nn.Module, out_act, evals: ConfigDict, corrupt: Corrupt)
     if corrupt is not None:
       x_noisy = corrupt(rng, x)
       _, out_n = model.apply({"params": params}, x_noisy)
-      median = image_quality.median_filter(x_noisy, evals.median_sizes[0]
-                                           if evals.median_sizes else 3)
+      median = image_quality.median_filter(x_noisy, 3)
       # Rows per group of 8 test images: clean, noisy, median-filtered, DAE.
       grids["denoising"] = image_rows_grid([x, x_noisy, median, _as_images(out_act, out_n)])
     return grids
   return images
-
-
-def _make_final_eval(model: nn.Module, probe_cfg: ConfigDict, batch_size: int):
-  """Linear probes on the codes of labelled training images (and on pixels)."""
-
-  def final_eval(state, dataset, rng, workdir=None) -> dict[str, float]:
-    del workdir  # the probes write no figures
-    if not probe_cfg.enabled or dataset.num_classes < 2:
-      return {}
-    return linear_probe.probe_dataset(
-        _encoder(model, state["params"]), dataset, rng, sizes=tuple(probe_cfg.sizes),
-        l2=probe_cfg.l2, num_steps=probe_cfg.num_steps, include_pixels=probe_cfg.pixels,
-        batch_size=batch_size)
-  return final_eval
 
 
 def _model_functions(model: nn.Module, out_act) -> dict[str, Callable[..., Any]]:
@@ -499,8 +432,7 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
           num_train_steps: int) -> methods.Method:
   """Builds the autoencoder method (see the module docstring)."""
   validate(config)
-  m, loss_cfg, noise, evals, probe_cfg = (
-      settings(config, g) for g in ("model", "loss", "noise", "evals", "probe"))
+  m, loss_cfg, noise = (settings(config, g) for g in ("model", "loss", "noise"))
   model = make_model(config, data_info.image_shape)
   tx = make_optimizer(config.optimizer, num_train_steps)
   out_act = mlp.activation(m.output_activation)
@@ -511,8 +443,7 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
   return methods.Method(
       init=_make_init(model, tx),
       train_step=_make_train_step(objective, tx, corrupt),
-      eval_step=_make_eval_step(model, forward, out_act, loss_cfg, evals, corrupt),
-      images=_make_images(model, out_act, evals, corrupt),
-      final_eval=_make_final_eval(model, probe_cfg, config.eval_batch_size),
+      eval_step=_make_eval_step(forward, out_act, loss_cfg),
+      images=_make_images(model, out_act, corrupt),
       main_metric="recon_loss",
       model_fns=_model_functions(model, out_act), model_state=methods.keep_entries("params"))

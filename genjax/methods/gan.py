@@ -52,9 +52,9 @@ Variants (config `model` group):
                   of logsumexp(l); G uses `generator_loss="feature_matching"`
                   (||E f(x) - E f(G(z))||^2 on D's last hidden layer).
                   `unsupervised_weight=0` is the baseline: the same D on the
-                  labels alone (no G steps). The test error of argmax l is
-                  `ssgan_test_error` in the final metrics; the model gains
-                  `classify` (class probabilities).
+                  labels alone (no G steps). The model gains `classify`
+                  (class probabilities); its config's `ssgan` evaluator
+                  (`classifier_error`) reports `ssgan_test_error`.
 
 An exponential moving average of G's weights (`gan.ema_decay` > 0) is kept
 for sampling; batch-norm running statistics are shared with the live G.
@@ -68,9 +68,15 @@ Where the code lives:
   gan_conditioning.py  p(z) and the conditioning strategy (none / class / InfoGAN codes)
   gan_steps.py         init, D and G updates, train and eval steps
   gan_model_fns.py     sample, discriminate, infer_codes, classify (`genjax.load`)
-  gan_evaluation.py    image grids and the end-of-run evaluation
+  gan_images.py        the image grids written at each eval
 
-Config groups read here (missing keys take `DEFAULTS`): model, gan, evals,
+What a trained GAN is measured by is chosen in `config.evals`
+(genjax/evaluation/registry.py): by default `sample_quality` (against the
+dataset's shipped classifier); the toy, InfoGAN and semi-supervised configs
+list their own (toy_modes, optimal_discriminator, code_accuracy,
+classifier_error).
+
+Config groups read here (missing keys take `DEFAULTS`): model, gan,
 `data.num_labelled` / `data.labelled_seed` (read by `genjax.data`), plus
 `optimizer` (G) and `d_optimizer` (D), both `optimizer_config()` groups.
 """
@@ -85,8 +91,7 @@ from genjax import config as config_lib
 from genjax import methods
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
-from genjax.evaluation import classifier as classifier_lib
-from genjax.methods import gan_evaluation, gan_model_fns, gan_networks, gan_steps
+from genjax.methods import gan_images, gan_model_fns, gan_networks, gan_steps
 from genjax.methods.gan_conditioning import LatentPrior, make_conditioning
 from genjax.methods.gan_conditioning import sample_latent  # noqa: F401 (public alias)
 from genjax.methods.gan_losses import GENERATOR_OBJECTIVES
@@ -115,8 +120,7 @@ DEFAULTS = {
                 semi_supervised=False, unsupervised_weight=0.5),
     # The labelled subset of the training set (`genjax.data`); 0: none.
     "data": dict(num_labelled=0, labelled_seed=0),
-    "evals": dict(sample_quality=True, num_samples=10_000, batch_size=500, knn_k=3,
-                  toy_num_samples=10_000, optimal_discriminator=True),
+    "evals": {"sample_quality": dict(type="sample_quality")},
 }
 
 
@@ -127,7 +131,7 @@ def gan_config(**model) -> ConfigDict:
     **model: overrides of the model group's defaults.
 
   Returns:
-    A config with method "gan", groups model / gan / evals at their
+    A config with method "gan", groups model / gan at their
     DEFAULTS, and Adam(2e-4, b1=0.5) for both `optimizer` (G) and
     `d_optimizer` (D), as in Radford et al. 2016.
   """
@@ -135,7 +139,6 @@ def gan_config(**model) -> ConfigDict:
   c.method = "gan"
   c.model = ConfigDict({**DEFAULTS["model"], **model})
   c.gan = ConfigDict(dict(DEFAULTS["gan"]))
-  c.evals = ConfigDict(dict(DEFAULTS["evals"]))
   c.optimizer = config_lib.optimizer_config("adam", 2e-4)
   c.optimizer.b1 = 0.5
   c.d_optimizer = config_lib.optimizer_config("adam", 2e-4)
@@ -169,7 +172,7 @@ def settings(config: ConfigDict, group: str) -> ConfigDict:
 
 
 def validate(config: ConfigDict, data_info: methods.DataInfo | None = None) -> None:
-  """Checks the GAN's model / gan / evals groups and both optimisers.
+  """Checks the GAN's model / gan groups and both optimisers.
 
   Args:
     config: the run's config.
@@ -188,24 +191,11 @@ def validate(config: ConfigDict, data_info: methods.DataInfo | None = None) -> N
     # summed logits; batch statistics couple the examples and break that.
     raise ConfigError("config.gan.r1_weight > 0 cannot be combined with "
                       "config.model.d_batch_norm=True")
-  _check_judge(config)
   _check_semi_supervised(m, g, settings(config, "data"))
   if data_info is not None:
     _check_data(m, data_info)
     if g.semi_supervised and data_info.num_classes < 2:
       raise ConfigError("config.gan.semi_supervised=True needs a labelled dataset")
-
-
-def _check_judge(config: ConfigDict) -> None:
-  """Sample quality needs a shipped classifier for the dataset: never a silent skip."""
-  evals, name = settings(config, "evals"), config.data.name
-  if (evals.sample_quality and evals.num_samples > 0 and not name.startswith("toy_")
-      and not classifier_lib.available(name)):
-    raise ConfigError(
-        f"config.evals.sample_quality=True, but genjax ships no evaluation classifier "
-        f"for {name} ({classifier_lib.asset_path(name)}); train one with `python "
-        f"scripts/train_eval_classifier.py --dataset={name}`, or set "
-        "--config.evals.sample_quality=False")
 
 
 def _check_semi_supervised(m: ConfigDict, g: ConfigDict, data: ConfigDict) -> None:
@@ -319,7 +309,6 @@ class GanSteps:
   train_step: Callable
   eval_step: Callable
   images: Callable
-  final_eval: Callable
   generate: Callable
   model_fns: dict[str, Callable] = dataclasses.field(default_factory=dict)
 
@@ -331,7 +320,7 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
   steps = make_steps(config, data_info=data_info, num_train_steps=num_train_steps)
   return methods.Method(init=steps.init, train_step=steps.train_step,
                         eval_step=steps.eval_step, images=steps.images,
-                        final_eval=steps.final_eval, main_metric="d_loss",
+                        main_metric="d_loss",
                         model_fns=steps.model_fns,
                         model_state=functools.partial(
                             _model_state, ema=config.gan.ema_decay > 0))
@@ -369,15 +358,8 @@ def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,
   """The GAN's step functions for `config` (validated here)."""
   validate(config, data_info)
   parts = make_parts(config, data_info=data_info, num_train_steps=num_train_steps)
-  evals = settings(config, "evals")
-  eval_settings = gan_evaluation.EvalSettings(
-      sample_quality=evals.sample_quality, num_samples=evals.num_samples,
-      batch_size=evals.batch_size, knn_k=evals.knn_k, toy_num_samples=evals.toy_num_samples,
-      optimal_discriminator=evals.optimal_discriminator,
-      eval_batch_size=config.eval_batch_size, num_classes=data_info.num_classes)
   bind = lambda fn: functools.partial(fn, parts)
   return GanSteps(init=bind(gan_steps.init), d_update=bind(gan_steps.d_update),
                   g_update=bind(gan_steps.g_update), train_step=bind(gan_steps.train_step),
-                  eval_step=bind(gan_steps.eval_step), images=bind(gan_evaluation.images),
-                  final_eval=functools.partial(gan_evaluation.final_eval, parts, eval_settings),
+                  eval_step=bind(gan_steps.eval_step), images=bind(gan_images.images),
                   generate=bind(gan_steps.generate), model_fns=gan_model_fns.model_fns(parts))

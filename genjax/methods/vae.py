@@ -26,15 +26,14 @@ Options (config groups `model`, `loss`, `eval`):
   comparable with the discrete nats of Bernoulli models.
 
 Evaluation, all in nats per image: `eval_step` returns the single-sample test
-negative ELBO, its reconstruction and KL terms and, if `eval.iwae_samples`
-> 0, a cheap IWAE-k NLL. `final_eval` estimates the test NLL with
-`eval.nll_samples` importance samples (5000 by convention) in chunks of
-`eval.nll_chunk_size`, counts active latent units (Burda's criterion
-Cov_x(E_q[z]) > 1e-2), and, given a workdir and a 2-D latent, writes the
-latent manifold and a scatter of test-set posterior means coloured by label.
-`images` gives reconstructions, samples from the prior, interpolations
-between test digits and (2-D latent) the manifold grid. The end-of-run
-evaluation and the latent figures live in genjax/methods/vae_eval.py.
+negative ELBO, its reconstruction and KL terms. The default evaluators
+(`config.evals`, genjax/evaluation/) estimate the test NLL at the end with
+5000 importance samples (`nll`, an `iwae_nll`; the model's log_likelihood
+draws them in chunks of `model.nll_chunk_size`) and count active latent
+units (`active_units`, Burda's criterion Cov_x(E_q[z]) > 1e-2); configs with
+a 2-D latent add `latent_plane` (the decoded manifold and a scatter of test
+codes). `images` gives reconstructions, samples from the prior,
+interpolations between test digits and (2-D latent) the manifold grid.
 """
 
 from __future__ import annotations
@@ -51,9 +50,8 @@ from genjax import methods
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 from genjax.evaluation import likelihood as lik
-from genjax.methods import vae_eval
+from genjax.evaluation.latent_plane import manifold_latents
 from genjax.methods.autoencoder import reconstruction_grid
-from genjax.methods.vae_eval import manifold_latents
 from genjax.models import conv as conv_lib
 from genjax.models import mlp
 from genjax.models import vae_models
@@ -125,6 +123,11 @@ def model_config(**overrides: Any) -> ConfigDict:
       gaussian_variance="fixed",  # fixed | learned | predicted (gaussian only)
       gaussian_std=0.1,  # the fixed Gaussian's sigma
       min_log_variance=-7.0,  # floor for learned/predicted log sigma^2
+      # log_likelihood's importance samples per vectorised chunk: chunk x
+      # batch decoder rows at once. Measured for the 784-500-20 VAE, 1000
+      # test images x k=5000 on the idle 2-core CPU: chunk 1: 26.3 s, 2: 25.1 s,
+      # 5: 27.4 s, 10: 30.3 s, 20: 41.8 s, 50: 43.2 s (small chunks stay in cache).
+      nll_chunk_size=2,
   ))
   c.update(overrides)
   return c
@@ -142,18 +145,21 @@ def loss_config(**overrides: Any) -> ConfigDict:
   return c
 
 
-def eval_config(**overrides: Any) -> ConfigDict:
-  """The `eval` group: cheap per-eval IWAE and the final k-sample NLL."""
-  c = ConfigDict(dict(
-      iwae_samples=0,  # >0: an IWAE-k NLL at every eval (keep k small)
-      nll_samples=5000,  # final importance-sampled NLL; 0 skips it
-      # Samples per vectorised chunk: chunk x eval_batch_size decoder rows at
-      # once. Measured for the 784-500-20 VAE, 1000 test images x k=5000 on
-      # the idle 2-core CPU: chunk 1: 26.3 s, 2: 25.1 s, 5: 27.4 s, 10: 30.3 s,
-      # 20: 41.8 s, 50: 43.2 s (small chunks keep the logits in cache).
-      nll_chunk_size=2,
-  ))
-  c.update(overrides)
+def evals_config(nll_samples: int = 5000, iwae_samples: int = 0,
+                 latent_plane: bool = False) -> ConfigDict:
+  """The VAE's evaluators (`config.evals`, genjax/evaluation/registry.py).
+
+  Args:
+    nll_samples: k of the final test NLL (`nll`, IWAE-k; 5000 by convention).
+    iwae_samples: > 0 adds a cheap IWAE-k NLL at every eval, `iwae<k>_nll`.
+    latent_plane: the decoded manifold and the test-code scatter (2-D latents).
+  """
+  c = ConfigDict({"nll": dict(type="iwae_nll", samples=nll_samples),
+                  "active_units": dict(type="active_units")})
+  if iwae_samples:
+    c[f"iwae{iwae_samples}_nll"] = dict(type="iwae_nll", samples=iwae_samples, every=None)
+  if latent_plane:
+    c.latent_plane = dict(type="latent_plane")
   return c
 
 
@@ -167,8 +173,8 @@ def likelihood_from_config(model: ConfigDict) -> Likelihood:
 
 
 def validate(config: ConfigDict) -> None:
-  """Checks the VAE's `model`, `loss` and `eval` groups."""
-  m, loss, ev = config.model, config.loss, config.eval
+  """Checks the VAE's `model` and `loss` groups."""
+  m, loss = config.model, config.loss
   if m.arch not in ARCHS:
     raise ConfigError(f"config.model.arch={m.arch!r}; valid: {', '.join(ARCHS)}")
   sizes = [m.latent_dim, *(m.hidden if m.arch == "mlp" else (*m.conv_channels, m.conv_dense))]
@@ -191,13 +197,9 @@ def validate(config: ConfigDict) -> None:
     raise ConfigError(f"config.loss.objective={loss.objective!r}; valid: {', '.join(OBJECTIVES)}")
   if loss.num_samples < 1 or loss.beta < 0 or loss.kl_warmup_steps < 0:
     raise ConfigError("config.loss: num_samples must be >= 1, beta and kl_warmup_steps >= 0")
-  if ev.iwae_samples < 0:
-    raise ConfigError(f"config.eval.iwae_samples must be >= 0, got {ev.iwae_samples}")
-  if ev.nll_samples < 0 or (ev.nll_samples and (
-      ev.nll_chunk_size <= 0 or ev.nll_samples % ev.nll_chunk_size)):
-    raise ConfigError(
-        f"config.eval.nll_samples={ev.nll_samples} must be 0 (skip) or a positive multiple "
-        f"of config.eval.nll_chunk_size={ev.nll_chunk_size}")
+  if not isinstance(m.nll_chunk_size, int) or m.nll_chunk_size < 1:
+    raise ConfigError(f"config.model.nll_chunk_size must be a positive integer, "
+                      f"got {m.nll_chunk_size!r}")
 
 
 def make_model(config: ConfigDict, image_shape, likelihood: Likelihood) -> vae_models.VAE:
@@ -359,21 +361,17 @@ def _make_train_step(model: vae_models.VAE, likelihood: Likelihood,
   return train_step
 
 
-def _make_eval_step(model: vae_models.VAE, likelihood: Likelihood, log_likelihood,
-                    iwae_samples: int):
-  """Per-example test negative ELBO and its terms; an IWAE-k NLL if iwae_samples > 0."""
+def _make_eval_step(model: vae_models.VAE, likelihood: Likelihood):
+  """Per-example test negative ELBO and its terms."""
 
   def eval_step(state, batch, rng):
     x = batch["image"]
-    sample_rng, iwae_rng = jax.random.split(rng)
+    # The split keeps the draws of runs from before the IWAE-k moved to an evaluator.
+    sample_rng, _ = jax.random.split(rng)
     terms = objective_terms(model, state["params"], x, sample_rng, likelihood, 1)
     recon = -terms["log_px_z"][0]
-    metrics = {"loss": recon + terms["kl"], "neg_elbo": recon + terms["kl"],
-               "recon_loss": recon, "kl": terms["kl"]}
-    if iwae_samples:
-      metrics[f"iwae{iwae_samples}_nll"] = -log_likelihood(
-          state["params"], x, iwae_rng, iwae_samples, iwae_samples)
-    return metrics
+    return {"loss": recon + terms["kl"], "neg_elbo": recon + terms["kl"],
+            "recon_loss": recon, "kl": terms["kl"]}
   return eval_step
 
 
@@ -440,7 +438,7 @@ def _model_functions(model: vae_models.VAE, likelihood: Likelihood, log_likeliho
 
 @methods.register("vae", validate=validate, defaults={
     "model": model_config().to_dict(), "loss": loss_config().to_dict(),
-    "eval": eval_config().to_dict()})
+    "evals": evals_config().to_dict()})
 def build(config: ConfigDict, *, data_info: methods.DataInfo,
           num_train_steps: int) -> methods.Method:
   """Builds the VAE method (see the module docstring)."""
@@ -448,18 +446,13 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
   likelihood = likelihood_from_config(config.model)
   model = make_model(config, data_info.image_shape, likelihood)
   tx = make_optimizer(config.optimizer, num_train_steps)
-  ev, latent_dim = config.eval, config.model.latent_dim
+  latent_dim = config.model.latent_dim
   log_likelihood = _make_log_likelihood(model, likelihood)
-  final_eval = vae_eval.make_final_eval(
-      lambda p, x: _encode(model, p, x)[0],
-      lambda p, z: _decode_mean(model, likelihood, p, z),
-      log_likelihood, latent_dim=latent_dim, eval_cfg=ev, batch_size=config.eval_batch_size)
   return methods.Method(
       init=_make_init(model, tx),
       train_step=_make_train_step(model, likelihood, tx, config.loss),
-      eval_step=_make_eval_step(model, likelihood, log_likelihood, ev.iwae_samples),
-      images=_make_images(model, likelihood, latent_dim),
-      final_eval=final_eval, main_metric="neg_elbo",
+      eval_step=_make_eval_step(model, likelihood),
+      images=_make_images(model, likelihood, latent_dim), main_metric="neg_elbo",
       model_fns=_model_functions(model, likelihood, log_likelihood, latent_dim,
-                                 ev.nll_chunk_size),
+                                 config.model.nll_chunk_size),
       model_state=methods.keep_entries("params"))
