@@ -34,7 +34,7 @@ def get_config(arg=None):
   # Evaluators (genjax/evaluation/): an exact ||df/dx||_F on 1000 test images
   # at every eval; linear probes on the codes vs raw pixels (100 / 1000 labels)
   # at the end.
-  c.evals = dict(jacobian=dict(type="jacobian_norm", every=None, examples=1000),
+  c.evals = dict(jacobian=dict(type="jacobian_norm", with_evals=True, examples=1000),
                  probe=dict(type="linear_probe", sizes=(100, 1000), num_steps=200))
   c.optimizer.lr = 1e-3
   c.total_epochs = 20.0

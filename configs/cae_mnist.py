@@ -37,7 +37,7 @@ def get_config(arg=None):
                 contractive_mode=opts.mode, contractive_probes=opts.probes)
   # Evaluators: ||df/dx||_F on every test image at every eval; probes at the end.
   # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
-  c.evals = dict(jacobian=dict(type="jacobian_norm", every=None, examples=0),
+  c.evals = dict(jacobian=dict(type="jacobian_norm", with_evals=True, examples=0),
                  probe=dict(type="linear_probe", sizes=(100, 1000), l2=1e-3, num_steps=200))
   c.optimizer.lr = 1e-3
   c.total_epochs = 5.0

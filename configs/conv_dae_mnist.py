@@ -39,8 +39,8 @@ def get_config(arg=None):
   # is taken on the first 5 images of each eval batch (50 test images).
   # Evaluators as configs/dae_mnist.py's; the conv Jacobian on 50 test images.
   # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
-  c.evals = dict(denoising=dict(type="denoising_psnr", every=None, median_sizes=(3, 5)),
-                 jacobian=dict(type="jacobian_norm", every=None, examples=50),
+  c.evals = dict(denoising=dict(type="denoising_psnr", with_evals=True, median_sizes=(3, 5)),
+                 jacobian=dict(type="jacobian_norm", with_evals=True, examples=50),
                  probe=dict(type="linear_probe", sizes=(100, 1000), l2=1e-3, num_steps=200))
   c.optimizer.lr = 2e-3
   c.total_epochs = 5.0

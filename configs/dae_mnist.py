@@ -38,8 +38,8 @@ def get_config(arg=None):
   # inputs, beside 3x3 / 5x5 median filters, and ||df/dx||_F on 1000 test
   # images; probes at the end.
   # Add 0 to sizes for an all-labels probe (minutes of L-BFGS on 60k codes).
-  c.evals = dict(denoising=dict(type="denoising_psnr", every=None, median_sizes=(3, 5)),
-                 jacobian=dict(type="jacobian_norm", every=None, examples=1000),
+  c.evals = dict(denoising=dict(type="denoising_psnr", with_evals=True, median_sizes=(3, 5)),
+                 jacobian=dict(type="jacobian_norm", with_evals=True, examples=1000),
                  probe=dict(type="linear_probe", sizes=(100, 1000), l2=1e-3, num_steps=200))
   c.optimizer.lr = 1e-3
   c.total_epochs = 10.0

@@ -7,7 +7,7 @@ r"""Small GANs on toy distributions with known densities (genjax/toy_data.py).
     python -m genjax.main --config=configs/gan_toy.py:runlocal --workdir=runs/gan_toy_smoke
 
 G: z ~ N(0, I_16) -> 128 ReLU -> 128 ReLU -> R^D; D: 128 -> 128 LeakyReLU ->
-logit; batch 256, 20k steps, R1 on D for the 2-D mixtures. `final_eval` counts
+logit; batch 256, 20k steps, R1 on D for the 2-D mixtures. Its evaluators count
 the modes covered and, for mog1d, the optimal-discriminator gap |D - D*|.
 
 Measured 2026-11-24 on a 2-core CPU (shared): ring8 8/8 modes, 91.8% / 93.9%

@@ -32,7 +32,7 @@ def get_config(arg=None):
   c.loss = dict(reconstruction="mse")
   # Final evaluation: linear probes on the codes vs raw pixels (100 / 1000 labels);
   # an exact ||df/dx||_F on the first 100 images of each eval batch.
-  c.evals = dict(jacobian=dict(type="jacobian_norm", every=None, examples=1000),
+  c.evals = dict(jacobian=dict(type="jacobian_norm", with_evals=True, examples=1000),
                  probe=dict(type="linear_probe", sizes=(100, 1000), num_steps=200))
   # A linear AE's loss is nearly flat along directions whose PCA variances are
   # close; a higher rate decayed to zero converges much further than Adam 1e-3.

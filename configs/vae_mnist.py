@@ -45,6 +45,6 @@ def apply_runlocal(c):
   c.model.hidden = (64,)
   c.model.latent_dim = min(c.model.latent_dim, 8)
   config_lib.shrink_for_runlocal(c, total_steps=60, eval_every=30, checkpoint_every=30)
-  c.evals.iwae5_nll = dict(type="iwae_nll", samples=5, every=None)
+  c.evals.iwae5_nll = dict(type="iwae_nll", samples=5, with_evals=True)
   config_lib.shrink_evals_for_runlocal(c)
   c.model.nll_chunk_size = 10

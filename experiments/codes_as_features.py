@@ -150,18 +150,16 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
 def _train_all(workdir: str, quick: bool, smoke: bool):
   """Trains every model of RUNS: (encoders, per-run summaries, the AE's dataset,
   the autoencoders' probe settings)."""
-  # Each run's trainer-side probes, Jacobian evals, median filters and the
-  # VAE's 5000-sample NLL are switched off: the probes are run here, the same
-  # way for all.
+  # Each run's own evaluators (probes, Jacobian, denoising, the VAE's
+  # 5000-sample NLL) are switched off: the probes are run here, the same way
+  # for all.
   encoders, trained, ds, probe_settings = {}, {}, None, None
   for name, description, config_name, full_epochs, quick_epochs in RUNS:
     epochs = quick_epochs if quick else full_epochs
     if config_name == "vae_mnist":
-      extra = dict(data__name="mnist", data__binarize="dynamic", eval__nll_samples=0)
+      extra = dict(data__name="mnist", data__binarize="dynamic", evals={})
     else:
-      extra = dict(probe__enabled=False, evals__jacobian_examples=1)
-    if config_name == "dae_mnist":
-      extra["evals__median_sizes"] = ()  # the median-filter baselines are not needed here
+      extra = dict(evals={})
     cfg = report_lib.config(config_name, smoke=smoke, **{"total_epochs": epochs, **extra})
     trained_run = report_lib.train_run(cfg, os.path.join(workdir, name))
     final = trained_run.final
@@ -172,7 +170,7 @@ def _train_all(workdir: str, quick: bool, smoke: bool):
     if name == "ae":
       ds = trained_run.trainer.dataset  # grey-level MNIST, the images every probe reads
       # The autoencoders' probe settings (its smoke variant: fewer L-BFGS steps).
-      probe_settings = trained_run.trainer.config.probe
+      probe_settings = report_lib.config("ae_mnist", smoke=smoke).evals.probe
   return encoders, trained, ds, probe_settings
 
 

@@ -173,7 +173,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   num_samples = report_lib.SMOKE_SAMPLES if smoke else 2000 if quick else 10_000
   sweep_samples = 64 if smoke else 1000
   # Sample quality for both (infogan_mnist turns it off by default).
-  common = {"evals.sample_quality": True, "evals.num_samples": num_samples}
+  common = {"evals.sample_quality.enabled": True,
+            "evals.sample_quality.num_samples": num_samples}
   cgans = _train_cgans(workdir, steps, common, smoke)
   seeds = INFOGAN_SEEDS[:1] if quick else INFOGAN_SEEDS
   infos, info_run = _train_infogans(workdir, seeds, steps if quick else None, common, smoke)

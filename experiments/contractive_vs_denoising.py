@@ -133,12 +133,10 @@ def _train_and_measure(workdir: str, epochs: float, smoke: bool) -> dict[str, di
   results = {}
   key = jax.random.key(0)
   for name, description, config_name in MODELS:
-    # Probes, the trainer's own Jacobian eval and the DAE's median-filter
-    # baselines are not needed: the sensitivities are measured below.
-    extra = {"evals__median_sizes": ()} if config_name == "dae_mnist" else {}
+    # No evaluators (probes, the trainer's own Jacobian, the DAE's median-filter
+    # baselines): the sensitivities are measured below.
     cfg = report_lib.config(config_name, smoke=smoke, **{
-        **ARCH, "total_epochs": epochs, "probe__enabled": False,
-        "evals__jacobian_examples": 1, **extra})
+        **ARCH, "total_epochs": epochs, "evals": {}})
     trained = report_lib.train_run(cfg, os.path.join(workdir, name))
     final = trained.final
     r = _sensitivities(trained, NUM_EXAMPLES, key)

@@ -43,7 +43,8 @@ METRICS = ("psnr_noisy_input", "psnr_median3", "psnr_median5", "psnr_denoised", 
 def _config(sigma: float, epochs: float, smoke: bool):
   # Probes and Jacobians are other experiments' business: skip them here.
   return report_lib.config("conv_dae_mnist", f"level={sigma}", smoke=smoke, **{
-      "total_epochs": epochs, "probe.enabled": False, "evals.jacobian": "none"})
+      "total_epochs": epochs, "evals.probe.enabled": False,
+      "evals.jacobian.enabled": False})
 
 
 def denoising_rows(trained: train.TrainedRun, rng: jax.Array) -> np.ndarray:

@@ -180,7 +180,7 @@ def image_run(config_name: str, data: str, seed: int, steps: int, num_samples: i
   every = max(steps // CHECKPOINTS, 1)
   total = every * CHECKPOINTS
   cfg = report_lib.config(config_name, smoke=smoke, smoke_extra={"total_steps": total}, **{
-      "data.name": data, "seed": seed, "total_steps": total, "evals.sample_quality": False,
+      "data.name": data, "seed": seed, "total_steps": total, "evals.sample_quality.enabled": False,
       "log_every_steps": LOG_EVERY, "steps_per_dispatch": LOG_EVERY,
       "eval_every_steps": every, "checkpoint_every_steps": every,
       "keep_checkpoints": CHECKPOINTS})

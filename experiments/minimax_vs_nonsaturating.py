@@ -150,7 +150,7 @@ def _ring8(rep, workdir: str, steps: int, seeds, early: dict, smoke: bool):
     rows += [[loss, r["seed"], f"{r['modes_covered']:g}/8", r["high_quality_fraction"],
               r["sample_log_density"], r["d_fake"], r["early_d_fake"], r["early_g_grad_norm"]]
              for r in per_seed]
-  rep.table(f"8-Gaussian ring (final eval over {cfg.evals.toy_num_samples} samples)",
+  rep.table(f"8-Gaussian ring (final eval over {cfg.evals.modes.num_samples} samples)",
             ["generator loss", "seed", "modes covered", "high-quality fraction",
              "mean log p_data(G(z))", "D(G(z)) at the end",
              f"D(G(z)), first {EARLY_STEPS} steps",
@@ -164,7 +164,7 @@ def _mnist(rep, workdir: str, steps: int, num_samples: int, early: dict, smoke: 
   for loss in LOSSES:
     cfg = report_lib.config("dcgan_mnist", f"loss={loss}", smoke=smoke, **{
         "total_steps": steps, "eval_every_steps": steps,
-        "evals.num_samples": num_samples, **_LOGGING})
+        "evals.sample_quality.num_samples": num_samples, **_LOGGING})
     run_dir = os.path.join(workdir, f"mnist_{loss}")
     final = report_lib.train_run(cfg, run_dir).final
     with open(os.path.join(run_dir, "final_metrics.json")) as f:

@@ -9,7 +9,7 @@ trained generator:
 
 * freezes G, trains a fresh discriminator to convergence and compares it
   with D* on a grid (`genjax.evaluation.optimal_discriminator.check`, the
-  same check the method's final_eval runs): max and mean |D - D*| where
+  same check as the toy GAN's `optimal_discriminator` evaluator): max and mean |D - D*| where
   p_data + p_g exceeds 1% of its peak (Goodfellow et al. 2014, Prop. 1);
 * reads the GAN's own discriminator at the end of training: mean D(x) on
   the 10k test points (eval `d_real`), which the theory puts at 1/2 once
@@ -135,7 +135,7 @@ def _seed(workdir: str, seed: int, steps: int, check_kwargs: dict, smoke: bool):
   # the grid arrays are kept to compare the GAN's own D with D* too.
   cfg = report_lib.config("gan_toy", "dist=mog1d", smoke=smoke, **{
       "seed": seed, "total_steps": steps, "eval_every_steps": max(steps // 10, 10),
-      "evals.optimal_discriminator": False})
+      "evals.optimal_discriminator.enabled": False})
   run_dir = os.path.join(workdir, f"mog1d_seed{seed}")
   trained = report_lib.train_run(cfg, run_dir)
   final = trained.final

@@ -74,8 +74,8 @@ def _configs(epochs: float, smoke: bool) -> dict:
   # The code size and probe sizes are the configs' own, set here because a
   # smoke run's runlocal variant shrinks them: its three models keep one
   # network, and the probes the report reads.
-  budget = {"total_epochs": epochs, "evals.jacobian": "none", "model.code_dim": CODE_DIM,
-            "probe.sizes": PROBE_LABELS}
+  budget = {"total_epochs": epochs, "evals.jacobian.enabled": False,
+            "model.code_dim": CODE_DIM, "evals.probe.sizes": PROBE_LABELS}
   return {
       "plain": report_lib.config("sparse_ae_mnist", f"code_dim={CODE_DIM}", smoke=smoke, **{
           "loss.sparsity": "none", **budget}),

@@ -65,8 +65,7 @@ def _train_and_measure(workdir: str, smoke: bool, linear_epochs: float,
   for k in CODE_SIZES:
     # Probes and Jacobians are other experiments' business: skip them here.
     lin_cfg = report_lib.config("linear_ae_mnist", smoke=smoke, **{
-        "model.code_dim": k, "total_epochs": linear_epochs, "probe.enabled": False,
-        "evals.jacobian_examples": 1})
+        "model.code_dim": k, "total_epochs": linear_epochs, "evals": {}})
     lin_run = report_lib.train_run(lin_cfg, os.path.join(workdir, f"linear_k{k}"))
     lin = lin_run.final
     if test_x is None:  # PCA of the images every run reads (one data config)
@@ -80,8 +79,7 @@ def _train_and_measure(workdir: str, smoke: bool, linear_epochs: float,
     decoder = np.asarray(lin_run.state["params"]["decoder_0"]["kernel"])  # [k, 784]
     angles = np.degrees(subspace.principal_angles(decoder.T, components[:, :k]))
     nl_cfg = report_lib.config("ae_mnist", smoke=smoke, **{
-        "model.code_dim": k, "total_epochs": nonlinear_epochs, "probe.enabled": False,
-        "evals.jacobian_examples": 1})
+        "model.code_dim": k, "total_epochs": nonlinear_epochs, "evals": {}})
     nl = report_lib.train_run(nl_cfg, os.path.join(workdir, f"nonlinear_k{k}")).final
     pca_mse = subspace.pca_reconstruction_mse(test_x, mean, components, k)
     results[k] = {"largest_angle_deg": float(angles[-1]),

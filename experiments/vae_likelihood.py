@@ -37,19 +37,19 @@ def _runs(quick: bool):
   """(name, description, config name, config arg, overrides) of every run."""
   # Full: each config's own budget (200 / 900 / 900 / 50 epochs). Quick: a
   # few epochs and k=500 importance samples.
-  quick_budget = dict(total_epochs=5.0, eval__nll_samples=500) if quick else {}
+  quick_budget = dict(total_epochs=5.0, evals__nll__samples=500) if quick else {}
   return [
       ("kingma_vae", "784-500-20 ReLU VAE", "vae_mnist", None, quick_budget),
       ("burda_vae", "784-200-200-50 tanh, ELBO", "iwae_mnist", "objective=elbo,k=1",
        quick_budget),
       ("burda_iwae", "784-200-200-50 tanh, IWAE k=5", "iwae_mnist", None, quick_budget),
       ("latent_2d", "784-500-2 ReLU VAE", "vae_mnist", "latent_dim=2,epochs=50",
-       {**quick_budget, "eval__nll_samples": 500}),
+       {**quick_budget, "evals__nll__samples": 500}),
   ]
 
 
 # A smoke run's importance samples (the runlocal variants' own).
-SMOKE_NLL = dict(eval__nll_samples=20, eval__nll_chunk_size=10)
+SMOKE_NLL = dict(evals__nll__samples=20, model__nll_chunk_size=10)
 
 
 def run(workdir: str, quick: bool, smoke: bool = False) -> str:

@@ -56,7 +56,7 @@ def parse_flags(argv: list[str], flag_values=flags.FLAGS) -> list[str]:
   `--config.a.b=None` sets a key to None (ml_collections' int and float
   parsers cannot), e.g. `--config.total_steps=1000 --config.total_epochs=None`;
   `none` does too, except for a key holding a string, where "none" is a
-  value of its own (`--config.evals.jacobian=none`, `--config.loss.sparsity=none`).
+  value of its own (`--config.loss.sparsity=none`).
   """
   nulls = [m.groups() for m in map(_NONE_OVERRIDE.fullmatch, argv) if m]
   try:

@@ -543,8 +543,8 @@ class _Loop:
   def finish(self, state, step: int) -> dict[str, float]:
     """The final eval with every enabled evaluator; writes final_metrics.json.
 
-    Evaluators that run once (`every=0`) go to the "final" row and entry; the
-    periodic ones join the final eval row, as at every other eval.
+    Evaluators that run only here go to the "final" row and entry; the
+    periodic ones (`with_evals`, `every`) join the final eval row.
     """
     self.ckpt.wait()
     method = self.trainer.method

@@ -216,8 +216,7 @@ def launcher_rate(config, num_chunks: int) -> dict:
     cfg.eval_every_steps = 10**9  # eval only at the end
     cfg.checkpoint_every_steps = 10**9  # checkpoint only at the end
     cfg.log_every_steps = max(cfg.steps_per_dispatch, min(cfg.log_every_steps, cfg.total_steps // 3))
-    if "probe" in cfg:
-      cfg.probe.enabled = False  # final evaluations are not training throughput
+    cfg.evals = {}  # evaluators are not training throughput
     t = time.perf_counter()
     train.train_and_evaluate(cfg, workdir)
     rows = [r for r in writers.read_metrics(workdir, "train") if "examples_per_sec" in r]

@@ -33,7 +33,7 @@ from genjax import zoo  # noqa: E402
 # Budgets are the configs' defaults, some cut to what a 2-core CPU trains in
 # about two hours for all five together; the shipped numbers are these runs' own.
 COMMANDS = {
-    "vae_mnist": ["--config=configs/vae_mnist.py:epochs=30", "--config.eval.nll_samples=1000"],
+    "vae_mnist": ["--config=configs/vae_mnist.py:epochs=30", "--config.evals.nll.samples=1000"],
     # Chollet's convolutional VAE with a 2-D latent (the latent-plane figures),
     # its config's default 30 epochs.
     "conv_vae_2d": ["--config=configs/conv_vae_mnist.py"],

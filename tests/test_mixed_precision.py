@@ -117,7 +117,8 @@ def test_unknown_compute_dtype_is_a_config_error():
 @requires_mnist
 def test_bf16_conv_dae_trains(tmp_path):
   config = load_config("conv_dae_mnist", "runlocal", **{
-      "model.compute_dtype": "bfloat16", "probe.enabled": False, "evals.jacobian": "none"})
+      "model.compute_dtype": "bfloat16", "evals.probe.enabled": False,
+      "evals.jacobian.enabled": False})
   trainer, _ = train.build(config)
   rng = jax.random.key(0)
   untrained = float(trainer.evaluate(trainer.init_state(rng), trainer.dataset.eval, rng)["loss"])

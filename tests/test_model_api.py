@@ -35,15 +35,15 @@ def _train(tmp_path_factory, name, arg, **overrides):
 def ae_run(tmp_path_factory):
   # code_dim 5 (runlocal: 8); no probes, Jacobian eval or image grids (time only).
   return _train(tmp_path_factory, "ae_mnist", "runlocal",
-                **{"model.code_dim": 5, "probe.enabled": False, "evals.jacobian": "none",
+                **{"model.code_dim": 5, "evals": {},
                    "num_image_examples": 0})
 
 
 @pytest.fixture(scope="module")
 def vae_run(tmp_path_factory):
   return _train(tmp_path_factory, "vae_mnist", "runlocal",
-                **{"model.latent_dim": 3, "total_steps": 20, "eval.nll_samples": 0,
-                   "eval.iwae_samples": 0, "num_image_examples": 0})
+                **{"model.latent_dim": 3, "total_steps": 20, "evals": {},
+                   "num_image_examples": 0})
 
 
 @pytest.fixture(scope="module")
@@ -250,8 +250,7 @@ def test_training_outside_absl_prints_progress(tmp_path, capsys, monkeypatch):
   from genjax import writers
   monkeypatch.setattr(writers, "_under_absl_app", lambda: False)
   config = load_config("ae_mnist", "runlocal", **{
-      "total_steps": 12, "steps_per_dispatch": 6, "log_every_steps": 6, "probe.enabled": False,
-      "evals.jacobian": "none", "num_image_examples": 4})
+      "total_steps": 12, "steps_per_dispatch": 6, "log_every_steps": 6, "evals": {}, "num_image_examples": 4})
   train.train_and_evaluate(config, str(tmp_path))
   out = capsys.readouterr().out
   assert "step 6/12 (50.0%)" in out and "step 12/12 (100.0%)" in out, out

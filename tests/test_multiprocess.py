@@ -17,7 +17,7 @@ from test_train import load_params
 pytestmark = requires_mnist
 
 ARGS = ["--config=configs/ae_mnist.py:runlocal", "--config.total_steps=30",
-        "--config.probe.enabled=False"]
+        "--config.evals.probe.enabled=False"]
 
 
 def _free_port() -> int:

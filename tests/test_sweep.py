@@ -21,7 +21,7 @@ _spec.loader.exec_module(_ae)
 
 def get_config(arg=None):
   c = _ae.get_config(arg)
-  c.probe.enabled = False  # the sweep's plumbing is under test, not the probes
+  c.evals.probe.enabled = False  # the sweep's plumbing is under test, not the probes
   return c
 
 def sweep(add):

@@ -107,8 +107,8 @@ def _wait_for(path: pathlib.Path, proc: subprocess.Popen, timeout: float = 120) 
 KILL_ARGS = ["--config=configs/ae_mnist.py:runlocal", "--config.total_steps=3000",
              "--config.batch_size=8",
              "--config.checkpoint_every_steps=500", "--config.eval_every_steps=1000000",
-             "--config.log_every_steps=500", "--config.probe.enabled=False",
-             "--config.evals.jacobian=none"]
+             "--config.log_every_steps=500", "--config.evals.probe.enabled=False",
+             "--config.evals.jacobian.enabled=False"]
 
 
 def _launch(workdir):
@@ -140,8 +140,7 @@ def test_sigkill_then_sigterm_then_resume_equals_uninterrupted(tmp_path):
   assert f"resumed from the checkpoint at step {stopped_at}" in result.stderr
 
   overrides = {"total_steps": 3000, "batch_size": 8, "checkpoint_every_steps": 500,
-               "eval_every_steps": 1000000, "log_every_steps": 500, "probe.enabled": False,
-               "evals.jacobian": "none"}
+               "eval_every_steps": 1000000, "log_every_steps": 500, "evals": {}}
   straight = tmp_path / "straight"
   final = train.train_and_evaluate(load_config("ae_mnist", "runlocal", **overrides), str(straight))
   assert_trees_equal(load_params(straight, 3000)[1], load_params(killed, 3000)[1])
@@ -173,7 +172,7 @@ def _build_nan_method(config, *, data_info, num_train_steps):
 
 
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
-  config = load_config("ae_mnist", "runlocal", method="test_nan_after_25")
+  config = load_config("ae_mnist", "runlocal", method="test_nan_after_25", evals={})
   with pytest.raises(NonFiniteError, match=r"'loss' .* at step 26"):
     train.train_and_evaluate(config, str(tmp_path))
   steps = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
@@ -240,7 +239,7 @@ def test_eval_at_start_logs_the_untrained_state_once(tmp_path):
   # A stale step-0 row from a killed attempt (no checkpoint) is dropped, not kept beside the new one.
   (tmp_path / "metrics.jsonl").write_text('{"step": 0, "split": "eval", "loss": -1.0}\n')
   config = load_config("ae_mnist", "runlocal", total_steps=20, eval_at_start=True,
-                       **{"probe.enabled": False, "evals.jacobian": "none"})
+                       **{"evals": {}})
   final = train.train_and_evaluate(config, str(tmp_path))
   rows = writers.read_metrics(str(tmp_path), "eval")
   assert [r["step"] for r in rows] == [0, 20]

@@ -99,7 +99,7 @@ def _check_denoising(spec, config, data_info) -> None:
 
 
 @registry.register("denoising_psnr", needs=("reconstruct",), check=_check_denoising,
-                   every=None, median_sizes=(3, 5))
+                   with_evals=True, median_sizes=(3, 5))
 def evaluate_denoising(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   """The model's reconstruction of test images corrupted as in training,
   beside the noisy input and k x k median filters, all against the clean image.

@@ -36,7 +36,7 @@ def _check_spec(spec, config, data_info) -> None:
 
 
 @registry.register("jacobian_norm", needs=("encode",), check=_check_spec,
-                   every=None, mode="jacrev", examples=1000)
+                   with_evals=True, mode="jacrev", examples=1000)
 def evaluate(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   """{"jacobian_frobenius": the mean ||df/dx||_F over the measured test images}."""
   del name

@@ -1,22 +1,23 @@
 r"""Evaluators chosen in the config, in the style of big_vision's `evals`.
 
     c.evals.probe = dict(type="linear_probe", sizes=(100, 1000))  # once, at the end
-    c.evals.jacobian = dict(type="jacobian_norm", every=None)     # with every eval
+    c.evals.jacobian = dict(type="jacobian_norm", with_evals=True)  # at every eval
     --config.evals.probe.enabled=False   --config.evals.nll.samples=1000
 
 Each entry of `config.evals` is one evaluator: `type` picks it from the table
-below, `every` says when it runs, `enabled=False` turns it off, and the other
+below, `with_evals` / `every` say when it runs besides the end of training,
+`enabled=False` turns it off, and the other
 keys are the type's options (missing ones take the type's defaults, filled in
 before the config is locked, so each can be overridden from the command
 line). A config file that sets `evals` lists all of its evaluators; one that
 does not gets its method's (`genjax.methods`, `defaults["evals"]`).
 
-  every=0     (default) once, after the last step: its metrics go to
-              final_metrics.json's "final" and the metrics file's "final" row.
-  every=None  with each of the run's evals (`eval_every_steps`,
-              `eval_at_start`, the last step): its metrics join the eval rows.
-  every=N     every N optimiser steps as well (at the chunk that crosses a
-              multiple of N), also into the eval rows.
+  (default)         once, after the last step: its metrics go to
+                    final_metrics.json's "final" and the metrics file's "final" row.
+  with_evals=True   also with each of the run's evals (`eval_every_steps`,
+                    `eval_at_start`): its metrics join the eval rows.
+  every=N           also every N optimiser steps (at the chunk that crosses a
+                    multiple of N), into the eval rows as well.
 
 An evaluator is a function `run(ctx, spec, name) -> {metric: float}` of a
 trained `genjax.model.Model` (`ctx.model`: its public functions only, never a
@@ -55,7 +56,7 @@ import jax
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 
-COMMON = {"type": "", "every": 0, "enabled": True}
+COMMON = {"type": "", "every": 0, "with_evals": False, "enabled": True}
 # The module that registers each type, imported on first use.
 _MODULES = {
     "linear_probe": "genjax.evaluation.linear_probe",
@@ -162,9 +163,9 @@ def validate(config: ConfigDict, supports: tuple[str, ...] | None = None,
         raise ConfigError(f"{where}.{key}: unknown option of a {spec.type} evaluator"
                           + (f"; did you mean {near[0]!r}?" if near else "")
                           + f"; valid: {', '.join(sorted(known))}")
-    if spec.get("every") is not None and (not isinstance(spec.every, int) or spec.every < 0):
-      raise ConfigError(f"{where}.every must be None (with each eval), 0 (once, at the "
-                        f"end) or a positive number of steps, got {spec.every!r}")
+    if not isinstance(spec.every, int) or spec.every < 0:
+      raise ConfigError(f"{where}.every must be 0 (only at the end) or a number of steps, "
+                        f"got {spec.every!r}")
     if not spec.get("enabled", True) or supports is None:
       continue
     missing = [fn for fn in kind.needs if fn not in supports]
@@ -173,7 +174,10 @@ def validate(config: ConfigDict, supports: tuple[str, ...] | None = None,
                         f"{', '.join(missing)}, which a {config.method} model lacks (it has "
                         f"{', '.join(supports)}); remove it or set {where}.enabled=False")
     if kind.check is not None:
-      kind.check(spec, config, data_info)
+      try:
+        kind.check(spec, config, data_info)
+      except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def due(config: ConfigDict, prev: int, step: int, at_eval: bool, final: bool = False
@@ -181,15 +185,14 @@ def due(config: ConfigDict, prev: int, step: int, at_eval: bool, final: bool = F
   """Names of the enabled evaluators that run after the chunk (prev, step].
 
   `at_eval`: the run evaluates at `step`; `final`: `step` is the last one, where
-  every evaluator runs (`every=0` ones only then).
+  every evaluator runs (those without `with_evals` or `every` only then).
   """
   names = []
   for name, spec in specs(config).items():
     if not spec.enabled:
       continue
     every = spec.every
-    if final or (every is None and at_eval) or (
-        every and every > 0 and step // every > prev // every):
+    if final or (spec.with_evals and at_eval) or (every > 0 and step // every > prev // every):
       names.append(name)
   return names
 
@@ -205,7 +208,7 @@ def run(names: list[str], ctx_for: Callable[[str], Context]) -> tuple[dict, dict
     ctx = ctx_for(name)
     spec = ctx.config.evals[name]
     out = lookup(spec.type, f"config.evals.{name}").run(ctx, spec, name)
-    target = once if spec.every == 0 else periodic
+    target = periodic if spec.with_evals or spec.every else once
     clash = sorted((set(periodic) | set(once)) & set(out))
     if clash:
       raise ConfigError(f"config.evals.{name} reports {', '.join(clash)}, which another "

@@ -307,10 +307,10 @@ def _check_judge(spec, config, data_info) -> None:
                       "toy_modes")
   if not classifier_lib.available(name):
     raise ConfigError(
-        f"a sample_quality evaluator needs genjax's evaluation classifier for {name} "
-        f"({classifier_lib.asset_path(name)}), which is not shipped; train one with "
-        f"`python scripts/train_eval_classifier.py --dataset={name}`, or set "
-        "--config.evals.<name>.enabled=False")
+        f"sample quality is measured with genjax's evaluation classifier, but genjax "
+        f"ships no evaluation classifier for {name} ({classifier_lib.asset_path(name)}); "
+        f"train one with `python scripts/train_eval_classifier.py --dataset={name}`, or "
+        "turn this evaluator off (enabled=False)")
   if spec.num_samples < 1 or spec.batch_size < 1 or spec.knn_k < 1:
     raise ConfigError("a sample_quality's num_samples, batch_size and knn_k must be >= 1")
 

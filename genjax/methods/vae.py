@@ -157,7 +157,7 @@ def evals_config(nll_samples: int = 5000, iwae_samples: int = 0,
   c = ConfigDict({"nll": dict(type="iwae_nll", samples=nll_samples),
                   "active_units": dict(type="active_units")})
   if iwae_samples:
-    c[f"iwae{iwae_samples}_nll"] = dict(type="iwae_nll", samples=iwae_samples, every=None)
+    c[f"iwae{iwae_samples}_nll"] = dict(type="iwae_nll", samples=iwae_samples, with_evals=True)
   if latent_plane:
     c.latent_plane = dict(type="latent_plane")
   return c
