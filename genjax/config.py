@@ -178,7 +178,7 @@ _RUNLOCAL_EVALS = {
     "iwae_nll": dict(samples=20),
     "sample_quality": dict(num_samples=200, batch_size=100),
     "toy_modes": dict(num_samples=1000),
-    "optimal_discriminator": dict(steps=200),
+    "optimal_discriminator": dict(steps=200, batch_size=256, num_gen_samples=100_000),
 }
 
 
