@@ -116,7 +116,7 @@ def test_vae_likelihood_writes_its_report(tmp_path):
     assert 0 < r["nll"] < r["neg_elbo"]
     assert r["neg_elbo"] == saved["eval"]["neg_elbo"] and r["nll"] == saved["final"]["nll"]
     # Smoke runs use the runlocal variants' k (not --quick's 500 or latent_2d's own).
-    assert r["nll_samples"] == vae_likelihood.SMOKE_NLL["eval__nll_samples"]
+    assert r["nll_samples"] == vae_likelihood.SMOKE_NLL["evals__nll__samples"]
     assert row[2:5] == _cells(r["neg_elbo"], r["nll"], int(r["nll_samples"]))
   latent = runs["latent_2d"]
   assert latent["latent_dim"] == 2  # the smoke variant keeps the 2-D latent plane
@@ -215,11 +215,11 @@ def test_smoke_configs_are_the_runlocal_variants_with_a_tiny_budget():
   assert report_lib.smoke_variant("paper", True) == "paper,runlocal"
   assert report_lib.smoke_variant("paper", False) == "paper"
   # smoke_extra applies to smoke runs only, after everything else.
-  extra = {"eval__nll_samples": 7}
+  extra = {"evals__nll__samples": 7}
   assert report_lib.config("vae_mnist", smoke=True, smoke_extra=extra,
-                           eval__nll_samples=500).eval.nll_samples == 7
+                           evals__nll__samples=500).evals.nll.samples == 7
   assert report_lib.config("vae_mnist", smoke_extra=extra,
-                           eval__nll_samples=500).eval.nll_samples == 500
+                           evals__nll__samples=500).evals.nll.samples == 500
 
 
 def _fake_train(write_final: bool):
