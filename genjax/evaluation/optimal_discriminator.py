@@ -182,27 +182,32 @@ def check(sample_generator: Callable[[jax.Array, int], jax.Array], data_name: st
   p_data = jnp.exp(toy_data.log_density(data_name, grid[:, None], smoothing=h))
   p_g = kde(fake, grid, h)
   d_star = p_data / jnp.maximum(p_data + p_g, 1e-30)
-  d_x = d(grid[:, None])
+  out = _compare(grid, d(grid[:, None]), d_star, p_data, p_g, support_fraction)
+  out.update(od_d_loss=d_loss, od_bandwidth=h,
+             # V(G, D) = -d_loss <= V(G, D*) = -ln 4 + 2 JSD: the trained D's estimate
+             # is a lower bound on JSD up to sampling noise.
+             od_jsd_from_d=float(np.log(2.0) - d_loss / 2.0))
+  if plot_path:
+    plot(out, plot_path)
+  return out
+
+
+def _compare(grid, d_x, d_star, p_data, p_g, support_fraction: float) -> dict:
+  """|D - D*| on the grid where p_data + p_g is not negligible, and the JSD of
+  the two (smoothed) densities; the curves as arrays for `plot`."""
   total = p_data + p_g
   mask = total >= support_fraction * total.max()
   gap = jnp.abs(d_x - d_star)
   # Where both densities are tiny D* is a ratio of tail estimates and D saw
   # almost no samples; the gap weighted by the mixture (p_data + p_g) / 2 is
   # the one that matters for the loss.
-  out = {"od_max_gap": float(jnp.max(jnp.where(mask, gap, 0.0))),
-         "od_mean_gap": float(jnp.sum(jnp.where(mask, gap, 0.0)) / jnp.sum(mask)),
-         "od_weighted_gap": float(jnp.sum(gap * total) / jnp.sum(total)),
-         "od_d_loss": d_loss, "od_bandwidth": h,
-         # V(G, D) = -d_loss <= V(G, D*) = -ln 4 + 2 JSD: the trained D's estimate
-         # is a lower bound on JSD up to sampling noise; the KDE one is computed
-         # from the smoothed densities (smoothing lowers it a little).
-         "od_jsd_from_d": float(np.log(2.0) - d_loss / 2.0),
-         "od_jsd_kde": jensen_shannon(p_data, p_g, float(grid[1] - grid[0])),
-         "grid": np.asarray(grid), "d": np.asarray(d_x), "d_star": np.asarray(d_star),
-         "p_data": np.asarray(p_data), "p_g": np.asarray(p_g), "mask": np.asarray(mask)}
-  if plot_path:
-    plot(out, plot_path)
-  return out
+  return {"od_max_gap": float(jnp.max(jnp.where(mask, gap, 0.0))),
+          "od_mean_gap": float(jnp.sum(jnp.where(mask, gap, 0.0)) / jnp.sum(mask)),
+          "od_weighted_gap": float(jnp.sum(gap * total) / jnp.sum(total)),
+          # Computed from the smoothed densities (smoothing lowers it a little).
+          "od_jsd_kde": jensen_shannon(p_data, p_g, float(grid[1] - grid[0])),
+          "grid": np.asarray(grid), "d": np.asarray(d_x), "d_star": np.asarray(d_star),
+          "p_data": np.asarray(p_data), "p_g": np.asarray(p_g), "mask": np.asarray(mask)}
 
 
 def plot(result: dict, path: str) -> None:
