@@ -39,7 +39,11 @@ def get_config(arg=None):
   # Mode coverage of G's samples; on the 1-D mixture also a fresh D against D*.
   c.evals = dict(modes=dict(type="toy_modes"))
   if opts.dist == "mog1d":
+    # p_data is known in 1-D: how far p_g is from it (JSD) at every eval from
+    # step 0, and at the end a fresh D trained against the frozen G versus D*.
+    c.evals.jsd = dict(type="toy_jsd", with_evals=True)
     c.evals.optimal_discriminator = dict(type="optimal_discriminator")
+    c.eval_at_start = True
   c.batch_size = 256
   c.eval_batch_size = 1000
   c.total_epochs = None

@@ -11,9 +11,14 @@ trained generator:
   with D* on a grid (`genjax.evaluation.optimal_discriminator.check`, the
   same check as the toy GAN's `optimal_discriminator` evaluator): max and mean |D - D*| where
   p_data + p_g exceeds 1% of its peak (Goodfellow et al. 2014, Prop. 1);
+* measures how far p_g is from p_data, as the theory's value of the game
+  puts it: V(G, D*) = -ln 4 + 2 JSD(p_data, p_g) (Thm. 1), so the fresh D's
+  loss gives JSD >= ln 2 - loss / 2; and during training, at every eval
+  from step 0, the JSD of the densities (the run's `toy_jsd` evaluator:
+  p_data smoothed, a KDE of 200k G samples), its trajectory;
 * reads the GAN's own discriminator at the end of training: mean D(x) on
   the 10k test points (eval `d_real`), which the theory puts at 1/2 once
-  p_g = p_data (Goodfellow et al. 2014, Thm. 1).
+  p_g = p_data (reported, not judged: it is 1/2 for many p_g != p_data).
 
 A control runs the same check with G replaced by an exact sampler of
 p_data, where D* = 1/2 everywhere: its gap is the floor of the measuring
@@ -40,7 +45,8 @@ from genjax.evaluation import optimal_discriminator
 SEEDS = (0, 1, 2)
 DATA = "toy_mog1d"
 TARGET_GAP = 0.05        # the project's target for max |D - D*| over the support
-D_REAL_TOLERANCE = 0.1   # |mean D(real) - 1/2| allowed at the end of training
+JSD_TARGET = 0.1         # nats (ln 2 = 0.693 for disjoint p_g, p_data): "p_g close to p_data"
+JSD_FALL = 0.25          # the last eval's JSD at most this fraction of step 0's
 
 
 # Changes after a measured run (kept in every report: experiments/report.py).
@@ -49,6 +55,12 @@ HISTORY = (
                    "max |D - D*| was 0.056, over the 0.05 bar, so that verdict DISAGREED. The "
                    "check was lengthened to 12000 D steps for every seed (and the control) and "
                    "the run repeated; seed 1 then measured 0.040."),
+    ("2026-12-02", "the verdict 'the GAN's own D is about 1/2 on real data' (|mean D(x) - 1/2| "
+                   "<= 0.1; it agreed, 0.502-0.515, but holds for many p_g != p_data) was "
+                   "replaced by two JSD verdicts. The 0.1-nat bar on the fresh D's JSD was set "
+                   "after the previous run had measured 0.076 / 0.020 / 0.027 from its fresh "
+                   "D, so it is no blind prediction; the trajectory rule (last eval <= 1/4 of "
+                   "step 0) was set before any trajectory was measured."),
 )
 
 
@@ -85,23 +97,26 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       name="The optimal discriminator",
       claim="For a fixed generator the discriminator that minimises the GAN's D loss is "
             "D*(x) = p_data(x) / (p_data(x) + p_g(x)) (Goodfellow et al. 2014, Prop. 1); "
-            "at the end of GAN training, with p_g close to p_data, D is about 1/2 on data.",
+            "at the end of GAN training p_g is close to p_data, where the value of the game "
+            "V(G, D*) = -ln 4 + 2 JSD(p_data, p_g) is near its minimum (Thm. 1).",
       prediction=f"a fresh D trained against the frozen G matches D* on the support: "
-                 f"max |D - D*| <= {TARGET_GAP} (the project's target); the GAN's own D "
-                 f"gives mean D(x) = 1/2 on real test points (we allow "
-                 f"+-{D_REAL_TOLERANCE}) and d_loss = 2 ln 2 = {2 * math.log(2):.3f}.",
+                 f"max |D - D*| <= {TARGET_GAP} (the project's target); the JSD that D "
+                 f"measures is small at the end (<= {JSD_TARGET} nats, ln 2 = 0.693 for "
+                 f"disjoint distributions) and fell during training (the last eval's JSD "
+                 f"of the densities <= {JSD_FALL:g} x step 0's).",
       quick=quick, history=HISTORY)
   steps = 3000 if quick else 20000
   check_kwargs = _check_kwargs(smoke)
-  results, rows, d_rows, curves = {}, [], [], {}
+  results, rows, d_rows, curves, jsd_curves = {}, [], [], {}, {}
   for seed in SEEDS:
-    r, cfg, curves[seed] = _seed(workdir, seed, steps, check_kwargs, smoke)
+    r, cfg, curves[seed], jsd_curves[seed] = _seed(workdir, seed, steps, check_kwargs, smoke)
     results[f"seed{seed}"] = r
     rows.append([seed, f"{r['modes_covered']:g}/{r['num_modes']:g}",
                  r["high_quality_fraction"], r["od_max_gap"], r["od_mean_gap"],
                  r["od_weighted_gap"], r["od_d_loss"], r["od_jsd_from_d"], r["od_jsd_kde"],
                  r["gan_d_max_gap"], r["gan_d_mean_gap"]])
-    d_rows.append([seed, r["d_real"], r["d_fake"], r["d_loss"], abs(r["d_real"] - 0.5)])
+    d_rows.append([seed, r["d_real"], r["d_fake"], r["d_loss"], abs(r["d_real"] - 0.5),
+                   r["jsd_start"], r["jsd_end"]])
     del r["num_modes"]  # in the table only
   # The control: D* = 1/2 exactly, so any gap is the procedure's own error.
   control = optimal_discriminator.check(toy_data.sampler(DATA), DATA, jax.random.key(999),
@@ -120,17 +135,19 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
              "JSD of the densities (nats)", "GAN's own D: max gap",
              "GAN's own D: mean gap"], rows)
   rep.table("The GAN's own discriminator at the end of training (eval, 10k test points)",
-            ["seed", "mean D(x) real", "mean D(G(z))", "d_loss", "distance of D(x) from 1/2"],
-            d_rows)
+            ["seed", "mean D(x) real", "mean D(G(z))", "d_loss", "distance of D(x) from 1/2",
+             "JSD of the densities at step 0 (nats)", "at the last eval"], d_rows)
   _describe(rep, cfg, check_kwargs)
   _figures(rep, workdir, curves)
+  _jsd_figure(rep, workdir, jsd_curves)
   for statement, holds in verdicts([results[f"seed{s}"] for s in SEEDS], control):
     rep.verdict(statement, holds)
   return rep.write(workdir)
 
 
 def _seed(workdir: str, seed: int, steps: int, check_kwargs: dict, smoke: bool):
-  """Trains one GAN and checks its D: (measurements, config, (eval steps, D(x), D(G(z))))."""
+  """Trains one GAN and checks its D: (measurements, config, (eval steps, D(x),
+  D(G(z))), (eval steps, JSD of the densities))."""
   # The method's own optimal-D check is off: it is run here instead, where
   # the grid arrays are kept to compare the GAN's own D with D* too.
   cfg = report_lib.config("gan_toy", "dist=mog1d", smoke=smoke, **{
@@ -155,9 +172,11 @@ def _seed(workdir: str, seed: int, steps: int, check_kwargs: dict, smoke: bool):
       "modes_covered": modes["modes_covered"],
       "high_quality_fraction": modes["high_quality_fraction"], "num_modes": modes["num_modes"]}
   evals = writers.read_metrics(run_dir, "eval")
-  curve = ([r["step"] for r in evals], [r["d_real"] for r in evals],
-           [r["d_fake"] for r in evals])
-  return measured, cfg, curve
+  curve = ([r["step"] for r in evals if "d_real" in r], [r["d_real"] for r in evals if "d_real" in r],
+           [r["d_fake"] for r in evals if "d_real" in r])
+  jsd = ([r["step"] for r in evals], [r["jsd_kde"] for r in evals])
+  measured.update(jsd_start=jsd[1][0], jsd_end=jsd[1][-1], jsd_steps=jsd[0], jsd_trajectory=jsd[1])
+  return measured, cfg, curve, jsd
 
 
 def _describe(rep, cfg, check_kwargs: dict) -> None:
@@ -206,12 +225,23 @@ def _figures(rep, workdir: str, curves: dict) -> None:
              "d_during_training.png")
 
 
+def _jsd_figure(rep, workdir: str, jsd_curves: dict) -> None:
+  steps = jsd_curves[SEEDS[0]][0]
+  series = {f"seed {s}": jsd_curves[s][1] for s in SEEDS}
+  report_lib.line_plot(os.path.join(workdir, "jsd_during_training.png"), steps, series,
+                       xlabel="training step", ylabel="JSD(p_data, p_g), nats")
+  rep.figure("JSD of the densities during training (toy_jsd at every eval, from step 0)",
+             "jsd_during_training.png")
+
+
 def verdicts(seeds: list[dict[str, float]], control: dict[str, float]
              ) -> list[tuple[str, bool]]:
-  """The claim's predicates, fixed before the runs: each must hold in every seed.
+  """The claim's predicates (see HISTORY for when each was set): each must hold
+  in every seed.
 
   Args:
-    seeds: per seed {"od_max_gap", "od_weighted_gap", "d_real"}.
+    seeds: per seed {"od_max_gap", "od_weighted_gap", "od_jsd_from_d",
+      "jsd_start", "jsd_end"}.
     control: the exact-sampler control's {"od_max_gap"} (reported, not judged).
   """
   return [
@@ -222,9 +252,14 @@ def verdicts(seeds: list[dict[str, float]], control: dict[str, float]
       (f"fresh D matches D* where the mass is: density-weighted |D - D*| <= "
        f"{TARGET_GAP}, every seed (measured {_listed(r['od_weighted_gap'] for r in seeds)})",
        all(r["od_weighted_gap"] <= TARGET_GAP for r in seeds)),
-      (f"the GAN's own D is about 1/2 on real data at the end: |mean D(x) - 1/2| <= "
-       f"{D_REAL_TOLERANCE}, every seed (measured {_listed(r['d_real'] for r in seeds)})",
-       all(abs(r["d_real"] - 0.5) <= D_REAL_TOLERANCE for r in seeds)),
+      (f"p_g is close to p_data at the end: the JSD from the fresh D (ln 2 - its loss / 2) "
+       f"<= {JSD_TARGET} nats, every seed (measured "
+       f"{_listed(r['od_jsd_from_d'] for r in seeds)})",
+       all(r["od_jsd_from_d"] <= JSD_TARGET for r in seeds)),
+      (f"training moves p_g towards p_data: the JSD of the densities at the last eval <= "
+       f"{JSD_FALL:g} x its value at step 0, every seed (measured "
+       + ", ".join(f"{r['jsd_start']:.3f} -> {r['jsd_end']:.3f}" for r in seeds) + ")",
+       all(r["jsd_end"] <= JSD_FALL * r["jsd_start"] for r in seeds)),
   ]
 
 if __name__ == "__main__":

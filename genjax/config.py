@@ -179,6 +179,7 @@ _RUNLOCAL_EVALS = {
     "sample_quality": dict(num_samples=200, batch_size=100),
     "toy_modes": dict(num_samples=1000),
     "optimal_discriminator": dict(steps=200, batch_size=256, num_gen_samples=100_000),
+    "toy_jsd": dict(num_samples=20_000),
 }
 
 

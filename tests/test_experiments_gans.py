@@ -31,8 +31,8 @@ def _is_count(fraction: float, total: int) -> bool:
 def test_optimal_discriminator_writes_its_report(tmp_path):
   path = optimal_discriminator.run(str(tmp_path), quick=True, smoke=True)
   results = experiment_results(
-      path, tmp_path, 3, ["optimal_d_seed0.png", "optimal_d_control.png",
-                          "d_during_training.png"])
+      path, tmp_path, 4, ["optimal_d_seed0.png", "optimal_d_control.png",
+                          "d_during_training.png", "jsd_during_training.png"])
   fresh = report_lib.read_table(path, "Fresh D")
   own = report_lib.read_table(path, "The GAN's own discriminator")
   assert len(fresh) == len(optimal_discriminator.SEEDS) + 1 and len(own) == len(
@@ -57,18 +57,41 @@ def test_optimal_discriminator_writes_its_report(tmp_path):
     assert r["od_jsd_from_d"] == pytest.approx(math.log(2) - r["od_d_loss"] / 2)
     assert 0 <= r["od_jsd_kde"] <= math.log(2)
     assert own[i] == report_cells(seed, r["d_real"], r["d_fake"], r["d_loss"],
-                            abs(r["d_real"] - 0.5))
+                            abs(r["d_real"] - 0.5), r["jsd_start"], r["jsd_end"])
+    # The trajectory is the run's own toy_jsd evaluator, from step 0 to the end.
+    rows = writers.read_metrics(str(run_dir), "eval")
+    assert r["jsd_steps"] == [row["step"] for row in rows] and r["jsd_steps"][0] == 0
+    assert r["jsd_trajectory"] == [row["jsd_kde"] for row in rows]
+    assert r["jsd_end"] == saved["eval"]["jsd_kde"]
   control = results["control_p_g_equals_p_data"]
   assert control["od_mean_gap"] <= control["od_max_gap"]
   assert fresh[-1][3:9] == report_cells(control["od_max_gap"], control["od_mean_gap"],
                                   control["od_weighted_gap"], control["od_d_loss"],
                                   control["od_jsd_from_d"], control["od_jsd_kde"])
   seeds = [results[f"seed{s}"] for s in optimal_discriminator.SEEDS]
-  target, tolerance = optimal_discriminator.TARGET_GAP, optimal_discriminator.D_REAL_TOLERANCE
   assert verdict_agrees(tmp_path) == [
-      all(r["od_max_gap"] <= target for r in seeds),
-      all(r["od_weighted_gap"] <= target for r in seeds),
-      all(abs(r["d_real"] - 0.5) <= tolerance for r in seeds)]
+      holds for _, holds in optimal_discriminator.verdicts(seeds, control)]
+
+
+def _od_seed(**changes):
+  good = dict(od_max_gap=0.03, od_weighted_gap=0.005, od_jsd_from_d=0.05, jsd_start=0.6,
+              jsd_end=0.05)
+  return {**good, **changes}
+
+
+@pytest.mark.parametrize("changes,agrees", [
+    ({}, [True, True, True, True]),
+    # The first full run's seed 1 (max gap 0.056): one seed over is a disagreement.
+    (dict(od_max_gap=0.056), [False, True, True, True]),
+    (dict(od_weighted_gap=0.051), [True, False, True, True]),
+    (dict(od_jsd_from_d=0.11), [True, True, False, True]),
+    # p_g no closer to p_data than at step 0: the trajectory verdict fails.
+    (dict(jsd_start=0.1, jsd_end=0.05), [True, True, True, False]),
+])
+def test_optimal_discriminator_verdicts_can_disagree(changes, agrees):
+  seeds = [_od_seed(), _od_seed(**changes), _od_seed()]  # one seed failing is enough
+  got = optimal_discriminator.verdicts(seeds, {"od_max_gap": 0.005})
+  assert [holds for _, holds in got] == agrees
 
 
 def test_gaps_of_known_discriminators():
@@ -252,20 +275,6 @@ def test_slant_and_width_of_known_shapes():
       np.concatenate([upright, diagonal, wide]))
   assert abs(slant[0]) < 1e-9 and abs(slant[1] - 1.0) < 1e-9
   assert width[0] < 1e-9 < width[1] and width[2] > 3.0
-
-
-def test_optimal_discriminator_verdicts_can_disagree():
-  def seed(max_gap, weighted, d_real):
-    return {"od_max_gap": max_gap, "od_weighted_gap": weighted, "d_real": d_real}
-  control = {"od_max_gap": 0.01}
-  good = [seed(0.03, 0.01, 0.52), seed(0.04, 0.02, 0.47), seed(0.05, 0.01, 0.55)]
-  agrees = lambda seeds: [ok for _, ok in optimal_discriminator.verdicts(seeds, control)]
-  assert agrees(good) == [True, True, True]
-  # The first full run's seed 1 (max gap 0.056): one seed over is a disagreement.
-  assert agrees([good[0], seed(0.056, 0.01, 0.5), good[2]]) == [False, True, True]
-  assert agrees([good[0], good[1], seed(0.04, 0.051, 0.5)]) == [True, False, True]
-  # A D that wins outright (D(x) -> 1 on real data) is not at equilibrium.
-  assert agrees([good[0], good[1], seed(0.04, 0.01, 0.61)]) == [True, True, False]
 
 
 def test_minimax_vs_nonsaturating_verdicts_can_disagree():

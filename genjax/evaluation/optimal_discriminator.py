@@ -174,13 +174,8 @@ def check(sample_generator: Callable[[jax.Array, int], jax.Array], data_name: st
   k_d, k_g = jax.random.split(rng)
   d, d_loss = train_discriminator(toy_data.sampler(data_name), sample_generator, k_d,
                                   hidden=hidden, steps=steps, batch_size=batch_size, lr=lr)
-  lo = float(mix.means.min()) - 4 * mix.std - 1.0
-  hi = float(mix.means.max()) + 4 * mix.std + 1.0
-  grid = jnp.linspace(lo, hi, grid_size)
-  fake = sample_generator(k_g, num_gen_samples)
-  h = default_bandwidth(fake) if bandwidth is None else bandwidth
-  p_data = jnp.exp(toy_data.log_density(data_name, grid[:, None], smoothing=h))
-  p_g = kde(fake, grid, h)
+  grid, p_data, p_g, h = densities(sample_generator, data_name, k_g, num_gen_samples,
+                                   grid_size, bandwidth)
   d_star = p_data / jnp.maximum(p_data + p_g, 1e-30)
   out = _compare(grid, d(grid[:, None]), d_star, p_data, p_g, support_fraction)
   out.update(od_d_loss=d_loss, od_bandwidth=h,
@@ -190,6 +185,25 @@ def check(sample_generator: Callable[[jax.Array, int], jax.Array], data_name: st
   if plot_path:
     plot(out, plot_path)
   return out
+
+
+def densities(sample_generator: Callable[[jax.Array, int], jax.Array], data_name: str,
+              rng: jax.Array, num_samples: int, grid_size: int = 401,
+              bandwidth: float | None = None, wide: bool = False):
+  """(grid, p_data, p_g, bandwidth) of a 1-D toy: p_g a Gaussian KDE of
+  `num_samples` generator samples, p_data convolved with the same kernel, both
+  on `grid_size` points over [min mean - 4 std - 1, max mean + 4 std + 1].
+  `wide`: the kernel at least one grid step wide."""
+  mix = toy_data.mixture(data_name)
+  lo = float(mix.means.min()) - 4 * mix.std - 1.0
+  hi = float(mix.means.max()) + 4 * mix.std + 1.0
+  grid = jnp.linspace(lo, hi, grid_size)
+  fake = sample_generator(rng, num_samples)
+  h = default_bandwidth(fake) if bandwidth is None else bandwidth
+  if wide:
+    h = max(h, float(grid[1] - grid[0]))
+  p_data = jnp.exp(toy_data.log_density(data_name, grid[:, None], smoothing=h))
+  return grid, p_data, kde(fake, grid, h), h
 
 
 def _compare(grid, d_x, d_star, p_data, p_g, support_fraction: float) -> dict:
@@ -273,6 +287,21 @@ def _check_one_dimensional(spec, config, data_info) -> None:
   if toy_data.mixture(config.data.name).dim != 1:
     raise ConfigError(f"an optimal_discriminator evaluator needs a 1-D toy "
                       f"(toy_mog1d), got {config.data.name!r}")
+
+
+@registry.register("toy_jsd", needs=("sample",), check=_check_one_dimensional,
+                   num_samples=200_000)
+def evaluate_jsd(ctx: registry.Context, spec, name: str) -> dict[str, float]:
+  """{"jsd_kde"}: JSD(p_data, p_g) in nats (0: equal, ln 2: disjoint) of the
+  densities on `check`'s grid, p_g a KDE of `num_samples` samples, no D
+  trained: cheap enough for every eval, so a run records its trajectory.
+  The kernel is at least one grid step wide (an untrained G's samples can
+  sit on one point)."""
+  del name
+  grid, p_data, p_g, _ = densities(_toy_sampler(ctx.model), ctx.dataset.name, ctx.rng,
+                                   spec.num_samples, wide=True)
+  dx = float(grid[1] - grid[0])
+  return {"jsd_kde": jensen_shannon(p_data, p_g, dx)}
 
 
 @registry.register("optimal_discriminator", needs=("sample",), check=_check_one_dimensional,

@@ -38,6 +38,7 @@ the same draws. Figures go under `ctx.workdir` (process 0 only).
   classifier_error       classify         <name>_test_error, <name>_test_errors
   toy_modes              sample           modes_covered, num_modes, high_quality_fraction
   optimal_discriminator  sample           od_max_gap, od_mean_gap, od_jsd_from_d, ...
+  toy_jsd                sample           jsd_kde (JSD of p_data and a KDE of p_g, 1-D)
 
 Adding one: `@registry.register("name", needs=(...), option=default, ...)` on
 `run` in a module of `genjax/evaluation/`, and its module in `_MODULES`.
@@ -70,6 +71,7 @@ _MODULES = {
     "classifier_error": "genjax.evaluation.sample_quality",
     "toy_modes": "genjax.evaluation.optimal_discriminator",
     "optimal_discriminator": "genjax.evaluation.optimal_discriminator",
+    "toy_jsd": "genjax.evaluation.optimal_discriminator",
 }
 
 
