@@ -6,10 +6,9 @@ r"""Evaluators chosen in the config, in the style of big_vision's `evals`.
 
 Each entry of `config.evals` is one evaluator: `type` picks it from the table
 below, `with_evals` / `every` say when it runs besides the end of training,
-`enabled=False` turns it off, and the other
-keys are the type's options (missing ones take the type's defaults, filled in
-before the config is locked, so each can be overridden from the command
-line). A config file that sets `evals` lists all of its evaluators; one that
+`enabled=False` turns it off, and the other keys are the type's options
+(missing ones take the type's defaults, filled in before the config is
+locked, so each can be overridden from the command line). A config file that sets `evals` lists all of its evaluators; one that
 does not gets its method's (`genjax.methods`, `defaults["evals"]`).
 
   (default)         once, after the last step: its metrics go to
@@ -32,7 +31,7 @@ the same draws. Figures go under `ctx.workdir` (process 0 only).
   denoising_psnr         reconstruct      psnr_noisy_input, psnr_denoised, psnr_median<k>, mse_noisy
   iwae_nll               log_likelihood   <name>, <name>_samples, <name>_seconds
   active_units           encode           active_units, latent_dim
-  latent_plane           decode           manifold_classes, manifold_confident_fraction
+  latent_plane           decode, encode   manifold_classes, manifold_confident_fraction
   sample_quality         sample           fd, fd_floor, precision, recall, ...
   code_accuracy          infer_codes      c1_hungarian_accuracy
   classifier_error       classify         <name>_test_error, <name>_test_errors
