@@ -57,6 +57,11 @@ BATTERY = {
                                "exceeds the 1024 training examples"),
     "unexpected_argument": ([AE, "stray"], "unexpected arguments: stray"),
     "no_workdir": ([AE], "--workdir must have a value"),
+    "misspelt_evaluator_option": ([AE, "--config.evals.probe.num_step=3"],
+                                  "did you mean 'evals.probe.num_steps'?"),
+    "evaluator_the_model_cannot_feed": (
+        ["--config=configs/infogan_mnist.py:runlocal", "--config.evals.codes.type=classifier_error"],
+        "config.evals.codes (classifier_error) needs the model function(s) classify"),
     # Sample quality on a dataset without a shipped classifier: never a silent skip.
     "no_judge_for_samples": (["--config=configs/dcgan_mnist.py:runlocal",
                               "--config.data.name=binarized_mnist"],
