@@ -211,9 +211,10 @@ def probe_dataset(encode: Callable[[jax.Array], jax.Array], dataset, rng: jax.Ar
   """
   num_train = dataset.num_train
   order = jax.random.permutation(rng, num_train)
-  train_codes = encode_all(encode, dataset.train["image"], dataset.train_scale, batch_size)
-  test_codes = encode_all(encode, dataset.eval["image"], dataset.eval_scale, batch_size)
-  test_labels, test_mask = dataset.eval["label"], dataset.eval["mask"]
+  train_images, test_images = dataset.images("train"), dataset.images("eval")
+  train_codes = encode_all(encode, train_images, 1.0, batch_size)
+  test_codes = encode_all(encode, test_images, 1.0, batch_size)
+  test_labels, test_mask = dataset.labels("eval"), None
   num_classes = dataset.num_classes
   # Codes and pixels padded to one width, sizes to a few row buckets: one
   # compilation of the fit per bucket instead of one per (size, features).
@@ -223,15 +224,13 @@ def probe_dataset(encode: Callable[[jax.Array], jax.Array], dataset, rng: jax.Ar
   for n in sizes:
     n_eff = num_train if n == 0 or n > num_train else n
     idx = order[:n_eff]
-    labels = dataset.train["label"][idx]
+    labels = dataset.labels("train")[idx]
     results[f"probe_codes_acc_{size_name(n)}"] = probe(
         train_codes[idx], labels, test_codes, test_labels, test_mask,
         num_classes=num_classes, l2=l2, num_steps=num_steps, pad_to=(bucket(n_eff), width))
     if include_pixels:
-      train_pixels = dataset.train["image"][idx].astype(jnp.float32) / dataset.train_scale
-      test_pixels = dataset.eval["image"].astype(jnp.float32) / dataset.eval_scale
       results[f"probe_pixels_acc_{size_name(n)}"] = probe(
-          train_pixels, labels, test_pixels, test_labels, test_mask,
+          train_images[idx], labels, test_images, test_labels, test_mask,
           num_classes=num_classes, l2=l2, num_steps=num_steps, pad_to=(bucket(n_eff), width))
   return results
 

@@ -270,13 +270,11 @@ def evaluate_generator(generate, dataset, rng: jax.Array, *, num_samples: int = 
   num_classes = max(dataset.num_classes, 1)
   requested = jnp.arange(n, dtype=jnp.int32) % num_classes
   fake_logits, fake = generate_outputs(generate, rng, requested, name, batch_size)
-  test_logits, test = classifier_outputs(dataset.eval["image"][:n], name,
-                                         dataset.eval_scale, batch_size)
-  _, train = classifier_outputs(dataset.train["image"][:n], name, dataset.train_scale,
-                                batch_size)
+  test_logits, test = classifier_outputs(dataset.images("eval", n), name, 1.0, batch_size)
+  _, train = classifier_outputs(dataset.images("train", n), name, 1.0, batch_size)
   precision, recall = precision_recall(test, fake, k)
   precision_floor, recall_floor = precision_recall(test, train, k)
-  test_acc = jnp.mean(jnp.argmax(test_logits, -1) == dataset.eval["label"][:n])
+  test_acc = jnp.mean(jnp.argmax(test_logits, -1) == dataset.labels("eval", n))
   out = {
       "fd": frechet_distance(fake, test),
       "fd_floor": frechet_distance(train, test),
