@@ -49,6 +49,11 @@ def ratio(file: str, top: str, bottom: str, fmt: str) -> Callable[[pathlib.Path]
   return lambda root: format(_get(_load(root, file), top) / _get(_load(root, file), bottom), fmt)
 
 
+def arrow(before: Callable, after: Callable) -> Callable[[pathlib.Path], str]:
+  """A field "a -> b" of two fields (a value at the start and at the end of a run)."""
+  return lambda root: f"{before(root)} -> {after(root)}"
+
+
 def span(sources: list[tuple[str, str | tuple]], fmt: str) -> Callable[[pathlib.Path], str]:
   """A field "lo-hi": the smallest and largest of several (file, keys) values
   (keys as `_get` takes them; a tuple may end in a list index, e.g. ("fd", -1))."""
@@ -168,6 +173,10 @@ QUOTES = [
           "bar, control {control}",
           {**{f"s{s}": num(_OD, f"results.seed{s}.od_max_gap", ".3f") for s in range(3)},
            "control": num(_OD, "results.control_p_g_equals_p_data.od_max_gap", ".3f")}),
+    Quote(f"{RESULTS}/README.md", "JSD of the densities during training {t0}, {t1}, {t2} from "
+          "step 0 to 20k",
+          {f"t{s}": arrow(num(_OD, f"results.seed{s}.jsd_start", ".3f"),
+                          num(_OD, f"results.seed{s}.jsd_end", ".3f")) for s in range(3)}),
     Quote(f"{RESULTS}/README.md", "FD {mm} vs {ns} at 4000 steps",
           {"mm": num(_MM, "results.mnist.minimax.fd", ".1f"),
            "ns": num(_MM, "results.mnist.non_saturating.fd", ".1f")}),
