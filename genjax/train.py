@@ -427,7 +427,7 @@ class _Loop:
     config, last_eval = self.config, None
     every = config.log_every_steps, config.checkpoint_every_steps, config.eval_every_steps
     if step == 0 and config.eval_at_start:  # the untrained baseline of every eval metric
-      last_eval = self.evaluate(state, 0, registry.due(config, 0, 0, at_eval=True))
+      last_eval, _ = self.evaluate(state, 0, registry.due(config, 0, 0, at_eval=True))
     with _SigtermFlag() as sigterm:
       first_chunk = True
       while step < self.total:
@@ -462,7 +462,7 @@ class _Loop:
         due = [] if finished else registry.due(config, prev, step, at_eval)
         if at_eval or due:
           with self.untimed(state):
-            last_eval = self.evaluate(state, step, due, with_method=at_eval)
+            last_eval, _ = self.evaluate(state, step, due, with_method=at_eval)
     return state, step, last_eval, False
 
   @contextlib.contextmanager
@@ -499,16 +499,20 @@ class _Loop:
     self.train_s, self.timed_steps = 0.0, 0
 
   def evaluate(self, state, at_step: int, evaluators: list[str],
-               with_method: bool = True) -> dict[str, float]:
-    """The method's eval metrics over the eval split (and image grids) and the
-    periodic `evaluators`; writes them as one eval row."""
+               with_method: bool = True) -> tuple[dict[str, float], dict[str, float]]:
+    """The method's eval metrics over the eval split (and image grids) and
+    `evaluators`; writes the eval row (method metrics and periodic evaluators).
+
+    Returns:
+      (the eval row, the metrics of evaluators that run only at the end).
+    """
     metrics = self.method_metrics(state, at_step) if with_method else {}
-    periodic, _ = self.run_evaluators(state, at_step, evaluators)
+    periodic, once = self.run_evaluators(state, at_step, evaluators)
     metrics.update(periodic)
     self.writer.write(at_step, "eval", metrics)
     writers.say("eval at step %d: %s", at_step,
                 " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
-    return metrics
+    return metrics, once
 
   def method_metrics(self, state, at_step: int) -> dict[str, float]:
     """The method's eval_step means over the eval split; writes the image grids."""
@@ -533,7 +537,7 @@ class _Loop:
     t0 = time.perf_counter()
     model = trained_model(self.trainer, state, at_step, self.workdir)
     periodic, once = registry.run(names, lambda name: registry.Context(
-        model=model, dataset=self.trainer.dataset, workdir=self.workdir, step=at_step,
+        model=model, dataset=self.trainer.dataset, workdir=self.workdir,
         rng=registry.key_for(self.rngs["final"], name)))
     _check_finite(at_step, "eval", {**periodic, **once})
     writers.say("evaluators %s at step %d (%.1fs)", ", ".join(names), at_step,
@@ -548,11 +552,8 @@ class _Loop:
     """
     self.ckpt.wait()
     method = self.trainer.method
-    final = self.method_metrics(state, step)
-    periodic, extras = self.run_evaluators(
+    final, extras = self.evaluate(
         state, step, registry.due(self.config, step, step, at_eval=True, final=True))
-    final.update(periodic)
-    self.writer.write(step, "eval", final)
     if extras:
       writers.say("final evaluation: %s", " ".join(f"{k}={v:.4g}" for k, v in extras.items()))
       self.writer.write(step, "final", extras)

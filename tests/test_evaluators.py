@@ -57,7 +57,7 @@ def test_type_options_fill_in_and_a_config_without_evals_gets_its_methods():
     (dict(d=dict(type="denoising_psnr")), ("encode", "decode", "reconstruct"),
      "config.evals.d: a denoising_psnr evaluator corrupts test images"),
     (dict(m=dict(type="latent_plane")), ("encode", "decode"), "needs a 2-D latent"),
-    (dict(t=dict(type="toy_modes")), ("sample",), "need a toy dataset"),
+    (dict(t=dict(type="toy_modes")), ("sample",), "a toy_modes evaluator needs a toy dataset"),
     (dict(j=dict(type="jacobian_norm", mode="hutchinson")), ("encode",),
      "mode must be one of jacrev, jacfwd"),
 ])

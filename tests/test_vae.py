@@ -214,7 +214,7 @@ def test_conv_vae_with_2d_latent_trains_and_draws_its_latent_space(tmp_path):
   assert grids["samples"].shape == (8, 8, 28, 28, 1)
   model = train.trained_model(trainer, state, 10, str(tmp_path))
   _, extras = registry.run(sorted(config.evals), lambda name: registry.Context(
-      model=model, dataset=ds, rng=registry.key_for(rng, name), workdir=str(tmp_path), step=10))
+      model=model, dataset=ds, rng=registry.key_for(rng, name), workdir=str(tmp_path)))
   assert extras["latent_dim"] == 2 and np.isfinite(extras["nll"])
   # Ten training steps: the classifier reads at most a few digits there.
   # Each digit counted needs at least one confidently read cell of the

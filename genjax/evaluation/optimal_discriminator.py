@@ -261,10 +261,10 @@ def plot(result: dict, path: str) -> None:
 
 
 def _check_toy(spec, config, data_info) -> None:
-  del spec, data_info
+  del data_info
   if not config.data.name.startswith("toy_"):
-    raise ConfigError(f"toy_modes and optimal_discriminator evaluators need a toy dataset "
-                      f"(toy_*), got {config.data.name!r}")
+    raise ConfigError(f"a {spec.type} evaluator needs a toy dataset (toy_*), got "
+                      f"{config.data.name!r}")
 
 
 def _toy_sampler(model) -> Callable[[jax.Array, int], jax.Array]:
@@ -285,8 +285,8 @@ def evaluate_modes(ctx: registry.Context, spec, name: str) -> dict[str, float]:
 def _check_one_dimensional(spec, config, data_info) -> None:
   _check_toy(spec, config, data_info)
   if toy_data.mixture(config.data.name).dim != 1:
-    raise ConfigError(f"an optimal_discriminator evaluator needs a 1-D toy "
-                      f"(toy_mog1d), got {config.data.name!r}")
+    raise ConfigError(f"a {spec.type} evaluator needs a 1-D toy (toy_mog1d), got "
+                      f"{config.data.name!r}")
 
 
 @registry.register("toy_jsd", needs=("sample",), check=_check_one_dimensional,

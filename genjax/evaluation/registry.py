@@ -8,8 +8,9 @@ Each entry of `config.evals` is one evaluator: `type` picks it from the table
 below, `with_evals` / `every` say when it runs besides the end of training,
 `enabled=False` turns it off, and the other keys are the type's options
 (missing ones take the type's defaults, filled in before the config is
-locked, so each can be overridden from the command line). A config file that sets `evals` lists all of its evaluators; one that
-does not gets its method's (`genjax.methods`, `defaults["evals"]`).
+locked, so each can be overridden from the command line). A config file
+that sets `evals` lists all of its evaluators; one that does not gets its
+method's (`genjax.methods`, `defaults["evals"]`).
 
   (default)         once, after the last step: its metrics go to
                     final_metrics.json's "final" and the metrics file's "final" row.
@@ -81,7 +82,6 @@ class Context:
   dataset: Any  # genjax.data.Dataset
   rng: jax.Array
   workdir: str | None
-  step: int
 
   @property
   def config(self) -> ConfigDict:
