@@ -129,16 +129,25 @@ class Trainer:
                                num_steps=num_steps)
 
   def _train_chunk(self, state, train, perms, start_step, rng, *, num_steps):
-    """`num_steps` optimiser steps from `start_step`; metrics stacked [num_steps]."""
+    """`num_steps` optimiser steps from `start_step`; metrics stacked [num_steps].
+
+    Sampled metrics (`sampled_metric`: gradient norms) are computed by the
+    chunk's last step only, stacked [1]: the other steps drop them, and XLA
+    with them the extra pass over the gradients (~9% of an MLP VAE's step).
+    """
     self.num_chunk_traces += 1
     spe = self.dataset.steps_per_epoch(self.config.batch_size)
     first_epoch = start_step // spe
 
-    def body(state, i):
+    def body(state, i, sampled=False):
       step = start_step + i
-      return self._step(state, train, perms, step // spe - first_epoch, step, rng)
+      state, metrics = self._step(state, train, perms, step // spe - first_epoch, step, rng)
+      return state, {k: v for k, v in metrics.items() if sampled or not sampled_metric(k)}
 
-    return lax.scan(body, state, jnp.arange(num_steps))
+    state, metrics = lax.scan(body, state, jnp.arange(num_steps - 1))
+    state, last = body(state, num_steps - 1, sampled=True)
+    return state, {k: jnp.concatenate([metrics[k], v[None]]) if k in metrics else v[None]
+                   for k, v in last.items()}
 
   def _train_one(self, state, train, indices, rng):
     """One optimiser step on the examples `indices` (int32 [batch_size])."""
@@ -173,6 +182,12 @@ class Trainer:
   def image_batch(self):
     n = min(self.config.num_image_examples, self.dataset.num_eval)
     return self.dataset.eval_batch(self.dataset.eval, 0, n) if n else None
+
+
+def sampled_metric(name: str) -> bool:
+  """Train metrics a chunk computes at its last step only: the diagnostics
+  that cost a pass of their own over the gradients (`*grad_norm`)."""
+  return name.endswith("grad_norm")
 
 
 def _check_finite(step: int, split: str, metrics: dict[str, Any]) -> None:
@@ -479,11 +494,12 @@ class _Loop:
       return
     fetched = jax.device_get([m for _, _, m in self.pending])
     stacked: dict[str, list] = {}
-    for (first, _, _), chunk_metrics in zip(self.pending, fetched):
+    for (first, n, _), chunk_metrics in zip(self.pending, fetched):
       for name, values in chunk_metrics.items():
         bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-          _check_finite(first + int(bad[0]) + 1, "train", {name: values[bad[0]]})
+        if bad.size:  # values are the chunk's last len(values) steps
+          _check_finite(first + n - len(values) + int(bad[0]) + 1, "train",
+                        {name: values[bad[0]]})
         stacked.setdefault(name, []).append(values)
     self.pending.clear()
     means = {k: float(np.mean(np.concatenate(v))) for k, v in stacked.items()}

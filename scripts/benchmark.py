@@ -21,6 +21,14 @@ Measures, in one process on the real dataset:
   collectives  all-reduce / all-gather ops in the compiled step: the gradient
              all-reduce of data parallelism (run with
              XLA_FLAGS=--xla_force_host_platform_device_count=8 to see it).
+  nll        with --nll_samples=k (VAEs): posterior samples decoded per second
+             by the trained model's importance-sampled log-likelihood
+             (`Model.log_likelihood`, chunked by `model.nll_chunk_size`), and
+             that rate over the training chunk's examples/s.
+  references   with --reference=pytorch,keras: examples/s of the same model in
+             PyTorch eager and in Keras 3 `fit` (scripts/reference.py, run by
+             --reference_python, an environment with torch / keras), timed in
+             the same rounds, and genjax's chunk and per-step rates over each.
 
 Chunk and per-step rounds are interleaved and medians reported, because this
 is a shared, noisy machine: compare ratios from one run, not absolute numbers
@@ -52,6 +60,16 @@ _LAUNCHER_CHUNKS = flags.DEFINE_integer(
 _COMPARE = flags.DEFINE_string(
     "compare", None, "KEY=V1,V2: time one variant per value in the same run, "
     "e.g. model.conv_impl=fast,flax (ratios are first / others).")
+_NLL_SAMPLES = flags.DEFINE_integer(
+    "nll_samples", 0, "VAEs: also time Model.log_likelihood with this many samples (0: no).")
+_REFERENCE = flags.DEFINE_list(
+    "reference", [], "Frameworks from scripts/reference.py timed in the same rounds "
+    "(pytorch, keras; +FLAG adds --FLAG, e.g. pytorch+fresh_noise); needs --reference_python.")
+_REFERENCE_PYTHON = flags.DEFINE_string(
+    "reference_python", None, "Python of an environment with torch / keras installed.")
+_REFERENCE_MODEL = flags.DEFINE_string(
+    "reference_model", None, "scripts/reference.py's --model (default: the config file's "
+    "name, e.g. vae_mnist).")
 flags.mark_flags_as_required(["config"])
 
 
@@ -205,6 +223,76 @@ class Bench:
     }
 
 
+class Reference:
+  """A scripts/reference.py process in --serve mode: one timed round per request."""
+
+  def __init__(self, name: str, python: str, model: str, batch_size: int):
+    import subprocess
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.py")
+    framework, *options = name.split("+")  # e.g. pytorch+fresh_noise
+    self.proc = subprocess.Popen(
+        [python, script, f"--framework={framework}", f"--model={model}",
+         f"--batch_size={batch_size}", "--serve", *(f"--{o}" for o in options)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    self.version = self._read()["ready"]  # waits for its warm-up to finish
+    self.rates: list[float] = []
+
+  def _read(self) -> dict:
+    line = self.proc.stdout.readline()
+    if not line:
+      raise SystemExit(f"genjax: error: the reference process stopped (exit code "
+                       f"{self.proc.wait()}); run scripts/reference.py by hand to see why")
+    return json.loads(line)
+
+  def time_steps(self, n: int) -> None:
+    self.proc.stdin.write(f"{n}\n")
+    self.proc.stdin.flush()
+    self.rates.append(self._read()["examples_per_sec"])
+
+  def close(self) -> dict:
+    self.proc.stdin.close()
+    self.proc.wait()
+    return {"version": self.version, "examples_per_sec": statistics.median(self.rates),
+            "rounds": self.rates}
+
+
+def start_references(config_path: str, batch_size: int) -> dict[str, Reference]:
+  if not _REFERENCE.value:
+    return {}
+  if not _REFERENCE_PYTHON.value:
+    raise SystemExit("genjax: error: --reference needs --reference_python (an environment "
+                     "with torch / keras; see scripts/reference.py)")
+  model = _REFERENCE_MODEL.value or os.path.splitext(os.path.basename(config_path))[0]
+  return {name: Reference(name, _REFERENCE_PYTHON.value, model, batch_size)
+          for name in _REFERENCE.value}
+
+
+def reference_ratios(result: dict, references: dict[str, Reference]) -> None:
+  """Adds each reference's result and genjax's first variant's rates over it."""
+  first = next(iter(result["variants"].values()))
+  result["references"] = {name: ref.close() for name, ref in references.items()}
+  for name, ref in result["references"].items():
+    for kind in ("chunk_examples_per_sec", "per_step_examples_per_sec"):
+      result[f"genjax {kind} / {name}"] = first[kind] / ref["examples_per_sec"]
+
+
+def nll_rate(bench: Bench, k: int, num_examples: int = 500, repeats: int = 3) -> dict:
+  """Decoded posterior samples per second of the VAE's IWAE-k log-likelihood."""
+  import numpy as np
+  from genjax import train
+  model = train.trained_model(bench.trainer, bench.state, bench.step, None)
+  x = np.random.default_rng(0).random((num_examples, *model.image_shape)) < 0.13
+  model.log_likelihood(x, k=k)  # compiles
+  times = []
+  for _ in range(repeats):
+    t = time.perf_counter()
+    model.log_likelihood(x, k=k)
+    times.append(time.perf_counter() - t)
+  rate = num_examples * k / statistics.median(times)
+  return {"nll_samples": k, "nll_decoded_samples_per_sec": rate,
+          "nll_over_chunk": rate / statistics.median(bench.chunk_rates)}
+
+
 def launcher_rate(config, num_chunks: int) -> dict:
   """Examples/s the full train_and_evaluate loop reports (eval/ckpt at the end only)."""
   from genjax import train, writers
@@ -241,15 +329,19 @@ def variants(config) -> list[tuple[str, object]]:
   return out
 
 
-def measure(config) -> dict:
+def measure(config, config_path: str) -> dict:
   benches = [(name, Bench(cfg)) for name, cfg in variants(config)]
-  # Interleave every variant's chunk and per-step rounds: load on this shared
-  # machine then hits all of them alike.
+  references = start_references(config_path, config.batch_size)
+  # Interleave every variant's chunk and per-step rounds and the references'
+  # rounds (as many steps as a per-step round): load on this shared machine
+  # then hits all of them alike.
   for _ in range(_ROUNDS.value):
     for _, bench in benches:
       bench.time_chunks(_CHUNKS.value)
       bench.time_steps(_CHUNKS.value * bench.k)
       bench.time_minimal(_CHUNKS.value)
+    for ref in references.values():
+      ref.time_steps(_CHUNKS.value * benches[0][1].k)
   result = {"command": sys.argv[1:], "matmul_flops_per_sec": matmul_flops_per_sec(),
             "variants": {}}
   for name, bench in benches:
@@ -262,6 +354,11 @@ def measure(config) -> dict:
       for kind in ("chunk_examples_per_sec", "per_step_examples_per_sec"):
         result[f"{first[0]} / {name} ({kind})"] = (
             result["variants"][first[0]][kind] / result["variants"][name][kind])
+  if references:
+    reference_ratios(result, references)
+  if _NLL_SAMPLES.value:
+    name, bench = benches[0]
+    result["variants"][name].update(nll_rate(bench, _NLL_SAMPLES.value))
   if _LAUNCHER_CHUNKS.value:
     name, bench = benches[0]
     r = result["variants"][name]
@@ -274,7 +371,7 @@ def measure(config) -> dict:
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  result = measure(_CONFIG.value)
+  result = measure(_CONFIG.value, config_flags.get_config_filename(flags.FLAGS["config"]))
   text = json.dumps(result, indent=2)
   print(text)
   if _OUT.value:

@@ -39,7 +39,7 @@ runs on a shared 2-core machine; ``--xla_cpu_experimental_ynn_fusion_type=``
 made no measurable difference). ``tests/test_conv.py`` checks outputs and all
 gradients against flax.
 Against the same DCGAN as a PyTorch eager step
-(``scripts/pytorch_reference.py``, idle machine, 2026-11-24) the scanned loop
+(``scripts/reference.py``, idle machine, 2026-11-24) the scanned loop
 runs at 0.82-1.05x PyTorch's examples/s and one step per dispatch at
 0.62-0.80x (README, Benchmarks).
 

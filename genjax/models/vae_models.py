@@ -64,8 +64,11 @@ class MLPDecoder(nn.Module):
   def __call__(self, z: jax.Array) -> tuple[jax.Array, ...]:
     pixels = math.prod(self.image_shape)
     widths = (*self.hidden, pixels * self.outputs_per_pixel)
-    out = MLP(widths, self.activation, name="trunk")(z)
-    out = out.reshape(z.shape[:-1] + (self.outputs_per_pixel,) + tuple(self.image_shape))
+    # Leading axes folded into one: XLA:CPU's 2-D matmuls beat the batched
+    # dot_general a [k, B, latent] input becomes (~3% of an MLP VAE step).
+    flat, batch_shape = _flatten_batch(z, 1)
+    out = MLP(widths, self.activation, name="trunk")(flat)
+    out = out.reshape(batch_shape + (self.outputs_per_pixel,) + tuple(self.image_shape))
     return tuple(out[..., i, :, :, :] for i in range(self.outputs_per_pixel))
 
 
