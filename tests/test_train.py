@@ -265,3 +265,18 @@ def test_chunk_permutations_are_each_epochs_order():
   assert not np.array_equal(other[0], perms[0])
   np.testing.assert_array_equal(
       other[0], np.asarray(data_lib.epoch_permutation(jax.random.split(jax.random.key(4))[0], 1, n)))
+
+
+def test_a_chunk_computes_gradient_norms_at_its_last_step_only():
+  trainer, _ = train.build(load_config("ae_mnist", "runlocal"))
+  rng, split = jax.random.key(0), trainer.dataset.train
+  whole, m4 = trainer.train_chunk(trainer.init_state(rng), split, 0, rng, num_steps=4)
+  state, m3 = trainer.train_chunk(trainer.init_state(rng), split, 0, rng, num_steps=3)
+  state, m1 = trainer.train_chunk(state, split, 3, rng, num_steps=1)
+  assert m4["loss"].shape == (4,) and m4["grad_norm"].shape == (1,)
+  assert "grad_norm" in m3 and m3["grad_norm"].shape == (1,)
+  # Step 3's norm, whether it ends a 4-step chunk or is a chunk of its own.
+  np.testing.assert_array_equal(m4["grad_norm"], m1["grad_norm"])
+  np.testing.assert_array_equal(m4["loss"], np.concatenate([m3["loss"], m1["loss"]]))
+  # Steps that skip the norm change the state exactly as steps that compute it.
+  assert_trees_equal(whole, state)
