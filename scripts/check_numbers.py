@@ -102,6 +102,24 @@ _CODES = "codes_as_features/results.json"
 _F_AE, _F_VAE, _F_CGAN = (f"fashion_mnist/{run}/final_metrics.json" for run in ("ae", "vae", "cgan"))
 _DC_FASHION = _stability("dcgan_mnist", "fashion_mnist")
 _FC_MNIST, _DC_MNIST = _stability("gan_mnist", "mnist"), _stability("dcgan_mnist", "mnist")
+_BENCH_VAE, _BENCH_DCGAN, _BENCH_CONV_VAE = (
+    f"benchmarks/{name}.json" for name in ("vae_mnist", "dcgan_mnist", "conv_vae_mnist"))
+
+
+def _bench(file: str, key: str, fmt: str = ",.0f", variant: str = "config"):
+  """A field: a benchmark JSON's figure of genjax's `variant`."""
+  return num(file, ("variants", variant, key), fmt)
+
+
+def _reference(file: str, name: str, fmt: str = ",.0f"):
+  """A field: a benchmark JSON's examples/s of reference `name` (scripts/reference.py)."""
+  return num(file, ("references", name, "examples_per_sec"), fmt)
+
+
+def _over(file: str, kind: str, name: str):
+  """A field: genjax's `kind` examples/s over reference `name`, "1.23x"-style."""
+  return lambda root: format(_get(_load(root, file), f"genjax {kind}_examples_per_sec / {name}"),
+                             ".2f")
 
 QUOTES = [
     # The headline table of README.md.
@@ -234,6 +252,49 @@ QUOTES = [
           {"acc": num(_F_CGAN, "final.conditional_accuracy", ".3f"),
            "clf": num(_F_CGAN, "final.eval_classifier_accuracy", ".3f"),
            "fd": num(_F_CGAN, "final.fd", ".1f"), "floor": num(_F_CGAN, "final.fd_floor", ".2f")}),
+    Quote("README.md", "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "
+          "{keras} | {keras100} |",
+          {"chunk": _bench(_BENCH_VAE, "chunk_examples_per_sec"),
+           "step": _bench(_BENCH_VAE, "per_step_examples_per_sec"),
+           "minimal": _bench(_BENCH_VAE, "minimal_scan_examples_per_sec"),
+           "torch": _reference(_BENCH_VAE, "pytorch"), "keras": _reference(_BENCH_VAE, "keras"),
+           "keras100": _reference(_BENCH_VAE, "keras+steps_per_execution=100")}),
+    Quote("README.md", "| `dcgan_mnist` (128, 10) | {chunk} | {step} | {minimal} | {torch} "
+          "(G step reuses D's fake batch) / {fresh} (fresh z, as genjax)",
+          {"chunk": _bench(_BENCH_DCGAN, "chunk_examples_per_sec"),
+           "step": _bench(_BENCH_DCGAN, "per_step_examples_per_sec"),
+           "minimal": _bench(_BENCH_DCGAN, "minimal_scan_examples_per_sec"),
+           "torch": _reference(_BENCH_DCGAN, "pytorch"),
+           "fresh": _reference(_BENCH_DCGAN, "pytorch+fresh_noise")}),
+    Quote("README.md", "genjax's chunk runs at {torch}x PyTorch eager and {keras}x Keras's "
+          "`fit` (one step per dispatch: {step_torch}x and {step_keras}x); the step is at "
+          "{util}% of",
+          {"torch": _over(_BENCH_VAE, "chunk", "pytorch"),
+           "keras": _over(_BENCH_VAE, "chunk", "keras"),
+           "step_torch": _over(_BENCH_VAE, "per_step", "pytorch"),
+           "step_keras": _over(_BENCH_VAE, "per_step", "keras"),
+           "util": lambda root: format(100 * _get(_load(root, _BENCH_VAE),
+                                                  ("variants", "config", "flop_utilisation")),
+                                       ".0f")}),
+    Quote("README.md", "genjax is {torch}x PyTorch ({fresh}x against the same algorithm, a "
+          "fresh z for the G update; one step per dispatch {step}x / {step_fresh}x)",
+          {"torch": _over(_BENCH_DCGAN, "chunk", "pytorch"),
+           "fresh": _over(_BENCH_DCGAN, "chunk", "pytorch+fresh_noise"),
+           "step": _over(_BENCH_DCGAN, "per_step", "pytorch"),
+           "step_fresh": _over(_BENCH_DCGAN, "per_step", "pytorch+fresh_noise")}),
+    Quote("README.md", "genjax's loop adds nothing to its step (chunk / minimal scan {x}x)",
+          {"x": _bench(_BENCH_DCGAN, "chunk_over_minimal_scan", ".2f")}),
+    Quote("README.md", "decoded {mlp}k posterior samples/s with the MLP VAE (k={k}; {mlp_x}x "
+          "its training examples/s) and {conv}/s with `conv_vae_mnist` (k={conv_k}; {conv_x}x "
+          "its {conv_train} training examples/s)",
+          {"mlp": lambda root: format(_get(_load(root, _BENCH_VAE), (
+              "variants", "config", "nll_decoded_samples_per_sec")) / 1000, ".0f"),
+           "k": _bench(_BENCH_VAE, "nll_samples", "d"),
+           "mlp_x": _bench(_BENCH_VAE, "nll_over_chunk", ".1f"),
+           "conv": _bench(_BENCH_CONV_VAE, "nll_decoded_samples_per_sec"),
+           "conv_k": _bench(_BENCH_CONV_VAE, "nll_samples", "d"),
+           "conv_x": _bench(_BENCH_CONV_VAE, "nll_over_chunk", ".1f"),
+           "conv_train": _bench(_BENCH_CONV_VAE, "chunk_examples_per_sec")}),
 ] + [
     Quote(f"{RESULTS}/README.md", f"[{name}]({name}/report.md) | {{when}} | {{verdicts}}",
           {"when": lambda root: ANY_CELL, "verdicts": agreed(name)})
