@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import time
 from typing import Any, Callable
@@ -327,6 +328,24 @@ class Report:
                  "history": [{"date": d, "change": c} for d, c in self.history],
                  "results": self.results}, f, indent=2, default=float)
     return path
+
+
+def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
+  """(mean, low, high): Student's t interval for the mean of `values` (>= 2 of them)."""
+  from scipy import stats
+  v = np.asarray(values, np.float64)
+  if v.size < 2:
+    raise ValueError(f"a t interval needs at least 2 values, got {v.size}")
+  mean = float(v.mean())
+  half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+  return mean, mean - half, mean + half
+
+
+def above(values, threshold: float = 0.0) -> bool | None:
+  """A verdict from seeds: True if the 95% t interval of their mean lies above
+  `threshold`, False if it lies below, None (inconclusive) if it covers it."""
+  _, low, high = t_interval(values)
+  return True if low > threshold else False if high < threshold else None
 
 
 def verdict_line(statement: str, agrees: bool | None) -> str:
