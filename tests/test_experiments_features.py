@@ -37,53 +37,53 @@ def _clipped_noise_sq(x, std: float):
 
 @requires_mnist
 def test_contractive_vs_denoising_writes_its_report(tmp_path):
-  path = contractive_vs_denoising.run(str(tmp_path), quick=True, smoke=True)
-  results = experiment_results(path, tmp_path, 2,
-                                ["feature_ratio.png", "reconstruction_ratio.png"])
-  deltas = contractive_vs_denoising.DELTAS
-  assert results["deltas"] == list(deltas)
-  names = [name for name, *_ in contractive_vs_denoising.MODELS]
-  rows = report_lib.read_table(path, "Test reconstruction and Jacobian")
-  for row, name in zip(rows, names, strict=True):
-    r = results[name]
-    assert _positive(r["jacobian_frobenius"], r["recon_loss"], r["mse"])
-    assert (r["recon_loss"], r["mse"]) == (saved_metrics(tmp_path / name)["eval"]["recon_loss"],
-                                           saved_metrics(tmp_path / name)["eval"]["mse"])
-    assert len(r["feature_ratio"]) == len(r["reconstruction_ratio"]) == len(deltas)
-    assert _positive(*r["feature_ratio"], *r["reconstruction_ratio"])
-    # A sigmoid code of 256 units moves at most 16: the ratio is bounded by 16 / delta.
-    assert all(v <= 16 / d + 1e-6 for v, d in zip(r["feature_ratio"], deltas))
+  cvd = contractive_vs_denoising
+  path = cvd.run(str(tmp_path), quick=True, smoke=True)
+  results = experiment_results(path, tmp_path, 3,
+                               ["feature_ratio.png", "reconstruction_ratio.png"])
+  assert results["deltas"] == list(cvd.DELTAS)
+  sweep, matched = results["sweep"], results["matched"]
+  weights, sigmas = cvd.CAE_WEIGHTS[:2], cvd.DAE_SIGMAS[-2:]  # a smoke run's sweep
+  assert sorted(sweep) == sorted(["ae_seed0", *(f"cae_{w:g}_seed0" for w in weights),
+                                  *(f"dae_{s:g}_seed0" for s in sigmas)])
+  # The pair is the sweep's closest in test cross-entropy, recomputed here.
+  assert matched == cvd.match({w: sweep[f"cae_{w:g}_seed0"]["recon_loss"] for w in weights},
+                              {s: sweep[f"dae_{s:g}_seed0"]["recon_loss"] for s in sigmas})
+  for kind, value in (("cae", matched["cae_weight"]), ("dae", matched["dae_sigma"])):
+    assert sorted(results[kind]) == ["0", "1"]
+    assert results[kind]["0"] == sweep[f"{kind}_{value:g}_seed0"]  # seed 0 is the sweep's run
+    for seed, r in results[kind].items():
+      saved = saved_metrics(tmp_path / f"{kind}_{value:g}_seed{seed}")
+      assert (r["recon_loss"], r["mse"]) == (saved["eval"]["recon_loss"], saved["eval"]["mse"])
+  for name, r in {**sweep, **{f"{k}{s}": r for k in ("cae", "dae")
+                              for s, r in results[k].items()}}.items():
+    assert _positive(r["jacobian_frobenius"], r["recon_loss"], r["mse"]), name
     assert r["input_dim"] == 784
-    assert row[2:] == report_cells(r["recon_loss"], r["mse"], r["jacobian_frobenius"],
-                             r["jacobian_frobenius"] / math.sqrt(r["input_dim"]),
-                             r["feature_ratio"][0])
-  for title, key in (("Feature ratio", "feature_ratio"),
-                     ("Reconstruction ratio", "reconstruction_ratio")):
-    table = report_lib.read_table(path, title)
-    assert table == [report_cells(d, *(results[m][key][i] for m in names))
-                     for i, d in enumerate(deltas)]
+    for kind in cvd.DIRECTIONS:
+      feature = r[f"feature_ratio_{kind}"]
+      assert len(feature) == len(r[f"reconstruction_ratio_{kind}"]) == len(cvd.DELTAS)
+      assert _positive(*feature, *r[f"reconstruction_ratio_{kind}"])
+      # A sigmoid code of 256 units moves at most 16: the ratio is bounded by 16 / delta.
+      assert all(v <= 16 / d + 1e-6 for v, d in zip(feature, cvd.DELTAS))
   # The DAE's training corruption, predicted from the test images it was
-  # measured on: the mean norm of clip(x + 0.5 n, 0, 1) - x over 784 pixels
+  # measured on: the mean norm of clip(x + sigma n, 0, 1) - x over 784 pixels
   # is close to the root of its expected square.
   data = report_lib.config("dae_mnist", smoke=True).data
   images = data_lib.read_split(data, data.eval_split, data.max_eval_examples)["image"]
-  x = images[:results["dae"]["num_examples"]].reshape(-1, 784).astype(np.float64) / 255.0
-  expected = np.sqrt(_clipped_noise_sq(x, 0.5).sum(1)).mean()
-  assert results["dae"]["training_noise_norm"] == pytest.approx(expected, rel=0.03)
-  assert "training_noise_norm" not in results["ae"] and "training_noise_norm" not in results["cae"]
-  ae, dae, cae = (results[name] for name in names)
-  match = contractive_vs_denoising.JACOBIAN_MATCH
-  finite = [i for i, d in enumerate(deltas) if d >= 1.0]
+  x = images[:sweep["ae_seed0"]["num_examples"]].reshape(-1, 784).astype(np.float64) / 255.0
+  for sigma in sigmas:
+    expected = np.sqrt(_clipped_noise_sq(x, sigma).sum(1)).mean()
+    assert sweep[f"dae_{sigma:g}_seed0"]["training_noise_norm"] == pytest.approx(expected,
+                                                                                rel=0.03)
+  assert "training_noise_norm" not in sweep["ae_seed0"]
+  assert results["statistics"] == cvd.seed_statistics(results["cae"], results["dae"])
   written = json.loads((tmp_path / "results.json").read_text())["sanity_checks"]
-  assert [v["passes"] for v in written] == [
-      cae["jacobian_frobenius"] < min(ae["jacobian_frobenius"], dae["jacobian_frobenius"]),
-      cae["feature_ratio"][0] < ae["feature_ratio"][0],
-      all(abs(r["feature_ratio"][0] * math.sqrt(r["input_dim"]) / r["jacobian_frobenius"] - 1)
-          <= match for r in (ae, dae, cae))]
-  assert verdict_agrees(tmp_path) == [
-      all(dae["reconstruction_ratio"][i] < ae["reconstruction_ratio"][i] for i in finite),
-      dae["feature_ratio"][-1] / cae["feature_ratio"][-1]
-      < dae["feature_ratio"][0] / cae["feature_ratio"][0]]
+  assert [v["passes"] for v in written] == [ok for _, ok in cvd.sanity_checks(sweep)]
+  assert verdict_agrees(tmp_path) == [ok for _, ok in cvd.verdicts(results)]
+  rows = report_lib.read_table(path, "Sweep at seed 0")
+  assert [row[2] for row in rows] == report_cells(
+      sweep["ae_seed0"]["recon_loss"], *(sweep[f"cae_{w:g}_seed0"]["recon_loss"] for w in weights),
+      *(sweep[f"dae_{s:g}_seed0"]["recon_loss"] for s in sigmas))
 
 
 @requires_mnist
@@ -160,25 +160,65 @@ def test_linear_probe_of_known_features():
 
 def test_contractive_vs_denoising_verdicts_can_disagree():
   cvd = contractive_vs_denoising
-  n = len(cvd.DELTAS)
+  n, m = len(cvd.DELTAS), cvd.DELTAS.index(cvd.MANIFOLD_DELTA)
 
-  def model(jacobian, feature, reconstruction):
-    # The smallest delta's feature ratio is ||J||_F / sqrt(784), as it is for a real model.
-    return {"jacobian_frobenius": jacobian, "input_dim": 784,
-            "feature_ratio": [jacobian / 28.0] + [feature] * (n - 1),
-            "reconstruction_ratio": [reconstruction] * n}
-  good = {"ae": model(10.0, 0.3, 0.9), "dae": model(5.0, 0.05, 0.5), "cae": model(1.0, 0.1, 0.6)}
-  agrees = lambda results: [ok for _, ok in cvd.verdicts(results)]
-  sane = lambda results: [ok for _, ok in cvd.sanity_checks(results)]
-  assert agrees(good) == [True] * 2 and sane(good) == [True] * 3
-  # A DAE more contractive than the CAE: the CAE is not the smallest, and the
-  # DAE/CAE ratio no longer falls with delta.
-  assert sane({**good, "dae": model(0.5, 0.2, 0.5)}) == [False, True, True]
-  assert agrees({**good, "dae": model(0.5, 0.2, 0.5)}) == [True, False]
-  # A CAE whose smallest-delta ratio is not its Jacobian's (and above the AE's).
-  off = {**good, "cae": {**good["cae"], "feature_ratio": [0.5] + [0.1] * (n - 1)}}
-  assert sane(off) == [True, False, False] and agrees(off) == [True, False]
-  assert agrees({**good, "dae": model(5.0, 0.05, 0.95)}) == [False, True]
+  def model(feature0, reconstruction, tangent=2.0, noise=None):
+    r = {"feature_ratio_random": [feature0] + [0.1] * (n - 1),
+         "reconstruction_ratio_random": [reconstruction] * n,
+         "reconstruction_ratio_tangent": [tangent] * n,
+         "reconstruction_ratio_normal": [1.0] * n}
+    return {**r, "training_noise_norm": noise} if noise else r
+
+  def results(cae, dae, matched=True):
+    # Three seeds, each a little different, as real seeds are.
+    return {"matched": {"matched": matched},
+            "cae": {str(s): cae(1 + 0.01 * s) for s in range(3)},
+            "dae": {str(s): dae(1 + 0.01 * s) for s in range(3)}}
+  cae = lambda e: model(0.05 * e, 0.5 * e)
+  dae = lambda e: model(0.2 * e, 0.3 * e, noise=6.0)
+  agrees = lambda r: [ok for _, ok in cvd.verdicts(r)]
+  assert agrees(results(cae, dae)) == [True, True, True]
+  # The finite delta is the largest within the DAE's training noise norm (6 -> 5).
+  assert cvd.finite_delta_index(results(cae, dae)["dae"]) == cvd.DELTAS.index(5.0)
+  # A DAE whose features contract more, and whose reconstruction moves more.
+  assert agrees(results(cae, lambda e: model(0.01 * e, 0.9 * e, noise=6.0))) == [
+      False, False, True]
+  # Seeds that disagree with each other: the intervals straddle 0 (inconclusive).
+  flip = lambda e: model(0.05 * e if e < 1.015 else 0.4, 0.3 * e if e < 1.015 else 0.8,
+                         noise=6.0)
+  assert agrees(results(cae, flip)) == [None, None, True]
+  # A CAE that moves more across the manifold than along it.
+  assert agrees(results(lambda e: model(0.05 * e, 0.5 * e, tangent=0.5 * e), dae))[2] is False
+  # No pair matched within the tolerance: nothing is decided.
+  assert agrees(results(cae, dae, matched=False)) == [None, None, None]
+  sweep = {"cae_0.5_seed0": {"jacobian_frobenius": 5.0}, "cae_1_seed0": {"jacobian_frobenius": 3.0},
+           "cae_2_seed0": {"jacobian_frobenius": 4.0}}
+  for r in sweep.values():
+    r.update(input_dim=784, feature_ratio_random=[r["jacobian_frobenius"] / 28.0])
+  assert [ok for _, ok in cvd.sanity_checks(sweep)] == [False, True]
+  sweep["cae_2_seed0"]["feature_ratio_random"] = [1.0]
+  del sweep["cae_1_seed0"]
+  assert [ok for _, ok in cvd.sanity_checks(sweep)] == [True, False]
+
+
+def test_contractive_vs_denoising_matches_the_closest_pair():
+  cvd = contractive_vs_denoising
+  assert cvd.match({0.5: 90.0, 1.0: 100.0, 2.0: 120.0}, {0.3: 103.0, 0.5: 130.0}) == {
+      "cae_weight": 1.0, "dae_sigma": 0.3, "gap": pytest.approx(3 / 103),
+      "matched": True}
+  assert not cvd.match({1.0: 80.0}, {0.3: 100.0})["matched"]  # 20% apart
+
+
+def test_t_interval_and_the_seed_verdict_rule():
+  mean, low, high = report_lib.t_interval([1.0, 2.0, 3.0])
+  half = 4.302652729911275 / math.sqrt(3)  # t(0.975, 2 dof) * sd / sqrt(n), sd = 1
+  assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+  assert report_lib.above([1.0, 2.0, 3.0]) is None
+  assert report_lib.above([2.0, 2.1, 2.2]) is True
+  assert report_lib.above([-2.0, -2.1, -2.2]) is False
+  assert report_lib.above([2.0, 2.1, 2.2], 3.0) is False
+  with pytest.raises(ValueError):
+    report_lib.t_interval([1.0])
 
 
 def test_codes_as_features_verdicts_can_disagree():
