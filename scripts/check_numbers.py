@@ -102,6 +102,17 @@ _CODES = "codes_as_features/results.json"
 _F_AE, _F_VAE, _F_CGAN = (f"fashion_mnist/{run}/final_metrics.json" for run in ("ae", "vae", "cgan"))
 _DC_FASHION = _stability("dcgan_mnist", "fashion_mnist")
 _FC_MNIST, _DC_MNIST = _stability("gan_mnist", "mnist"), _stability("dcgan_mnist", "mnist")
+_CVD = "contractive_vs_denoising/results.json"
+
+
+def _seed_mean(file: str, model: str, key: str, index: int, fmt: str = ".3f"):
+  """A field: the mean over seeds of results[model][seed][key][index]."""
+  def field(root):
+    runs = _get(_load(root, file), ("results", model)).values()
+    return format(sum(r[key][index] for r in runs) / len(runs), fmt)
+  return field
+
+
 _BENCH_VAE, _BENCH_DCGAN, _BENCH_CONV_VAE = (
     f"benchmarks/{name}.json" for name in ("vae_mnist", "dcgan_mnist", "conv_vae_mnist"))
 
@@ -252,6 +263,18 @@ QUOTES = [
           {"acc": num(_F_CGAN, "final.conditional_accuracy", ".3f"),
            "clf": num(_F_CGAN, "final.eval_classifier_accuracy", ".3f"),
            "fd": num(_F_CGAN, "final.fd", ".1f"), "floor": num(_F_CGAN, "final.fd_floor", ".2f")}),
+    Quote(f"{RESULTS}/README.md", "matched pair CAE lambda {w} / DAE sigma {s}, test cross-entropy "
+          "{c} / {d} nats at seed 0: the CAE's features move less at delta = 0.01 (ratio {cf} vs "
+          "{df}, seed means); but its reconstruction also moves less than the DAE's at delta = "
+          "5, the DAE's training-noise scale ({cr} vs {dr})",
+          {"w": num(_CVD, "results.matched.cae_weight", "g"),
+           "s": num(_CVD, "results.matched.dae_sigma", "g"),
+           "c": num(_CVD, "results.cae.0.recon_loss", ".1f"),
+           "d": num(_CVD, "results.dae.0.recon_loss", ".1f"),
+           "cf": _seed_mean(_CVD, "cae", "feature_ratio_random", 0),
+           "df": _seed_mean(_CVD, "dae", "feature_ratio_random", 0),
+           "cr": _seed_mean(_CVD, "cae", "reconstruction_ratio_random", 5),
+           "dr": _seed_mean(_CVD, "dae", "reconstruction_ratio_random", 5)}),
     Quote("README.md", "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "
           "{keras} | {keras100} |",
           {"chunk": _bench(_BENCH_VAE, "chunk_examples_per_sec"),
