@@ -153,7 +153,7 @@ QUOTES = [
            "floor": num(_INFO, "results.cgan.fd_floor", ".2f"),
            "plain_acc": num(_PLAIN, "final.conditional_accuracy", ".3f"),
            "plain_fd": num(_PLAIN, "final.fd", ".1f")}),
-    Quote("README.md", "c1 accuracy {s0} / **{s1} / {s2}** over seeds 0 / 1 / 2",
+    Quote("README.md", "c1 accuracy {s0} / {s1} / {s2} over seeds 0 / 1 / 2",
           {f"s{s}": num(_INFO, f"results.infogan.c1_hungarian_accuracy_by_seed.{s}", ".3f")
            for s in range(3)}),
     Quote("README.md", "Frechet distance {fc}); the DCGAN at the same budget {dc} with all "
@@ -169,7 +169,7 @@ QUOTES = [
           {"elbo": num(_VAE, "results.kingma_vae.neg_elbo", ".1f"),
            "nll": num(_VAE, "results.kingma_vae.nll", ".2f")}),
     Quote("configs/cgan_mnist.py", "conditional accuracy {acc}, Frechet distance {fd} "
-          "(2026-11-24); without the projection term (`--config.model.d_projection=False`) "
+          "(2026-12-03); without the projection term (`--config.model.d_projection=False`) "
           "{plain_acc} and {plain_fd}",
           {"acc": num(_INFO, "results.cgan.conditional_accuracy", ".3f"),
            "fd": num(_INFO, "results.cgan.fd", ".1f"),
