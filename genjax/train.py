@@ -131,9 +131,12 @@ class Trainer:
   def _train_chunk(self, state, train, perms, start_step, rng, *, num_steps):
     """`num_steps` optimiser steps from `start_step`; metrics stacked [num_steps].
 
-    Sampled metrics (`sampled_metric`: gradient norms) are computed by the
-    chunk's last step only, stacked [1]: the other steps drop them, and XLA
-    with them the extra pass over the gradients (~9% of an MLP VAE's step).
+    In a chunk of at least SAMPLE_FROM_STEPS steps, sampled metrics
+    (`sampled_metric`: gradient norms) are computed by its last step only,
+    stacked [1]: the other steps drop them, and XLA with them the extra pass
+    over the gradients (~9% of an MLP VAE's step). Shorter chunks (runlocal
+    runs, tests) compute them every step: the split compiles the step twice
+    (+1 s for a DCGAN step), which a short chunk would not win back.
     """
     self.num_chunk_traces += 1
     spe = self.dataset.steps_per_epoch(self.config.batch_size)
@@ -144,6 +147,9 @@ class Trainer:
       state, metrics = self._step(state, train, perms, step // spe - first_epoch, step, rng)
       return state, {k: v for k, v in metrics.items() if sampled or not sampled_metric(k)}
 
+    if num_steps < SAMPLE_FROM_STEPS:
+      return lax.scan(lambda state, i: body(state, i, sampled=True), state,
+                      jnp.arange(num_steps))
     state, metrics = lax.scan(body, state, jnp.arange(num_steps - 1))
     state, last = body(state, num_steps - 1, sampled=True)
     return state, {k: jnp.concatenate([metrics[k], v[None]]) if k in metrics else v[None]
@@ -182,6 +188,9 @@ class Trainer:
   def image_batch(self):
     n = min(self.config.num_image_examples, self.dataset.num_eval)
     return self.dataset.eval_batch(self.dataset.eval, 0, n) if n else None
+
+
+SAMPLE_FROM_STEPS = 20  # chunks this long compute sampled metrics at their last step only
 
 
 def sampled_metric(name: str) -> bool:

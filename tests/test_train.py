@@ -270,13 +270,15 @@ def test_chunk_permutations_are_each_epochs_order():
 def test_a_chunk_computes_gradient_norms_at_its_last_step_only():
   trainer, _ = train.build(load_config("ae_mnist", "runlocal"))
   rng, split = jax.random.key(0), trainer.dataset.train
-  whole, m4 = trainer.train_chunk(trainer.init_state(rng), split, 0, rng, num_steps=4)
-  state, m3 = trainer.train_chunk(trainer.init_state(rng), split, 0, rng, num_steps=3)
-  state, m1 = trainer.train_chunk(state, split, 3, rng, num_steps=1)
-  assert m4["loss"].shape == (4,) and m4["grad_norm"].shape == (1,)
-  assert "grad_norm" in m3 and m3["grad_norm"].shape == (1,)
-  # Step 3's norm, whether it ends a 4-step chunk or is a chunk of its own.
-  np.testing.assert_array_equal(m4["grad_norm"], m1["grad_norm"])
-  np.testing.assert_array_equal(m4["loss"], np.concatenate([m3["loss"], m1["loss"]]))
+  n = train.SAMPLE_FROM_STEPS
+  whole, full = trainer.train_chunk(trainer.init_state(rng), split, 0, rng, num_steps=n)
+  state, first = trainer.train_chunk(trainer.init_state(rng), split, 0, rng, num_steps=n - 1)
+  state, last = trainer.train_chunk(state, split, n - 1, rng, num_steps=1)
+  assert full["loss"].shape == (n,) and full["grad_norm"].shape == (1,)
+  # A shorter chunk computes the norm at every step.
+  assert first["grad_norm"].shape == (n - 1,) and last["grad_norm"].shape == (1,)
+  # Step n-1's norm, whether it ends an n-step chunk or is a chunk of its own.
+  np.testing.assert_array_equal(full["grad_norm"], last["grad_norm"])
+  np.testing.assert_array_equal(full["loss"], np.concatenate([first["loss"], last["loss"]]))
   # Steps that skip the norm change the state exactly as steps that compute it.
   assert_trees_equal(whole, state)

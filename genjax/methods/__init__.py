@@ -19,8 +19,9 @@ The interface (all functions pure and jit-able):
       One optimisation step on a global batch (a GAN does its D and G updates
       inside). `metrics` maps names to float32 scalars. The trainer logs
       their means over each log window, except metrics named `*grad_norm`
-      (`train.sampled_metric`), which it computes at each chunk's last step
-      only: the diagnostics that cost a pass of their own over the gradients.
+      (`train.sampled_metric`), which it computes at the last step of each
+      chunk of `train.SAMPLE_FROM_STEPS` steps or more: the diagnostics that
+      cost a pass of their own over the gradients.
   eval_step(state, batch, rng) -> metrics
       Per-example float32 [B] values; the trainer takes masked means over the
       whole eval split, so padding never biases a metric.
