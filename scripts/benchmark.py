@@ -256,14 +256,21 @@ class Reference:
             "rounds": self.rates}
 
 
-def start_references(config_path: str, batch_size: int) -> dict[str, Reference]:
+def start_references(config, config_path: str) -> dict[str, Reference]:
   if not _REFERENCE.value:
     return {}
   if not _REFERENCE_PYTHON.value:
     raise SystemExit("genjax: error: --reference needs --reference_python (an environment "
                      "with torch / keras; see scripts/reference.py)")
+  # The references hard-code each config's default model: a variant
+  # (':runlocal') or a model override would compare different networks.
+  config_path, _, variant = config_path.partition(":")  # PATH[:ARG]
+  overrides = config_flags.get_override_values(flags.FLAGS["config"])
+  if variant or any(key.startswith("model.") for key in overrides):
+    raise SystemExit("genjax: error: --reference compares the config's default model; "
+                     "drop the ':variant' and --config.model.* overrides")
   model = _REFERENCE_MODEL.value or os.path.splitext(os.path.basename(config_path))[0]
-  return {name: Reference(name, _REFERENCE_PYTHON.value, model, batch_size)
+  return {name: Reference(name, _REFERENCE_PYTHON.value, model, config.batch_size)
           for name in _REFERENCE.value}
 
 
@@ -331,7 +338,7 @@ def variants(config) -> list[tuple[str, object]]:
 
 def measure(config, config_path: str) -> dict:
   benches = [(name, Bench(cfg)) for name, cfg in variants(config)]
-  references = start_references(config_path, config.batch_size)
+  references = start_references(config, config_path)
   # Interleave every variant's chunk and per-step rounds and the references'
   # rounds (as many steps as a per-step round): load on this shared machine
   # then hits all of them alike.
