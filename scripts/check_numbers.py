@@ -39,9 +39,10 @@ def _get(obj, keys):
   return obj
 
 
-def num(file: str, keys: str, fmt: str) -> Callable[[pathlib.Path], str]:
-  """A field: the number at `keys` (dotted) in results file `file`, formatted."""
-  return lambda root: format(_get(_load(root, file), keys), fmt)
+def num(file: str, keys: str, fmt: str, scale: float = 1) -> Callable[[pathlib.Path], str]:
+  """A field: the number at `keys` (dotted) in results file `file`, times
+  `scale` (e.g. 100 for a percentage), formatted."""
+  return lambda root: format(scale * _get(_load(root, file), keys), fmt)
 
 
 def ratio(file: str, top: str, bottom: str, fmt: str) -> Callable[[pathlib.Path], str]:
@@ -117,9 +118,9 @@ _BENCH_VAE, _BENCH_DCGAN, _BENCH_CONV_VAE = (
     f"benchmarks/{name}.json" for name in ("vae_mnist", "dcgan_mnist", "conv_vae_mnist"))
 
 
-def _bench(file: str, key: str, fmt: str = ",.0f", variant: str = "config"):
-  """A field: a benchmark JSON's figure of genjax's `variant`."""
-  return num(file, ("variants", variant, key), fmt)
+def _bench(file: str, key: str, fmt: str = ",.0f", variant: str = "config", scale: float = 1):
+  """A field: a benchmark JSON's figure of genjax's `variant` (times `scale`)."""
+  return num(file, ("variants", variant, key), fmt, scale)
 
 
 def _reference(file: str, name: str, fmt: str = ",.0f"):
@@ -129,8 +130,7 @@ def _reference(file: str, name: str, fmt: str = ",.0f"):
 
 def _over(file: str, kind: str, name: str):
   """A field: genjax's `kind` examples/s over reference `name`, "1.23x"-style."""
-  return lambda root: format(_get(_load(root, file), f"genjax {kind}_examples_per_sec / {name}"),
-                             ".2f")
+  return num(file, (f"genjax {kind}_examples_per_sec / {name}",), ".2f")
 
 QUOTES = [
     # The headline table of README.md.
@@ -296,9 +296,7 @@ QUOTES = [
            "keras": _over(_BENCH_VAE, "chunk", "keras"),
            "step_torch": _over(_BENCH_VAE, "per_step", "pytorch"),
            "step_keras": _over(_BENCH_VAE, "per_step", "keras"),
-           "util": lambda root: format(100 * _get(_load(root, _BENCH_VAE),
-                                                  ("variants", "config", "flop_utilisation")),
-                                       ".0f")}),
+           "util": _bench(_BENCH_VAE, "flop_utilisation", ".0f", scale=100)}),
     Quote("README.md", "genjax is {torch}x PyTorch ({fresh}x against the same algorithm, a "
           "fresh z for the G update; one step per dispatch {step}x / {step_fresh}x)",
           {"torch": _over(_BENCH_DCGAN, "chunk", "pytorch"),
@@ -310,8 +308,7 @@ QUOTES = [
     Quote("README.md", "decoded {mlp}k posterior samples/s with the MLP VAE (k={k}; {mlp_x}x "
           "its training examples/s) and {conv}/s with `conv_vae_mnist` (k={conv_k}; {conv_x}x "
           "its {conv_train} training examples/s)",
-          {"mlp": lambda root: format(_get(_load(root, _BENCH_VAE), (
-              "variants", "config", "nll_decoded_samples_per_sec")) / 1000, ".0f"),
+          {"mlp": _bench(_BENCH_VAE, "nll_decoded_samples_per_sec", ".0f", scale=1e-3),
            "k": _bench(_BENCH_VAE, "nll_samples", "d"),
            "mlp_x": _bench(_BENCH_VAE, "nll_over_chunk", ".1f"),
            "conv": _bench(_BENCH_CONV_VAE, "nll_decoded_samples_per_sec"),
