@@ -160,7 +160,7 @@ def test_linear_probe_of_known_features():
 
 def test_contractive_vs_denoising_verdicts_can_disagree():
   cvd = contractive_vs_denoising
-  n, m = len(cvd.DELTAS), cvd.DELTAS.index(cvd.MANIFOLD_DELTA)
+  n = len(cvd.DELTAS)
 
   def model(feature0, reconstruction, tangent=2.0, noise=None):
     r = {"feature_ratio_random": [feature0] + [0.1] * (n - 1),
