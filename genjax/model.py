@@ -375,6 +375,18 @@ class Model:
     fn, state = self._fns[name], self.state
     return lambda *args, **kwargs: fn(state, *args, **kwargs)
 
+  def state_function(self, name: str):
+    """Model function `name` as a pure JAX function of (state, *args).
+
+    The state is an argument, so you can differentiate with respect to it,
+    e.g. fine-tune an encoder under a classifier head:
+    `jax.grad(lambda s: loss(m.state_function("encode")(s, x)))(m.state)`
+    (`genjax/evaluation/fine_tune.py`). Arguments after the state are those
+    of `function(name)`.
+    """
+    getattr(self, name)  # an unsupported name raises UnsupportedFunctionError
+    return self._fns[name]
+
   # ---- helpers ----------------------------------------------------------
 
   def _chunks(self, n: int):

@@ -325,6 +325,8 @@ class TrainedRun:
     final: the final eval metrics ({} if stopped by SIGTERM before any eval).
     workdir: the run's workdir.
     model: (property) the trained `genjax.model.Model`, built on `state`.
+    initial_model: (property) the untrained `Model` at step 0 (the same initial
+      parameters as this run).
   """
   trainer: Trainer
   state: Any
@@ -336,6 +338,13 @@ class TrainedRun:
   def model(self) -> model_lib.Model:
     """The trained model, as `genjax.load(workdir)` would return it (no reload)."""
     return trained_model(self.trainer, self.state, self.step, self.workdir)
+
+  @functools.cached_property
+  def initial_model(self) -> model_lib.Model:
+    """The same model at step 0: the run's own initial parameters (its seed's
+    `init` key), untrained. The control for "does training matter"."""
+    initial = self.trainer.init_state(_rngs(self.trainer.config)["init"])
+    return trained_model(self.trainer, initial, 0, None)
 
 
 def trained_model(trainer: Trainer, state, step: int, workdir: str | None) -> model_lib.Model:
