@@ -88,50 +88,51 @@ def test_contractive_vs_denoising_writes_its_report(tmp_path):
 
 @requires_mnist
 def test_codes_as_features_writes_its_report(tmp_path):
-  path = codes_as_features.run(str(tmp_path), quick=True, smoke=True)
-  results = experiment_results(path, tmp_path, 5, ["accuracy_vs_labels.png"])
-  configs = {name: report_lib.config(config, smoke=True)
-             for name, _, config, *_ in codes_as_features.RUNS}
-  num_train = configs["ae"].data.max_train_examples
-  num_test = configs["ae"].data.max_eval_examples
-  sizes = results["label_sizes"]
-  # 100, 1000 and (--quick) up to 10k labels, of the smoke run's training images.
-  assert sizes == [min(n, num_train) for n in (100, 1000, codes_as_features.QUICK_LARGEST)]
-  reps = results["representations"]
-  assert set(reps) == {"pixels", "pca150", "pca20", "ae", "sparse_ae", "dae", "cae", "vae"}
-  # Each learned code is its own run's: its width is that config's code.
-  assert reps["pixels"]["dim"] == 784 and reps["pca150"]["dim"] == 150
-  assert reps["pca20"]["dim"] == 20
-  for name in ("ae", "sparse_ae", "dae", "cae"):
-    assert reps[name]["dim"] == configs[name].model.code_dim, name
-  assert reps["vae"]["dim"] == configs["vae"].model.latent_dim
-  for name in ("ae", "sparse_ae", "dae", "cae"):
+  caf = codes_as_features
+  path = caf.run(str(tmp_path), quick=True, smoke=True)
+  setting = caf._settings(quick=True, smoke=True)  # noqa: SLF001  (AE and CAE, seeds 0-1)
+  results = experiment_results(path, tmp_path, 8, ["accuracy_vs_labels.png"])
+  per_run = results["per_run"]
+  assert sorted(per_run) == sorted(f"{m}_seed{s}" for m in ("ae", "cae", "cae_unreg")
+                                   for s in (0, 1))
+  num_test = report_lib.config("ae_mnist", smoke=True).data.max_eval_examples
+  cae_weight = report_lib.config("cae_mnist", smoke=True).loss.contractive_weight
+  for name, r in per_run.items():
+    # Each run trained its own seed; the control with its regulariser at 0.
+    written = json.loads((tmp_path / name / "config.json").read_text())
+    assert written["seed"] == int(name[-1])
+    if name.startswith("cae"):
+      assert written["loss"]["contractive_weight"] == (0.0 if "unreg" in name else cae_weight)
     saved = saved_metrics(tmp_path / name)["eval"]
-    assert (reps[name]["recon_loss"], reps[name]["mse"]) == (saved["recon_loss"], saved["mse"])
-  assert reps["vae"]["neg_elbo"] == saved_metrics(tmp_path / "vae")["eval"]["neg_elbo"]
-  rows = report_lib.read_table(path, "Linear-probe test accuracy")
-  for row, r in zip(rows, reps.values(), strict=True):
-    for n in sizes:
-      # A smoke run draws each labelled subset once; the draws average to the
-      # reported accuracy, a count of correct test images out of num_test.
-      draws = r["accuracy_draws"][str(n)]
-      assert len(draws) == 1
-      assert math.isclose(r["accuracy"][str(n)], sum(draws) / len(draws), rel_tol=1e-6)
-      assert abs(draws[0] * num_test - round(draws[0] * num_test)) < 1e-3, (r, n)
-    assert row == [r["description"], str(r["dim"]), *(f"{r['accuracy'][str(n)]:.4f}"
-                                                      for n in sizes)]
-  assert _positive(reps["vae"]["neg_elbo"], reps["ae"]["recon_loss"])
-  acc = {name: {n: r["accuracy"][str(n)] for n in sizes} for name, r in reps.items()}
-  learned = [name for name, *_ in codes_as_features.RUNS]
-  few, some, most = sizes
-  best_few = max(learned, key=lambda m: acc[m][few])
-  best_most = max(learned, key=lambda m: acc[m][most])
-  assert verdict_agrees(tmp_path) == [
-      acc[best_few][few] > acc["pixels"][few],
-      acc[best_few][few] > acc["pca150"][few],
-      all(acc[m][some] > acc["pixels"][some] for m in learned),
-      acc[best_few][few] - acc["pixels"][few] > acc[best_most][most] - acc["pixels"][most],
-      acc["vae"][few] > acc["pca20"][few]]
+    assert (r["train"]["recon_loss"], r["train"]["mse"]) == (saved["recon_loss"], saved["mse"])
+    probes = [r["probe"], r.get("untrained_probe", {}), *r.get("baselines", {}).values()]
+    for accs in probes:
+      for draws in accs.values():
+        assert len(draws) == 1  # a smoke run draws each subset once
+        # Each accuracy is a count of correct test images out of num_test.
+        assert all(abs(a * num_test - round(a * num_test)) < 1e-3 for a in draws)
+    assert ("fine_tune" in r) == ("unreg" not in name)
+  # 100, 1000 and (--quick) up to 10k labels, of the smoke run's training images.
+  num_train = report_lib.config("ae_mnist", smoke=True).data.max_train_examples
+  assert results["summary"]["sizes"] == [min(n, num_train) for n in (100, 1000, caf.QUICK_LARGEST)]
+  assert sorted(per_run["ae_seed0"]["baselines"]) == ["pca150", "pca20", "pixels"]
+  # Controls are probed with few labels only; the fine-tunes at every size.
+  assert sorted(per_run["cae_unreg_seed0"]["probe"]) == ["100", "1000"]
+  assert sorted(per_run["cae_seed1"]["fine_tune"]["random_init"]) == sorted(
+      str(n) for n in results["summary"]["sizes"])
+  # Summary and verdicts recomputed from the per-run measurements.
+  assert results["summary"] == caf.summarize(per_run, setting)
+  assert verdict_agrees(tmp_path) == [ok for _, ok in caf.verdicts(results["summary"], setting)]
+  mean, low, high = report_lib.t_interval(results["summary"]["probe"]["cae_unreg"]["100"])
+  row = next(r for r in report_lib.read_table(path, "Linear-probe test accuracy (mean")
+             if r[0] == "CAE 784-256, lambda 0")
+  assert row == ["CAE 784-256, lambda 0", f"{mean:.4f} [{low:.4f}, {high:.4f}]",
+                 row[2], "-"]
+  # A re-run reads every kept measurement instead of training again.
+  before = (tmp_path / "ae_seed0" / "measured.json").stat().st_mtime_ns
+  caf.run(str(tmp_path), quick=True, smoke=True)
+  assert (tmp_path / "ae_seed0" / "measured.json").stat().st_mtime_ns == before
+  assert experiment_results(path, tmp_path, 8, [])["summary"] == results["summary"]
 
 
 def test_linear_probe_of_known_features():
@@ -223,19 +224,47 @@ def test_t_interval_and_the_seed_verdict_rule():
 
 def test_codes_as_features_verdicts_can_disagree():
   caf = codes_as_features
+  setting = caf._settings(quick=False, smoke=False)  # noqa: SLF001  (every run)
   sizes = [100, 1000, 60000]
+  jitter = {"code": (0.003, 0.0, 0.001), "base": (0.0, 0.004, -0.002)}
 
-  def rep(few, some, most):
-    return dict(zip(sizes, (few, some, most)))
-  good = {"pixels": rep(0.60, 0.85, 0.92), "pca150": rep(0.62, 0.86, 0.92),
-          "pca20": rep(0.65, 0.85, 0.90), "ae": rep(0.75, 0.90, 0.95),
-          "dae": rep(0.72, 0.88, 0.96), "vae": rep(0.70, 0.87, 0.93)}
-  learned = ["ae", "dae", "vae"]
-  agrees = lambda acc: [ok for _, ok in caf.verdicts(acc, learned, sizes)]
-  assert agrees(good) == [True] * 5
-  # Only pixels' luck of the draw: the best code trails pixels at 100 labels.
-  assert agrees({**good, "pixels": rep(0.80, 0.85, 0.92)}) == [False, True, True, False, True]
-  # One learned code (the VAE) below pixels at 1000 labels, and below PCA 20 at 100.
-  assert agrees({**good, "vae": rep(0.60, 0.80, 0.93)}) == [True, True, False, True, False]
-  # PCA 150 ahead of every learned code at 100 labels (pixels still behind).
-  assert agrees({**good, "pca150": rep(0.80, 0.86, 0.92)}) == [True, False, True, True, True]
+  def rep(values, kind="code"):  # three seeds, a little apart as real seeds are
+    return {str(n): [v + j for j in jitter[kind]] for n, v in zip(sizes, values)}
+
+  def summary(**changes):
+    probe = {"pixels": rep((0.76, 0.87, 0.926), "base"), "pca150": rep((0.76, 0.865, 0.92), "base"),
+             "pca20": rep((0.75, 0.86, 0.88), "base")}
+    for m in ("ae", "sparse_ae", "dae", "cae", "vae"):
+      probe[m] = rep((0.79, 0.89, 0.93))
+      probe[f"{m}_untrained"] = rep((0.70, 0.80), "base")
+      probe[f"{m}_unreg"] = rep((0.77, 0.87), "base")
+    ft = {m: {"pretrained": rep((0.75, 0.90, 0.990)), "random_init": rep((0.70, 0.88, 0.985),
+                                                                            "base")}
+          for m in caf.FINE_TUNED}
+    probe.update(changes.pop("probe", {}))
+    ft.update(changes.pop("fine_tune", {}))
+    return {"sizes": sizes, "probe": probe, "fine_tune": ft}
+
+  agrees = lambda **c: [ok for _, ok in caf.verdicts(summary(**c), setting)]  # noqa: E731
+  assert agrees() == [True] * 12
+  # Pixels ahead at 100 labels: the codes neither beat them nor lead more there.
+  assert agrees(probe={"pixels": rep((0.82, 0.87, 0.926), "base")}) == (
+      [False, True, True, False] + [True] * 8)
+  # One code (the DAE) below pixels at 1000 labels.
+  assert agrees(probe={"dae": rep((0.79, 0.80, 0.93))})[2] is False
+  # Seeds that straddle pixels: inconclusive, not agree.
+  noisy = {"pixels": {**rep((0.76, 0.87, 0.926), "base"), "100": [0.80, 0.76, 0.785]}}
+  assert agrees(probe=noisy)[0] is None
+  # Untrained encoders as good as trained ones; the VAE below PCA 20.
+  untrained = {f"{m}_untrained": rep((0.80, 0.80)) for m in ("ae", "sparse_ae", "dae", "cae",
+                                                               "vae")}
+  assert agrees(probe=untrained)[4] is False
+  assert agrees(probe={"vae": rep((0.72, 0.89, 0.93))})[5] is False
+  # The CAE's contraction not helping: lambda 0 probes better.
+  assert agrees(probe={"cae_unreg": rep((0.82, 0.87), "base")})[6:10] == [True, True, False,
+                                                                         True]
+  # Random initialisation ahead after fine-tuning; the CAE's error above 1.3%.
+  assert agrees(fine_tune={"ae": {"pretrained": rep((0.40, 0.90, 0.990)),
+                                  "random_init": rep((0.70, 0.88, 0.985), "base")}})[10] is False
+  assert agrees(fine_tune={"cae": {"pretrained": rep((0.75, 0.90, 0.980)),
+                                   "random_init": rep((0.70, 0.88, 0.985), "base")}})[11] is False

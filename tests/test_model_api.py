@@ -285,3 +285,32 @@ def test_saved_model_loads_back_without_checkpoints(vae_run, no_data, tmp_path):
   (tmp_path / "f32" / "config.json").write_text(json.dumps(cfg))
   with pytest.raises(UserError, match=r"does not match its config.json: .* is shape"):
     genjax.load(tmp_path / "f32")
+
+
+def test_state_function_takes_the_state_as_an_argument(ae_run):
+  _, run = ae_run
+  m = run.model
+  x = _test_images(run, 8)
+  encode = m.state_function("encode")
+  np.testing.assert_allclose(np.asarray(encode(m.state, x)), m.encode(x), rtol=1e-6)
+  # The state is an argument: another state gives other codes (here the untrained one).
+  assert not np.allclose(np.asarray(encode(run.initial_model.state, x)), m.encode(x))
+  with pytest.raises(genjax.model.UnsupportedFunctionError):
+    m.state_function("sample")
+
+
+def test_initial_model_is_the_runs_step_zero(tmp_path):
+  # With a learning rate of 1e-30 the parameters do not move (beyond 1e-29):
+  # the trained model must equal the run's initial model leaf for leaf, and a
+  # run of another seed starts from other parameters.
+  cfg = load_config("ae_mnist", "runlocal", **{"evals": {}, "num_image_examples": 0,
+                                               "optimizer.lr": 1e-30, "total_steps": 10})
+  run = train.train(cfg, str(tmp_path / "a"))
+  initial = run.initial_model
+  assert initial.step == 0 and run.step == 10
+  for a, b in zip(jax.tree.leaves(initial.state), jax.tree.leaves(run.model.state), strict=True):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-25)
+  other = train.train(load_config("ae_mnist", "runlocal", **{
+      "evals": {}, "num_image_examples": 0, "total_steps": 10, "seed": 1}), str(tmp_path / "b"))
+  assert not all(np.array_equal(a, b) for a, b in zip(
+      jax.tree.leaves(initial.state), jax.tree.leaves(other.initial_model.state)))
