@@ -76,7 +76,7 @@ def _train_and_measure(workdir: str, smoke: bool, linear_epochs: float,
     # The one read of a method's state layout in the experiments: the model's
     # `decode` clips its output to [0, 1], so no model function gives the
     # linear decoder's weights W (nor its exact Jacobian where pixels clip).
-    decoder = np.asarray(lin_run.state["params"]["decoder_0"]["kernel"])  # [k, 784]
+    decoder = np.asarray(lin_run.state.params["decoder_0"]["kernel"])  # [k, 784]
     angles = np.degrees(subspace.principal_angles(decoder.T, components[:, :k]))
     nl_cfg = report_lib.config("ae_mnist", smoke=smoke, **{
         "model.code_dim": k, "total_epochs": nonlinear_epochs, "evals": {}})

@@ -5,11 +5,17 @@ place only when complete, so a SIGKILL or a full disk during a save leaves the
 previous checkpoint as the latest one; `latest_step()` never sees a half
 written directory. Saves are asynchronous (training continues while the
 arrays are written); `close()` waits for the last one.
+
+On disk a typed state (a method's dataclass) is a dict of its fields, the
+fields that are None (no EMA, no step) left out: the layout of the dict
+states genjax used before, so checkpoints from either load into either.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
@@ -33,7 +39,7 @@ class Checkpointer:
     """Starts saving `state` as `step` (no-op if that step is already saved)."""
     if step in self._manager.all_steps():
       return
-    self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
+    self._manager.save(step, args=ocp.args.StandardSave(_on_disk(state)), force=True)
 
   def restore(self, step: int, abstract):
     """Restores `step` as a tree of the shapes, dtypes and shardings in `abstract`
@@ -43,8 +49,9 @@ class Checkpointer:
       ConfigError: the checkpoint holds a different tree or different shapes
         (a run re-launched with a changed model), before anything is read.
     """
-    self._check_matches(step, abstract)
-    return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
+    self._check_matches(step, _on_disk(abstract))
+    restored = self._manager.restore(step, args=ocp.args.StandardRestore(_on_disk(abstract)))
+    return type(abstract)(**restored) if dataclasses.is_dataclass(abstract) else restored
 
   def _check_matches(self, step: int, abstract) -> None:
     stored = _shapes(self._manager.item_metadata(step))
@@ -68,6 +75,14 @@ class Checkpointer:
   def close(self) -> None:
     self._manager.wait_until_finished()
     self._manager.close()
+
+
+def _on_disk(state: Any) -> Any:
+  """A typed state as the dict of its fields that are not None; other trees as they are."""
+  if not dataclasses.is_dataclass(state):
+    return state
+  fields = ((f.name, getattr(state, f.name)) for f in dataclasses.fields(state))
+  return {name: value for name, value in fields if value is not None}
 
 
 def _shapes(tree) -> dict[str, tuple[tuple[int, ...], str]]:

@@ -230,13 +230,22 @@ def _read_weights(workdir: str, abstract: dict, step: int | None):
   leaves, tree = jax.tree_util.tree_flatten_with_path(abstract)
   values = []
   for path_, leaf in leaves:
-    name = jax.tree_util.keystr(path_)
+    name = leaf_name(path_)
     if name not in arrays or arrays[name].shape != leaf.shape:
       got = "missing" if name not in arrays else f"shape {arrays[name].shape}"
       raise UserError(f"{path} does not match its config.json: {name} is {got}, the "
                       f"model needs {leaf.shape}")
     values.append(jnp.asarray(arrays[name], leaf.dtype))
   return jax.tree_util.tree_unflatten(tree, values), saved_step
+
+
+def leaf_name(key_path) -> str:
+  """A state leaf's name in weights.npz: `jax.tree_util.keystr`, with a typed
+  state's attributes written as dict keys (`['params']['dense']['kernel']`),
+  so a file names its arrays the same whichever pytree type holds them."""
+  import jax
+  return "".join(f"[{k.name!r}]" if isinstance(k, jax.tree_util.GetAttrKey)
+                 else jax.tree_util.keystr((k,)) for k in key_path)
 
 
 def _write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
@@ -349,7 +358,7 @@ class Model:
       leaf = np.asarray(leaf)
       if dtype is not None and np.issubdtype(leaf.dtype, np.floating):
         leaf = leaf.astype(dtype)
-      arrays[jax.tree_util.keystr(key_path)] = leaf
+      arrays[leaf_name(key_path)] = leaf
     arrays[_STEP_KEY] = np.asarray(self.step)
     _write_npz(os.path.join(path, WEIGHTS), arrays)
     with open(os.path.join(path, "config.json"), "w") as f:

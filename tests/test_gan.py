@@ -84,7 +84,7 @@ def test_r1_weight_changes_only_the_d_update():
   assert "d_r1" not in plain_metrics and float(r1_metrics["d_r1"]) > 0
   # Same logits and losses (same init and keys); the penalty moves D's step.
   assert float(plain_metrics["d_loss"]) == float(r1_metrics["d_loss"])
-  assert _changed(plain["d"], r1["d"])
+  assert _changed(plain.d, r1.d)
 
 
 def test_projection_discriminator_adds_the_class_embedding_term():
@@ -130,40 +130,40 @@ def test_d_update_leaves_g_alone_and_vice_versa():
   # InfoGAN: the DCGAN's batch norm plus the Q head shared with D.
   steps, state, batch = _steps("infogan_mnist")
   after_d, _ = jax.jit(steps.d_update)(state, batch["image"], batch["label"], jax.random.key(2))
-  assert _changed(state["d"], after_d["d"]) and _changed(state["d_opt"], after_d["d_opt"])
+  assert _changed(state.d, after_d.d) and _changed(state.d_opt, after_d.d_opt)
   # G's params, batch statistics and optimiser state are untouched.
   for key in ("g", "g_opt"):
-    assert not _changed(state[key], after_d[key]), key
+    assert not _changed(getattr(state, key), getattr(after_d, key)), key
   after_g, _ = jax.jit(steps.g_update)(state, batch["label"], jax.random.key(3))
-  assert _changed(state["g"]["params"], after_g["g"]["params"])
+  assert _changed(state.g["params"], after_g.g["params"])
   for key in ("d", "d_opt"):
-    assert not _changed(state[key], after_g[key]), key
+    assert not _changed(getattr(state, key), getattr(after_g, key)), key
 
 
 def test_discriminator_batch_norm_sees_real_and_fake_batches_separately():
   # InfoGAN's MNIST networks: BN in D's trunk and Q, a dense + BN layer first in G.
   steps, state, batch = _steps("infogan_mnist", d_batch_norm=True, g_dense=16)
-  assert "batch_stats" in state["d"] and "Dense_0" in state["g"]["params"]
+  assert "batch_stats" in state.d and "Dense_0" in state.g["params"]
   after_d, metrics = jax.jit(steps.d_update)(state, batch["image"], batch["label"],
                                              jax.random.key(2))
-  assert _changed(state["d"]["batch_stats"], after_d["d"]["batch_stats"])
+  assert _changed(state.d["batch_stats"], after_d.d["batch_stats"])
   # d_real is D on the real batch normalised by its own statistics, not by
   # those of a real + fake batch.
   config = load_config("infogan_mnist", "runlocal")
   config.model.update(d_batch_norm=True, g_dense=16)
   _, disc = gan.make_models(config, (28, 28, 1))
-  (logit, _), _ = disc.apply(state["d"], batch["image"], None, train=True,
+  (logit, _), _ = disc.apply(state.d, batch["image"], None, train=True,
                              mutable=["batch_stats"])
   assert float(metrics["d_real"]) == pytest.approx(float(jnp.mean(jax.nn.sigmoid(logit))),
                                                    rel=1e-5)
   mixed = jnp.concatenate([batch["image"], jnp.zeros_like(batch["image"])])
-  (mixed_logit, _), _ = disc.apply(state["d"], mixed, None, train=True,
+  (mixed_logit, _), _ = disc.apply(state.d, mixed, None, train=True,
                                    mutable=["batch_stats"])
   assert not np.allclose(mixed_logit[:8], logit, atol=1e-3)
   # G's step leaves all of D alone, its running statistics included.
   after_g, _ = jax.jit(steps.g_update)(state, batch["label"], jax.random.key(3))
-  assert not _changed(state["d"], after_g["d"])
-  assert _changed(state["g"]["params"], after_g["g"]["params"])
+  assert not _changed(state.d, after_g.d)
+  assert _changed(state.g["params"], after_g.g["params"])
 
 
 def test_train_step_runs_k_d_steps():
@@ -175,7 +175,7 @@ def test_train_step_runs_k_d_steps():
   state = steps.init(jax.random.key(0), batch)
   state, metrics = jax.jit(steps.train_step)(state, batch, jax.random.key(1))
   # Adam counts its updates: three for D, one for G.
-  assert int(state["d_opt"][0].count) == 3 and int(state["g_opt"][0].count) == 1
+  assert int(state.d_opt[0].count) == 3 and int(state.g_opt[0].count) == 1
   assert {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"} <= set(metrics)
 
 

@@ -154,7 +154,7 @@ def test_cgan_load_samples_and_cli(cgan_run, no_data, tmp_path):
   reference = _reference(run, "sample", (2,))
   np.testing.assert_allclose(s, reference(run.state, key, 8, labels), atol=1e-6)
   # The EMA weights, not the live G's: they differ after 20 steps at decay 0.9.
-  live = {**run.state, "g_ema": run.state["g"]["params"]}
+  live = run.state.replace(g_ema=run.state.g["params"])
   assert np.abs(s - np.asarray(reference(live, key, 8, labels))).max() > 1e-4
   np.testing.assert_array_equal(m.sample(8, seed=0, labels=labels), s)
   assert np.abs(m.sample(8, seed=1, labels=labels) - s).max() > 1e-3
@@ -170,7 +170,7 @@ def test_cgan_load_samples_and_cli(cgan_run, no_data, tmp_path):
     m.sample(8, z=z[:, :5])
   # Sampling reads G's EMA weights only, so the model keeps no raw G weights,
   # and a saved copy samples the same.
-  assert "params" not in m.state["g"] and "batch_stats" in m.state["g"]
+  assert "params" not in m.state.g and "batch_stats" in m.state.g
   copy = genjax.load(m.save(tmp_path / "saved", dtype="float32"))
   np.testing.assert_array_equal(copy.sample(8, seed=0, labels=labels), s)
   d = m.discriminate(_test_images(run, 8), labels)
@@ -314,3 +314,26 @@ def test_initial_model_is_the_runs_step_zero(tmp_path):
       "evals": {}, "num_image_examples": 0, "total_steps": 10, "seed": 1}), str(tmp_path / "b"))
   assert not all(np.array_equal(a, b) for a, b in zip(
       jax.tree.leaves(initial.state), jax.tree.leaves(other.initial_model.state)))
+
+
+def test_checkpoints_from_before_the_typed_state_still_load(ae_run, no_data, tmp_path):
+  # Until 2026-12-03 a state was a dict {"params": ..., "opt_state": ...}; a
+  # TrainState's attributes have the same names, so such a checkpoint loads
+  # (and a saved model's weights.npz keeps the dict-style names).
+  from genjax.checkpointing import Checkpointer
+  from genjax.methods import TrainState
+  workdir, run = ae_run
+  old = tmp_path / "old"
+  old.mkdir()
+  for name in ("config.json", "data_info.json"):
+    shutil.copyfile(workdir / name, old / name)
+  assert isinstance(run.state, TrainState)
+  ckpt = Checkpointer(str(old / "checkpoints"), keep=1)
+  ckpt.save(run.step, {"params": run.state.params, "opt_state": run.state.opt_state})
+  ckpt.close()
+  m = genjax.load(old)
+  assert isinstance(m.state, TrainState) and m.state.opt_state is None
+  x = _test_images(run)
+  np.testing.assert_array_equal(m.reconstruct(x), genjax.load(workdir).reconstruct(x))
+  with np.load(m.save(tmp_path / "saved") + "/weights.npz") as f:
+    assert "['params']['encoder_0']['kernel']" in f.files

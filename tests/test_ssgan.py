@@ -93,7 +93,7 @@ def test_discriminator_has_ten_class_logits_and_d_is_their_logsumexp():
   assert probs.shape == (20, 10)
   np.testing.assert_allclose(np.sum(probs, -1), 1.0, rtol=1e-5)
   _, disc = gan.make_models(load_config("ssgan_mnist", "runlocal"), (28, 28, 1))
-  logit, class_logits = disc.apply(state["d"], batch["image"])
+  logit, class_logits = disc.apply(state.d, batch["image"])
   z = np.sum(np.exp(np.asarray(class_logits, np.float64)), -1)
   np.testing.assert_allclose(steps.model_fns["discriminate"](state, batch["image"]),
                              z / (z + 1), rtol=1e-5)
@@ -103,15 +103,15 @@ def test_discriminator_has_ten_class_logits_and_d_is_their_logsumexp():
 def test_train_step_updates_both_and_supervised_only_leaves_g_alone():
   steps, state, batch = _steps_and_batch()
   after, metrics = jax.jit(steps.train_step)(state, batch, jax.random.key(2))
-  assert _changed(state["g"]["params"], after["g"]["params"])
+  assert _changed(state.g["params"], after.g["params"])
   assert {"d_supervised_loss", "d_unsupervised_loss", "train_class_error",
           "g_loss"} <= set(metrics)
   expected = metrics["d_supervised_loss"] + 0.5 * metrics["d_unsupervised_loss"]
   assert float(metrics["d_loss"]) == pytest.approx(float(expected), rel=1e-6)
   base, state, batch = _steps_and_batch("runlocal,supervised_only")
   after, metrics = jax.jit(base.train_step)(state, batch, jax.random.key(2))
-  assert _changed(state["d"]["params"], after["d"]["params"])
-  assert not _changed(state["g"], after["g"]) and not _changed(state["g_opt"], after["g_opt"])
+  assert _changed(state.d["params"], after.d["params"])
+  assert not _changed(state.g, after.g) and not _changed(state.g_opt, after.g_opt)
   assert "d_unsupervised_loss" not in metrics and "g_loss" not in metrics
 
 
@@ -119,8 +119,8 @@ def test_feature_matching_g_step_leaves_d_alone():
   steps, state, batch = _steps_and_batch()
   after, metrics = jax.jit(steps.g_update)(state, batch["label"], jax.random.key(3),
                                            batch["image"])
-  assert _changed(state["g"]["params"], after["g"]["params"])
-  assert not _changed(state["d"], after["d"]) and float(metrics["g_loss"]) > 0
+  assert _changed(state.g["params"], after.g["params"])
+  assert not _changed(state.d, after.d) and float(metrics["g_loss"]) > 0
   with pytest.raises(ValueError, match="needs the real batch"):
     steps.g_update(state, batch["label"], jax.random.key(3))
 
@@ -179,6 +179,6 @@ def test_runlocal_supervised_only_baseline(tmp_path):
   run = train.train(config, str(tmp_path))
   losses = _supervised_losses(tmp_path)
   assert losses[-1] < 0.5 * losses[0], losses
-  assert int(run.state["g_opt"][0].count) == 0  # G never stepped
+  assert int(run.state.g_opt[0].count) == 0  # G never stepped
   final = json.loads((tmp_path / "final_metrics.json").read_text())["final"]
   assert 0.0 <= final["ssgan_test_error"] < 0.85

@@ -209,7 +209,7 @@ losses = []
 for start in (0, 10, 20):
   state, m = trainer.train_chunk(state, ds.train, jnp.int32(start), rng, num_steps=10)
   losses += np.asarray(m["loss"]).tolist()
-kernel = state["params"]["encoder_0"]["kernel"]
+kernel = state.params["encoder_0"]["kernel"]
 ev = trainer.evaluate(state, ds.eval, rng)
 print(json.dumps({"devices": jax.device_count(), "losses": losses,
                   "replicated": kernel.sharding.is_fully_replicated,

@@ -154,11 +154,11 @@ def test_gaussian_decoders_train(variance):
   method = methods.build(config, data_info=info, num_train_steps=10)
   x = jax.random.uniform(jax.random.key(0), (8, 4, 4, 1))
   state = method.init(jax.random.key(1), {"image": x})
-  assert ("pixel_log_variance" in state["params"]) == (variance == "learned")
+  assert ("pixel_log_variance" in state.params) == (variance == "learned")
   step = jax.jit(method.train_step)
   for i in range(5):
     state, metrics = step(state, {"image": x}, jax.random.key(i))
-  assert int(state["step"]) == 5
+  assert int(state.step) == 5
   assert float(metrics["kl_weight"]) == pytest.approx(0.4)
   assert all(np.isfinite(float(v)) for v in metrics.values())
   # A fixed sigma = 0.1 Gaussian: log p(x|z) by hand.

@@ -13,8 +13,9 @@ checks the groups without data, before a dataset is read.
 The interface (all functions pure and jit-able):
 
   init(rng, example_batch) -> state
-      Parameters, optimiser state(s), batch statistics, EMA copies, ...
-      A GAN keeps both networks and both optimiser states in one state.
+      Parameters, optimiser state(s), batch statistics, EMA copies, ... in a
+      typed pytree (a flax struct dataclass: `TrainState`, or the GAN's
+      `gan_steps.GanState` with both networks and both optimiser states).
   train_step(state, batch, rng) -> (state, metrics)
       One optimisation step on a global batch (a GAN does its D and G updates
       inside). `metrics` maps names to float32 scalars. The trainer logs
@@ -64,12 +65,13 @@ import importlib
 from typing import Any, Callable
 
 import jax
+from flax import struct
 
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 from genjax.evaluation import registry
 
-State = Any  # a pytree
+State = Any  # a pytree: a method's typed state (TrainState, gan_steps.GanState)
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
 
@@ -96,12 +98,27 @@ class Method:
   # The part of a training state (or of its abstract shapes) the model
   # functions read, without optimiser state: all that `genjax.load` keeps and
   # `Model.save` stores. The default keeps the whole state.
-  model_state: Callable[[State], State] = dict
+  model_state: Callable[[State], State] = lambda state: state
 
 
-def keep_entries(*keys: str) -> Callable[[State], State]:
-  """A `Method.model_state` that keeps the state's top-level entries `keys`."""
-  return lambda state: {k: v for k, v in state.items() if k in keys}
+@struct.dataclass
+class TrainState:
+  """The state of a one-network method (autoencoders, VAEs).
+
+  Attributes:
+    params: the network's Flax parameters.
+    opt_state: the optimiser's state (None in a loaded model).
+    step: the optimiser step, for objectives that depend on it (the VAE's KL
+      warm-up); None where nothing reads it.
+  """
+  params: Any
+  opt_state: Any = None
+  step: Any = None
+
+
+def params_only(state: TrainState) -> TrainState:
+  """A `Method.model_state`: the parameters, without optimiser state or step."""
+  return state.replace(opt_state=None, step=None)
 
 
 Builder = Callable[..., Method]

@@ -343,7 +343,7 @@ def _make_objective(model: nn.Module, forward: Forward, loss_cfg: ConfigDict):
 def _make_init(model: nn.Module, tx: optax.GradientTransformation):
   def init(rng, batch):
     params = model.init(rng, batch["image"])["params"]
-    return {"params": params, "opt_state": tx.init(params)}
+    return methods.TrainState(params=params, opt_state=tx.init(params))
   return init
 
 
@@ -360,13 +360,13 @@ def _make_train_step(objective, tx: optax.GradientTransformation, corrupt: Corru
     def loss_fn(params):
       return objective(params, x_in, x, probe_rng)
 
-    (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
-    updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
-    params = optax.apply_updates(state["params"], updates)
+    (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
     metrics = {"loss": loss, **metrics, "grad_norm": optax.tree.norm(grads)}
     if corrupt is not None:
       metrics["noise_mse"] = jnp.square(x_in - x).mean()
-    return {"params": params, "opt_state": opt_state}, metrics
+    return state.replace(params=params, opt_state=opt_state), metrics
   return train_step
 
 
@@ -375,7 +375,7 @@ def _make_eval_step(forward: Forward, out_act, loss_cfg: ConfigDict):
 
   def eval_step(state, batch, rng):
     del rng  # deterministic
-    params = state["params"]
+    params = state.params
     x = batch["image"]
     h, out, rec, mse = forward(params, x, x)
     metrics = {"loss": rec, "recon_loss": rec, "mse": mse,
@@ -389,7 +389,7 @@ def _make_images(model: nn.Module, out_act, corrupt: Corrupt):
   """Reconstruction grids; when denoising also clean / noisy / median / DAE rows."""
 
   def images(state, batch, rng):
-    params = state["params"]
+    params = state.params
     x = batch["image"]
     _, out = model.apply({"params": params}, x)
     grids = {"reconstructions": reconstruction_grid(x, _as_images(out_act, out))}
@@ -408,15 +408,15 @@ def _model_functions(model: nn.Module, out_act) -> dict[str, Callable[..., Any]]
 
   def encode(state, x):
     """Codes h = f(x) [N, D]."""
-    return _encoder(model, state["params"])(x)
+    return _encoder(model, state.params)(x)
 
   def decode(state, h):
     """g(h): images [N, H, W, C] in [0, 1] (the output activation, clipped)."""
-    return _as_images(out_act, model.apply({"params": state["params"]}, h, method=model.decode))
+    return _as_images(out_act, model.apply({"params": state.params}, h, method=model.decode))
 
   def reconstruct(state, x):
     """g(f(x)) in [0, 1], as in the eval metrics and image grids."""
-    _, out = model.apply({"params": state["params"]}, x)
+    _, out = model.apply({"params": state.params}, x)
     return _as_images(out_act, out)
 
   return {"encode": encode, "decode": decode, "reconstruct": reconstruct}
@@ -446,4 +446,4 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
       eval_step=_make_eval_step(forward, out_act, loss_cfg),
       images=_make_images(model, out_act, corrupt),
       main_metric="recon_loss",
-      model_fns=_model_functions(model, out_act), model_state=methods.keep_entries("params"))
+      model_fns=_model_functions(model, out_act), model_state=methods.params_only)

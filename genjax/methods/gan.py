@@ -326,14 +326,12 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
                             _model_state, ema=config.gan.ema_decay > 0))
 
 
-def _model_state(state: dict, ema: bool) -> dict:
+def _model_state(state: gan_steps.GanState, ema: bool) -> gan_steps.GanState:
   """G (its EMA copy if kept) and D, no optimiser moments. A G that samples
   with its EMA weights keeps its batch-norm statistics but not its raw
   weights, which no model function reads."""
-  kept = {k: v for k, v in state.items() if k in ("g", "g_ema", "d")}
-  if ema:
-    kept["g"] = {k: v for k, v in kept["g"].items() if k != "params"}
-  return kept
+  g = {k: v for k, v in state.g.items() if k != "params"} if ema else state.g
+  return state.replace(g=g, g_opt=None, d_opt=None)
 
 
 def make_parts(config: ConfigDict, *, data_info: methods.DataInfo,

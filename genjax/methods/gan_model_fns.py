@@ -57,19 +57,19 @@ def discriminate(parts: GanParts, state, x: jax.Array, labels=None) -> jax.Array
     UserError: a conditional GAN's D called without labels.
   """
   d_cond = parts.conditioning.discriminator_condition(labels)
-  logit, _, _ = parts.networks.discriminate(state["d"], x, d_cond)
+  logit, _, _ = parts.networks.discriminate(state.d, x, d_cond)
   return jax.nn.sigmoid(logit)
 
 
 def infer_codes(parts: GanParts, state, x: jax.Array):
   """Q's (category probabilities [N, K], continuous means [N, M]) for images x."""
-  _, q, _ = parts.networks.discriminate(state["d"], x, None)
+  _, q, _ = parts.networks.discriminate(state.d, x, None)
   return parts.conditioning.codes_from_q(q)
 
 
 def classify(parts: GanParts, state, x: jax.Array) -> jax.Array:
   """The semi-supervised D's class probabilities softmax(l(x)) [N, K]; argmax is its label."""
-  _, class_logits, _ = parts.networks.discriminate(state["d"], x, None)
+  _, class_logits, _ = parts.networks.discriminate(state.d, x, None)
   return jax.nn.softmax(class_logits, -1)
 
 

@@ -2,10 +2,8 @@
 
 Each function takes a `GanParts` first (bind it with `functools.partial`)
 and is otherwise a pure function of pytrees, as `genjax.methods` asks. The
-state is
-
-    {"g": G's variables, "d": D's variables, "g_opt": ..., "d_opt": ...,
-     "g_ema": EMA of G's params (only with gan.ema_decay > 0)}
+state is a `GanState`: both networks' Flax variables, both optimiser states
+and the EMA of G's params.
 
 One `train_step` is Goodfellow et al.'s Algorithm 1 with k = `d_steps`: k
 `d_update`s on the step's real batch, each with fresh z, then one `g_update`
@@ -24,14 +22,35 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import optax
+from flax import struct
 
 from genjax import toy_data
 from genjax.methods import gan_losses
 from genjax.methods.gan_conditioning import Conditioning, Inputs, LatentPrior, draw_inputs
 from genjax.methods.gan_networks import Networks
+
+
+@struct.dataclass
+class GanState:
+  """A GAN's state.
+
+  Attributes:
+    g, d: G's and D's Flax variables ({"params": ..., "batch_stats": ...} with
+      batch norm; a loaded model whose G samples with EMA weights keeps only
+      G's batch statistics).
+    g_opt, d_opt: their optimiser states (None in a loaded model).
+    g_ema: the EMA of G's params (gan.ema_decay > 0), else None.
+  """
+  g: dict
+  d: dict
+  g_opt: Any = None
+  d_opt: Any = None
+  g_ema: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,8 +100,8 @@ def draw(parts: GanParts, rng: jax.Array, labels: jax.Array) -> Inputs:
 
 def sampling_variables(parts: GanParts, state) -> dict:
   """G's variables for sampling: EMA weights if kept, running BN statistics."""
-  params = state["g_ema"] if parts.ema_decay > 0 else state["g"]["params"]
-  return {**state["g"], "params": params}
+  params = state.g_ema if parts.ema_decay > 0 else state.g["params"]
+  return {**state.g, "params": params}
 
 
 def generate(parts: GanParts, g_vars: dict, rng: jax.Array, labels: jax.Array) -> jax.Array:
@@ -91,17 +110,14 @@ def generate(parts: GanParts, g_vars: dict, rng: jax.Array, labels: jax.Array) -
   return parts.networks.generate(g_vars, inputs.z, inputs.g_cond, train=False)[0]
 
 
-def init(parts: GanParts, rng: jax.Array, batch) -> dict:
+def init(parts: GanParts, rng: jax.Array, batch) -> GanState:
   """Both networks' variables and optimiser states (and G's EMA); see the module docstring."""
   key_g, key_d, key_inputs = jax.random.split(rng, 3)
   inputs = draw(parts, key_inputs, batch["label"])
   g_vars, d_vars = parts.networks.init(key_g, key_d, inputs.z, inputs.g_cond, inputs.d_cond)
-  state = {"g": g_vars, "d": d_vars,
-           "g_opt": parts.g_tx.init(g_vars["params"]),
-           "d_opt": parts.d_tx.init(d_vars["params"])}
-  if parts.ema_decay > 0:
-    state["g_ema"] = g_vars["params"]
-  return state
+  return GanState(g=g_vars, d=d_vars, g_opt=parts.g_tx.init(g_vars["params"]),
+                  d_opt=parts.d_tx.init(d_vars["params"]),
+                  g_ema=g_vars["params"] if parts.ema_decay > 0 else None)
 
 
 def _d_on_real(parts: GanParts, d_vars: dict, x: jax.Array, d_cond, rng: jax.Array):
@@ -152,17 +168,17 @@ def _d_objective(parts: GanParts, d_params, d_vars: dict, x: jax.Array, fake: ja
   return loss, (stats, metrics)
 
 
-def _apply_d_gradients(parts: GanParts, state: dict, grads, stats) -> dict:
+def _apply_d_gradients(parts: GanParts, state: GanState, grads, stats) -> GanState:
   """The state after one D optimiser step (and D's new batch statistics, if any)."""
-  d_params = state["d"]["params"]
-  updates, d_opt = parts.d_tx.update(grads, state["d_opt"], d_params)
-  new_d = {**state["d"], "params": optax.apply_updates(d_params, updates)}
+  d_params = state.d["params"]
+  updates, d_opt = parts.d_tx.update(grads, state.d_opt, d_params)
+  new_d = {**state.d, "params": optax.apply_updates(d_params, updates)}
   if parts.networks.d_batch_norm:
     new_d["batch_stats"] = stats
-  return {**state, "d": new_d, "d_opt": d_opt}
+  return state.replace(d=new_d, d_opt=d_opt)
 
 
-def d_update(parts: GanParts, state: dict, x: jax.Array, labels: jax.Array, rng: jax.Array,
+def d_update(parts: GanParts, state: GanState, x: jax.Array, labels: jax.Array, rng: jax.Array,
              labelled=None):
   """One discriminator (+Q) step on real images x with G fixed.
 
@@ -173,60 +189,60 @@ def d_update(parts: GanParts, state: dict, x: jax.Array, labels: jax.Array, rng:
     labelled: the semi-supervised GAN's (labelled images, labels); else None.
 
   Returns:
-    (the state with new "d" and "d_opt", metrics); G's entries pass through.
+    (the state with new `d` and `d_opt`, metrics); G's entries pass through.
   """
   rng, key_real, key_fake = jax.random.split(rng, 3)
   inputs = draw(parts, rng, labels)
   # G only supplies a constant sample here: no gradient reaches its params.
   fake = jax.lax.stop_gradient(
-      parts.networks.generate(state["g"], inputs.z, inputs.g_cond, train=True)[0])
-  objective = lambda p: _d_objective(parts, p, state["d"], x, fake, inputs, key_real,
+      parts.networks.generate(state.g, inputs.z, inputs.g_cond, train=True)[0])
+  objective = lambda p: _d_objective(parts, p, state.d, x, fake, inputs, key_real,
                                      key_fake, labelled)
   (_, (stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
-      state["d"]["params"])
+      state.d["params"])
   new_state = _apply_d_gradients(parts, state, grads, stats)
   return new_state, {**metrics, "d_grad_norm": optax.tree.norm(grads)}
 
 
-def supervised_update(parts: GanParts, state: dict, labelled, rng: jax.Array):
+def supervised_update(parts: GanParts, state: GanState, labelled, rng: jax.Array):
   """One D step on the labelled minibatch alone (cross-entropy; G untouched).
 
   The semi-supervised GAN's baseline: the same D, trained on the labels only.
   """
   def objective(d_params):
-    d_vars = {**state["d"], "params": d_params}
+    d_vars = {**state.d, "params": d_params}
     class_logits, labels, metrics = _labelled_terms(parts, d_vars, labelled, rng)
     loss = jnp.mean(gan_losses.supervised_loss_per_example(class_logits, labels))
     return loss, {"d_loss": loss, "d_supervised_loss": loss, **metrics}
 
-  (_, metrics), grads = jax.value_and_grad(objective, has_aux=True)(state["d"]["params"])
+  (_, metrics), grads = jax.value_and_grad(objective, has_aux=True)(state.d["params"])
   new_state = _apply_d_gradients(parts, state, grads, None)
   return new_state, {**metrics, "d_grad_norm": optax.tree.norm(grads)}
 
 
-def _feature_matching(parts: GanParts, state: dict, fake: jax.Array, images: jax.Array,
+def _feature_matching(parts: GanParts, state: GanState, fake: jax.Array, images: jax.Array,
                       inputs: Inputs, key_d: jax.Array):
   """(||E f(x) - E f(G(z))||^2 on D's last hidden layer, D's logits and q on the fake batch)."""
   nets = parts.networks
   fake_logit, q, fake_features = nets.discriminate_with_features(
-      state["d"], fake, inputs.d_cond, key_d)
+      state.d, fake, inputs.d_cond, key_d)
   _, _, real_features = nets.discriminate_with_features(
-      state["d"], images, inputs.d_cond, jax.random.fold_in(key_d, 1))
+      state.d, images, inputs.d_cond, jax.random.fold_in(key_d, 1))
   loss = gan_losses.feature_matching_loss(jax.lax.stop_gradient(real_features), fake_features)
   return loss, fake_logit, q
 
 
-def _g_objective(parts: GanParts, g_params, state: dict, inputs: Inputs, key_d: jax.Array,
+def _g_objective(parts: GanParts, g_params, state: GanState, inputs: Inputs, key_d: jax.Array,
                  images: jax.Array | None = None):
   """G's loss (+ the conditioning's terms) and aux (G's batch statistics, metrics)."""
-  fake, batch_stats = parts.networks.generate({**state["g"], "params": g_params}, inputs.z,
+  fake, batch_stats = parts.networks.generate({**state.g, "params": g_params}, inputs.z,
                                               inputs.g_cond, train=True)
   if parts.generator_loss == "feature_matching":
     loss, fake_logit, q = _feature_matching(parts, state, fake, images, inputs, key_d)
   else:
     # D in training mode (batch statistics of this fake batch); the
     # statistics it would update are dropped: D is fixed in G's step.
-    fake_logit, q, _ = parts.networks.discriminate(state["d"], fake, inputs.d_cond, key_d)
+    fake_logit, q, _ = parts.networks.discriminate(state.d, fake, inputs.d_cond, key_d)
     loss = gan_losses.generator_loss(fake_logit, parts.generator_loss)
   metrics = {"g_loss": loss, "d_fake_g_step": jnp.mean(jax.nn.sigmoid(fake_logit))}
   loss, metrics = parts.conditioning.add_g_terms(loss, metrics, q, inputs.codes)
@@ -238,7 +254,7 @@ def ema_update(ema, params, decay: float):
   return jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema, params)
 
 
-def g_update(parts: GanParts, state: dict, labels: jax.Array, rng: jax.Array,
+def g_update(parts: GanParts, state: GanState, labels: jax.Array, rng: jax.Array,
              images: jax.Array | None = None):
   """One generator step against the current, fixed, D (and Q).
 
@@ -250,28 +266,28 @@ def g_update(parts: GanParts, state: dict, labels: jax.Array, rng: jax.Array,
       (needed only with generator loss "feature_matching").
 
   Returns:
-    (the state with new "g", "g_opt" and "g_ema", metrics); D's entries pass through.
+    (the state with new `g`, `g_opt` and `g_ema`, metrics); D's entries pass through.
   """
   if parts.generator_loss == "feature_matching" and images is None:
     raise ValueError("feature matching needs the real batch: g_update(..., images=x)")
   rng, key_d = jax.random.split(rng)
   inputs = draw(parts, rng, labels)
-  g_vars = state["g"]
+  g_vars = state.g
   objective = lambda p: _g_objective(parts, p, state, inputs, key_d, images)
   (_, (batch_stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
       g_vars["params"])
-  updates, g_opt = parts.g_tx.update(grads, state["g_opt"], g_vars["params"])
+  updates, g_opt = parts.g_tx.update(grads, state.g_opt, g_vars["params"])
   g_params = optax.apply_updates(g_vars["params"], updates)
   new_g = {**g_vars, "params": g_params}
   if parts.networks.g_batch_norm:
     new_g["batch_stats"] = batch_stats
-  new_state = {**state, "g": new_g, "g_opt": g_opt}
+  new_state = state.replace(g=new_g, g_opt=g_opt)
   if parts.ema_decay > 0:
-    new_state["g_ema"] = ema_update(state["g_ema"], g_params, parts.ema_decay)
+    new_state = new_state.replace(g_ema=ema_update(state.g_ema, g_params, parts.ema_decay))
   return new_state, {**metrics, "g_grad_norm": optax.tree.norm(grads)}
 
 
-def train_step(parts: GanParts, state: dict, batch, rng: jax.Array):
+def train_step(parts: GanParts, state: GanState, batch, rng: jax.Array):
   """k = d_steps D updates (fresh z each, same real batch), then one G update.
 
   The semi-supervised GAN's D updates also read the batch's "labelled_image"
@@ -291,7 +307,7 @@ def train_step(parts: GanParts, state: dict, batch, rng: jax.Array):
   return state, {**d_metrics, **g_metrics}
 
 
-def eval_step(parts: GanParts, state: dict, batch, rng: jax.Array) -> dict[str, jax.Array]:
+def eval_step(parts: GanParts, state: GanState, batch, rng: jax.Array) -> dict[str, jax.Array]:
   """Per-example D and G losses, D's outputs, and the conditioning's and toys' extras.
 
   D runs in evaluation mode on the real batch and on samples of the
@@ -303,8 +319,8 @@ def eval_step(parts: GanParts, state: dict, batch, rng: jax.Array) -> dict[str, 
   inputs = draw(parts, rng, labels)
   fake, _ = parts.networks.generate(sampling_variables(parts, state), inputs.z, inputs.g_cond,
                                     train=False)
-  real_logit, real_q, _ = parts.networks.discriminate(state["d"], x, inputs.d_cond)
-  fake_logit, q, _ = parts.networks.discriminate(state["d"], fake, inputs.d_cond)
+  real_logit, real_q, _ = parts.networks.discriminate(state.d, x, inputs.d_cond)
+  fake_logit, q, _ = parts.networks.discriminate(state.d, fake, inputs.d_cond)
   out = {"d_loss": gan_losses.discriminator_loss_per_example(real_logit, fake_logit),
          "d_real": jax.nn.sigmoid(real_logit), "d_fake": jax.nn.sigmoid(fake_logit)}
   if parts.generator_loss != "feature_matching":  # feature matching has no per-sample loss

@@ -328,7 +328,7 @@ def _make_log_likelihood(model: vae_models.VAE, likelihood: Likelihood):
 def _make_init(model: vae_models.VAE, tx: optax.GradientTransformation):
   def init(rng, batch):
     params = model.init(rng, batch["image"])["params"]
-    return {"params": params, "opt_state": tx.init(params), "step": jnp.int32(0)}
+    return methods.TrainState(params=params, opt_state=tx.init(params), step=jnp.int32(0))
   return init
 
 
@@ -339,7 +339,7 @@ def _make_train_step(model: vae_models.VAE, likelihood: Likelihood,
   beta, warmup = float(loss_cfg.beta), int(loss_cfg.kl_warmup_steps)
 
   def train_step(state, batch, rng):
-    weight = kl_weight(state["step"], beta, warmup)
+    weight = kl_weight(state.step, beta, warmup)
 
     def loss_fn(params):
       terms = objective_terms(model, params, batch["image"], rng, likelihood, k_train)
@@ -352,12 +352,12 @@ def _make_train_step(model: vae_models.VAE, likelihood: Likelihood,
             terms["log_px_z"] + terms["log_prior_minus_q"], axis=0).mean()
       return loss, metrics
 
-    (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
-    updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
-    params = optax.apply_updates(state["params"], updates)
+    (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
     metrics = {"loss": loss, **metrics, "kl_weight": weight,
                "grad_norm": optax.tree.norm(grads)}
-    return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, metrics
+    return state.replace(params=params, opt_state=opt_state, step=state.step + 1), metrics
   return train_step
 
 
@@ -368,7 +368,7 @@ def _make_eval_step(model: vae_models.VAE, likelihood: Likelihood):
     x = batch["image"]
     # The split keeps the draws of runs from before the IWAE-k moved to an evaluator.
     sample_rng, _ = jax.random.split(rng)
-    terms = objective_terms(model, state["params"], x, sample_rng, likelihood, 1)
+    terms = objective_terms(model, state.params, x, sample_rng, likelihood, 1)
     recon = -terms["log_px_z"][0]
     return {"loss": recon + terms["kl"], "neg_elbo": recon + terms["kl"],
             "recon_loss": recon, "kl": terms["kl"]}
@@ -379,7 +379,7 @@ def _make_images(model: vae_models.VAE, likelihood: Likelihood, latent_dim: int)
   """Reconstructions, prior samples, interpolations and (2-D latent) the manifold."""
 
   def images(state, batch, rng):
-    params = state["params"]
+    params = state.params
     x = batch["image"]
     decode_mean = lambda z: _decode_mean(model, likelihood, params, z)  # noqa: E731
     mean, _ = _encode(model, params, x)
@@ -404,11 +404,11 @@ def _model_functions(model: vae_models.VAE, likelihood: Likelihood, log_likeliho
 
   def encode(state, x):
     """q(z|x)'s (mean, log_variance), each [N, latent_dim]."""
-    return _encode(model, state["params"], x)
+    return _encode(model, state.params, x)
 
   def decode(state, z):
     """E[x|z] [N, H, W, C] in [0, 1]."""
-    return _decode_mean(model, likelihood, state["params"], z)
+    return _decode_mean(model, likelihood, state.params, z)
 
   def reconstruct(state, x):
     """The decoded posterior mean, as in the reconstruction grids."""
@@ -420,11 +420,11 @@ def _model_functions(model: vae_models.VAE, likelihood: Likelihood, log_likeliho
 
   def model_log_likelihood(state, x, rng, k):
     """IWAE-k estimate of log p(x) per example [N], nats (k samples, in chunks)."""
-    return log_likelihood(state["params"], x, rng, k, math.gcd(k, nll_chunk_size))
+    return log_likelihood(state.params, x, rng, k, math.gcd(k, nll_chunk_size))
 
   def elbo(state, x, rng):
     """One-sample ELBO per example [N], nats (analytic KL), as in eval_step."""
-    terms = objective_terms(model, state["params"], x, rng, likelihood, 1)
+    terms = objective_terms(model, state.params, x, rng, likelihood, 1)
     return terms["log_px_z"][0] - terms["kl"]
 
   return {"encode": encode, "decode": decode, "reconstruct": reconstruct, "sample": sample,
@@ -455,4 +455,4 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
       images=_make_images(model, likelihood, latent_dim), main_metric="neg_elbo",
       model_fns=_model_functions(model, likelihood, log_likelihood, latent_dim,
                                  config.model.nll_chunk_size),
-      model_state=methods.keep_entries("params"))
+      model_state=methods.params_only)
