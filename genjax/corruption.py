@@ -26,19 +26,22 @@ import jax.numpy as jnp
 KINDS = ("none", "gaussian", "masking", "salt_and_pepper")
 
 
-def gaussian(rng: jax.Array, x: jax.Array, std: float) -> jax.Array:
-  """Additive Gaussian noise, clipped back to [0, 1].
+def gaussian(rng: jax.Array, x: jax.Array, std: float, clip: bool = True) -> jax.Array:
+  """Additive Gaussian noise, clipped back to [0, 1] (unless `clip` is False:
+  points of a toy density, not pixels).
 
   Args:
     rng: PRNG key.
     x: pixels in [0, 1].
     std: noise standard deviation sigma (before clipping).
+    clip: clip to [0, 1].
 
   Returns:
     clip(x + std * N(0, I), 0, 1), same shape and dtype as x.
   """
   noise = jax.random.normal(rng, x.shape, x.dtype)
-  return jnp.clip(x + std * noise, 0.0, 1.0)
+  noisy = x + std * noise
+  return jnp.clip(noisy, 0.0, 1.0) if clip else noisy
 
 
 def masking(rng: jax.Array, x: jax.Array, fraction: float) -> jax.Array:
@@ -74,7 +77,7 @@ def salt_and_pepper(rng: jax.Array, x: jax.Array, fraction: float) -> jax.Array:
 
 
 def corrupt(rng: jax.Array, x: jax.Array, kind: str, *, std: float = 0.0,
-            fraction: float = 0.0) -> jax.Array:
+            fraction: float = 0.0, clip: bool = True) -> jax.Array:
   """Applies the corruption named `kind` (one of KINDS).
 
   Args:
@@ -83,6 +86,7 @@ def corrupt(rng: jax.Array, x: jax.Array, kind: str, *, std: float = 0.0,
     kind: "none", "gaussian", "masking" or "salt_and_pepper".
     std: sigma for "gaussian".
     fraction: corrupted fraction for "masking" and "salt_and_pepper".
+    clip: "gaussian" clips to [0, 1] (False for toy points).
 
   Returns:
     The corrupted batch (x itself for "none").
@@ -93,7 +97,7 @@ def corrupt(rng: jax.Array, x: jax.Array, kind: str, *, std: float = 0.0,
   if kind == "none":
     return x
   if kind == "gaussian":
-    return gaussian(rng, x, std)
+    return gaussian(rng, x, std, clip)
   if kind == "masking":
     return masking(rng, x, fraction)
   if kind == "salt_and_pepper":

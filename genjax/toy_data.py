@@ -1,4 +1,4 @@
-r"""Low-dimensional toy distributions with known densities, for GAN diagnostics.
+r"""Low-dimensional toy distributions with known densities, for GAN and DAE diagnostics.
 
 Every toy is an isotropic Gaussian mixture p(x) = sum_k w_k N(x; mu_k, s^2 I):
 
@@ -9,6 +9,9 @@ Every toy is an isotropic Gaussian mixture p(x) = sum_k w_k N(x; mu_k, s^2 I):
                (Metz et al. 2017, "Unrolled GANs").
   toy_grid25   2-D: 25 modes on the grid {-4, -2, 0, 2, 4}^2, std 0.05
                (the "2-D grid" of VEEGAN / PacGAN).
+  toy_mog2d    2-D: three broad modes at (-1.5, 0), (1.5, 0), (0, 1.5), std
+               0.3, weights 0.4, 0.35, 0.25: a smooth density whose score
+               grad log p a denoising autoencoder can be checked against.
 
 Because p_data is known, a generator can be scored without any feature
 extractor: a sample is "high quality" when it lies within 3 std of some
@@ -70,10 +73,13 @@ def mixture(name: str) -> Mixture:
     g = np.arange(-4.0, 4.1, 2.0)
     means = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
     return Mixture(means, 0.05, np.full(25, 1 / 25))
+  if short == "mog2d":
+    return Mixture(np.array([[-1.5, 0.0], [1.5, 0.0], [0.0, 1.5]]), 0.3,
+                   np.array([0.4, 0.35, 0.25]))
   raise DataError(f"unknown toy dataset {name!r}; valid: {', '.join(NAMES)}")
 
 
-NAMES = ("toy_mog1d", "toy_ring8", "toy_grid25")
+NAMES = ("toy_mog1d", "toy_ring8", "toy_grid25", "toy_mog2d")
 
 
 def sample(name: str, num: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +108,7 @@ def sample_split(name: str, split: str, max_examples: int | None) -> dict:
   """A dataset split in `genjax.data.read_split`'s format.
 
   Args:
-    name: "toy_mog1d", "toy_ring8" or "toy_grid25".
+    name: "toy_mog1d", "toy_ring8", "toy_grid25" or "toy_mog2d".
     split: "train" (100k points) or "test" (10k); TFDS slices such as
       "train[:10%]" are not supported.
     max_examples: cap on the number of points (None: the split's size).

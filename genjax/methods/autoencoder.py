@@ -90,8 +90,8 @@ from genjax import config as config_lib
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 from genjax.evaluation import image_quality
-from genjax.methods.autoencoder_losses import (CONTRACTIVE_MODES, PIXEL_AXES, code_statistics,
-                                               kl_sparsity_penalty, l1_penalty,
+from genjax.methods.autoencoder_losses import (CONTRACTIVE_MODES, code_statistics,
+                                               kl_sparsity_penalty, l1_penalty, per_example_sum,
                                                reconstruction_loss, squared_jacobian_norm)
 from genjax.models import conv as conv_lib
 from genjax.models import conv_ae, mlp
@@ -283,18 +283,22 @@ def _encoder(model: nn.Module, params) -> Callable[[jax.Array], jax.Array]:
   return lambda x: model.apply({"params": params}, x, method=model.encode)
 
 
-def _as_images(out_act: Callable[[jax.Array], jax.Array], out: jax.Array) -> jax.Array:
-  """Decoder outputs -> images in [0, 1] (the output activation, clipped)."""
-  return jnp.clip(out_act(out), 0.0, 1.0)
+def _outputs(output_activation: str, toy: bool) -> Callable[[jax.Array], jax.Array]:
+  """Decoder pre-activations -> outputs: images in [0, 1] (the output
+  activation, clipped), or toy points (the output activation alone)."""
+  act = mlp.activation(output_activation)
+  return act if toy else lambda out: jnp.clip(act(out), 0.0, 1.0)
 
 
-def _make_corrupt(noise: ConfigDict) -> Corrupt:
-  """x -> x~ for `noise.kind`, or None when the autoencoder is not denoising."""
+def _make_corrupt(noise: ConfigDict, clip: bool) -> Corrupt:
+  """x -> x~ for `noise.kind`, or None when the autoencoder is not denoising.
+  Gaussian noise is clipped to [0, 1] on images (`clip`), not on toy points."""
   if noise.kind == "none":
     return None
 
   def corrupt(rng, x):
-    return corruption.corrupt(rng, x, noise.kind, std=noise.std, fraction=noise.fraction)
+    return corruption.corrupt(rng, x, noise.kind, std=noise.std, fraction=noise.fraction,
+                              clip=clip)
   return corrupt
 
 
@@ -306,7 +310,7 @@ def _make_forward(model: nn.Module, output_activation: str, loss_kind: str,
   def forward(params, x_in, target):
     h, out = model.apply({"params": params}, x_in)
     rec = reconstruction_loss(loss_kind, out, target, output_activation)
-    mse = jnp.square(out_act(out) - target).sum(PIXEL_AXES) / num_pixels
+    mse = per_example_sum(jnp.square(out_act(out) - target)) / num_pixels
     return h, out, rec, mse
   return forward
 
@@ -370,8 +374,8 @@ def _make_train_step(objective, tx: optax.GradientTransformation, corrupt: Corru
   return train_step
 
 
-def _make_eval_step(forward: Forward, out_act, loss_cfg: ConfigDict):
-  """Per-example test metrics: loss, mse, PSNR, code statistics."""
+def _make_eval_step(forward: Forward, outputs, loss_cfg: ConfigDict, toy: bool):
+  """Per-example test metrics: loss, mse, PSNR (images), code statistics."""
 
   def eval_step(state, batch, rng):
     del rng  # deterministic
@@ -379,31 +383,32 @@ def _make_eval_step(forward: Forward, out_act, loss_cfg: ConfigDict):
     x = batch["image"]
     h, out, rec, mse = forward(params, x, x)
     metrics = {"loss": rec, "recon_loss": rec, "mse": mse,
-               "psnr": image_quality.psnr(x, _as_images(out_act, out), mse_floor=1e-10),
                **code_statistics(h, loss_cfg.near_zero_threshold)}
+    if not toy:
+      metrics["psnr"] = image_quality.psnr(x, outputs(out), mse_floor=1e-10)
     return metrics
   return eval_step
 
 
-def _make_images(model: nn.Module, out_act, corrupt: Corrupt):
+def _make_images(model: nn.Module, outputs, corrupt: Corrupt):
   """Reconstruction grids; when denoising also clean / noisy / median / DAE rows."""
 
   def images(state, batch, rng):
     params = state.params
     x = batch["image"]
     _, out = model.apply({"params": params}, x)
-    grids = {"reconstructions": reconstruction_grid(x, _as_images(out_act, out))}
+    grids = {"reconstructions": reconstruction_grid(x, outputs(out))}
     if corrupt is not None:
       x_noisy = corrupt(rng, x)
       _, out_n = model.apply({"params": params}, x_noisy)
       median = image_quality.median_filter(x_noisy, 3)
       # Rows per group of 8 test images: clean, noisy, median-filtered, DAE.
-      grids["denoising"] = image_rows_grid([x, x_noisy, median, _as_images(out_act, out_n)])
+      grids["denoising"] = image_rows_grid([x, x_noisy, median, outputs(out_n)])
     return grids
   return images
 
 
-def _model_functions(model: nn.Module, out_act) -> dict[str, Callable[..., Any]]:
+def _model_functions(model: nn.Module, outputs) -> dict[str, Callable[..., Any]]:
   """encode / decode / reconstruct of a trained state, for `genjax.load`."""
 
   def encode(state, x):
@@ -412,12 +417,12 @@ def _model_functions(model: nn.Module, out_act) -> dict[str, Callable[..., Any]]
 
   def decode(state, h):
     """g(h): images [N, H, W, C] in [0, 1] (the output activation, clipped)."""
-    return _as_images(out_act, model.apply({"params": state.params}, h, method=model.decode))
+    return outputs(model.apply({"params": state.params}, h, method=model.decode))
 
   def reconstruct(state, x):
     """g(f(x)) in [0, 1], as in the eval metrics and image grids."""
     _, out = model.apply({"params": state.params}, x)
-    return _as_images(out_act, out)
+    return outputs(out)
 
   return {"encode": encode, "decode": decode, "reconstruct": reconstruct}
 
@@ -435,15 +440,16 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
   m, loss_cfg, noise = (settings(config, g) for g in ("model", "loss", "noise"))
   model = make_model(config, data_info.image_shape)
   tx = make_optimizer(config.optimizer, num_train_steps)
-  out_act = mlp.activation(m.output_activation)
-  corrupt = _make_corrupt(noise)
+  toy = len(data_info.image_shape) == 1  # points of a toy density, not images
+  outputs = _outputs(m.output_activation, toy)
+  corrupt = _make_corrupt(noise, clip=not toy)
   forward = _make_forward(model, m.output_activation, loss_cfg.reconstruction,
                           math.prod(data_info.image_shape))
   objective = _make_objective(model, forward, loss_cfg)
   return methods.Method(
       init=_make_init(model, tx),
       train_step=_make_train_step(objective, tx, corrupt),
-      eval_step=_make_eval_step(forward, out_act, loss_cfg),
-      images=_make_images(model, out_act, corrupt),
+      eval_step=_make_eval_step(forward, outputs, loss_cfg, toy),
+      images=None if toy else _make_images(model, outputs, corrupt),
       main_metric="recon_loss",
-      model_fns=_model_functions(model, out_act), model_state=methods.params_only)
+      model_fns=_model_functions(model, outputs), model_state=methods.params_only)

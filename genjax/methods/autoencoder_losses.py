@@ -41,9 +41,14 @@ def reconstruction_loss(kind: str, output: jax.Array, x: jax.Array,
     float32 [B].
   """
   if kind == "bce":
-    return optax.sigmoid_binary_cross_entropy(output, x).sum(PIXEL_AXES)
+    return per_example_sum(optax.sigmoid_binary_cross_entropy(output, x))
   r = mlp.activation(output_activation)(output)
-  return jnp.square(r - x).sum(PIXEL_AXES)
+  return per_example_sum(jnp.square(r - x))
+
+
+def per_example_sum(v: jax.Array) -> jax.Array:
+  """[B, ...] -> [B]: the sum over each example's pixels (or a toy point's coordinates)."""
+  return v.reshape(v.shape[0], -1).sum(-1)
 
 
 def l1_penalty(h: jax.Array) -> jax.Array:

@@ -89,9 +89,9 @@ class MLPAutoencoder(nn.Module):
       self.decoder_layers = [nn.Dense(w, name=f"decoder_{i}") for i, w in enumerate(dec_dims)]
 
   def encode(self, x: jax.Array) -> jax.Array:
-    """x [..., H, W, C] -> h [..., code_dim]."""
+    """x [..., H, W, C] (toy points: [..., D]) -> h [..., code_dim]."""
     act = activation(self.activation)
-    h = x.reshape(x.shape[:x.ndim - 3] + (-1,))
+    h = x.reshape(x.shape[:x.ndim - len(self.image_shape)] + (-1,))
     for i, layer in enumerate(self.encoder_layers):
       h = layer(h)
       h = act(h) if i < len(self.encoder_layers) - 1 else activation(self.code_activation)(h)
