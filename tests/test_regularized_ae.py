@@ -98,6 +98,10 @@ def test_gaussian_noise_statistics_and_clipping():
   assert abs(d.mean()) < 1e-3 and d.std() == pytest.approx(0.1, rel=0.02)
   wide = corruption.corrupt(jax.random.key(1), x, "gaussian", std=3.0)
   assert float(wide.min()) == 0.0 and float(wide.max()) == 1.0
+  # Toy points are not pixels: unclipped, the same draw spreads past [0, 1].
+  free = corruption.corrupt(jax.random.key(1), x, "gaussian", std=3.0, clip=False)
+  assert float(np.asarray(free - x).std()) == pytest.approx(3.0, rel=0.02)
+  np.testing.assert_array_equal(np.clip(np.asarray(free), 0, 1), np.asarray(wide))
 
 
 def test_masking_noise_statistics():
