@@ -226,3 +226,7 @@ def _write_tables(rep, workdir: str, results: dict, sigmas) -> None:
            "are least squares over all points; the mode trace is the mean over the three "
            "mode centres; Tweedie's prediction differentiates x + sigma^2 grad log p_sigma(x) "
            "of the known density.")
+
+
+if __name__ == "__main__":
+  report_lib.cli(run)
