@@ -197,6 +197,18 @@ def test_experiments_and_scripts_use_only_the_public_api():
   assert {p: uses for p, uses in found.items() if uses} == {}
 
 
+def test_every_experiment_runs_from_the_command_line():
+  # `python -m experiments.<name>` must run the experiment, not import it and exit.
+  repo = pathlib.Path(__file__).resolve().parents[1]
+  names = [p.stem for p in repo.glob("experiments/*.py")
+           if p.stem not in ("__init__", "__main__", "report")]
+  assert len(names) >= 10
+  for name in names:
+    tree = ast.parse((repo / "experiments" / f"{name}.py").read_text())
+    mains = [n for n in tree.body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test)]
+    assert mains and "report_lib.cli(run)" in ast.unparse(mains[0]), name
+
+
 def test_smoke_configs_are_the_runlocal_variants_with_a_tiny_budget():
   budget = {"total_epochs": 3.0, "eval_every_steps": 300}
   for name, arg in (("linear_ae_mnist", None), ("conv_dae_mnist", "level=0.3"),
