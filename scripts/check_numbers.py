@@ -104,6 +104,7 @@ _F_AE, _F_VAE, _F_CGAN = (f"fashion_mnist/{run}/final_metrics.json" for run in (
 _DC_FASHION = _stability("dcgan_mnist", "fashion_mnist")
 _FC_MNIST, _DC_MNIST = _stability("gan_mnist", "mnist"), _stability("dcgan_mnist", "mnist")
 _CVD = "contractive_vs_denoising/results.json"
+_SCORE = "denoising_score/results.json"
 
 
 def _seed_mean(file: str, model: str, key: str, index: int, fmt: str = ".3f"):
@@ -111,6 +112,15 @@ def _seed_mean(file: str, model: str, key: str, index: int, fmt: str = ".3f"):
   def field(root):
     runs = _get(_load(root, file), ("results", model)).values()
     return format(sum(r[key][index] for r in runs) / len(runs), fmt)
+  return field
+
+
+def _sigma_mean(sigmas: tuple[str, ...], key: str, fmt: str, sep: str = " / "):
+  """A field: denoising_score's mean over seeds of `key`, at each of `sigmas`, joined."""
+  def field(root):
+    by_sigma = _get(_load(root, _SCORE), "results.by_sigma")
+    return sep.join(format(sum(r[key] for r in by_sigma[s].values()) / len(by_sigma[s]), fmt)
+                    for s in sigmas)
   return field
 
 
@@ -230,6 +240,24 @@ QUOTES = [
           {name: num(_CODES, f"results.representations.{key}.accuracy.100", ".3f")
            for name, key in (("cae", "cae"), ("sparse", "sparse_ae"), ("pixels", "pixels"),
                              ("pca", "pca150"))}),
+    # denoising_score: the config row and docstring (sigma 0.2), the results README.
+    *(Quote(doc, "r(x~) - x~ has cosine {cos} with " + with_ + ", slope / sigma^2 {slope}; "
+          "trace(dr/dx) at the modes {trace} (predicted {pred})",
+          {"cos": _sigma_mean(("0.2",), "cosine", ".4f"),
+           "slope": _sigma_mean(("0.2",), "slope_over_sigma2", ".4f"),
+           "trace": _sigma_mean(("0.2",), "mode_trace", ".3f"),
+           "pred": _sigma_mean(("0.2",), "mode_trace_predicted", ".3f")})
+      for doc, with_ in (("README.md", "sigma^2 grad log p_sigma(x~)"),
+                         ("configs/dae_toy.py", "that score"))),
+    Quote(f"{RESULTS}/README.md", "cosine {cos}, slope / sigma^2 {slope}; against the clean "
+          "score the slope / sigma^2 is {small} at sigma 0.05 and {large} at 0.4, as s^2 / (s^2 "
+          "+ sigma^2) predicts; trace(dr/dx) at the modes {trace} vs {pred} predicted",
+          {"cos": _sigma_mean(("0.05", "0.1", "0.2", "0.4"), "cosine", ".4f"),
+           "slope": _sigma_mean(("0.05", "0.1", "0.2", "0.4"), "slope_over_sigma2", ".3f"),
+           "small": _sigma_mean(("0.05",), "clean_slope_over_sigma2", ".3f"),
+           "large": _sigma_mean(("0.4",), "clean_slope_over_sigma2", ".3f"),
+           "trace": _sigma_mean(("0.05", "0.1", "0.2", "0.4"), "mode_trace", ".3f"),
+           "pred": _sigma_mean(("0.05", "0.1", "0.2", "0.4"), "mode_trace_predicted", ".3f")}),
     # Fashion-MNIST runs.
     Quote("README.md", "20 epochs: test MSE {mse} per pixel (MNIST",
           {"mse": num(_F_AE, "eval.mse", ".5f")}),
@@ -321,7 +349,7 @@ QUOTES = [
     for name in ("pca_vs_linear_ae", "overcomplete_identity", "contractive_vs_denoising",
                  "vae_likelihood", "optimal_discriminator", "minimax_vs_nonsaturating",
                  "denoising_vs_median", "codes_as_features", "conditional_and_infogan",
-                 "gan_stability")
+                 "gan_stability", "denoising_score")
 ]
 
 
