@@ -105,6 +105,7 @@ _DC_FASHION = _stability("dcgan_mnist", "fashion_mnist")
 _FC_MNIST, _DC_MNIST = _stability("gan_mnist", "mnist"), _stability("dcgan_mnist", "mnist")
 _CVD = "contractive_vs_denoising/results.json"
 _SCORE = "denoising_score/results.json"
+_PCA = "pca_vs_linear_ae/results.json"
 
 
 def _seed_mean(file: str, model: str, key: str, index: int, fmt: str = ".3f"):
@@ -112,6 +113,16 @@ def _seed_mean(file: str, model: str, key: str, index: int, fmt: str = ".3f"):
   def field(root):
     runs = _get(_load(root, file), ("results", model)).values()
     return format(sum(r[key][index] for r in runs) / len(runs), fmt)
+  return field
+
+
+def _codes(keys: str, fmt: str, error: bool = False):
+  """A field: codes_as_features' mean over seeds of summary.<keys> (a per-seed list);
+  `error`: as a test error in percent, 100 (1 - accuracy)."""
+  def field(root):
+    values = _get(_load(root, _CODES), f"results.summary.{keys}")
+    mean = sum(values) / len(values)
+    return format(100 * (1 - mean) if error else mean, fmt)
   return field
 
 
@@ -235,11 +246,30 @@ QUOTES = [
            "mi": num(_INFO, "results.infogan.mi_lower_bound", ".3f"),
            "fd": num(_INFO, "results.infogan.fd", ".1f"),
            "floor": num(_INFO, "results.infogan.fd_floor", ".2f")}),
-    Quote(f"{RESULTS}/README.md", "100 labels: CAE {cae} / sparse AE {sparse} vs pixels {pixels} "
-          "and PCA-150 {pca}",
-          {name: num(_CODES, f"results.representations.{key}.accuracy.100", ".3f")
-           for name, key in (("cae", "cae"), ("sparse", "sparse_ae"), ("pixels", "pixels"),
-                             ("pca", "pca150"))}),
+    Quote(f"{RESULTS}/README.md", "With 100 labels (seed means): sparse AE {sparse_ae}, CAE "
+          "{cae}, DAE {dae}, AE {ae}, VAE {vae} vs pixels {pixels} and PCA-150 {pca150}",
+          {name: _codes(f"probe.{name}.100", ".3f")
+           for name in ("sparse_ae", "cae", "dae", "ae", "vae", "pixels", "pca150")}),
+    Quote(f"{RESULTS}/README.md", "the sparsity penalty ({sparse_ae} vs {sparse_ae_unreg} at "
+          "weight 0) and the noise ({dae} vs {dae_unreg}) help, the contraction is inconclusive "
+          "({cae} vs {cae_unreg}), the VAE's KL hurts ({vae} vs {vae_unreg} at KL weight 0)",
+          {name: _codes(f"probe.{name}.100", ".3f")
+           for base in ("sparse_ae", "dae", "cae", "vae") for name in (base, f"{base}_unreg")}),
+    Quote(f"{RESULTS}/README.md", "pretrained AE / DAE / CAE {ae} / {dae} / {cae}% test error vs "
+          "{ae_r} / {dae_r} / {cae_r}% from random initialisation (inconclusive); with all labels "
+          "{ae_all} / {dae_all} / {cae_all}% vs Rifai et al.'s 1.78 / 1.18 / 1.14%",
+          {**{m: _codes(f"fine_tune.{m}.pretrained.100", ".1f", error=True)
+              for m in ("ae", "dae", "cae")},
+           **{f"{m}_r": _codes(f"fine_tune.{m}.random_init.100", ".1f", error=True)
+              for m in ("ae", "dae", "cae")},
+           **{f"{m}_all": _codes(f"fine_tune.{m}.pretrained.60000", ".2f", error=True)
+              for m in ("ae", "dae", "cae")}}),
+    Quote(f"{RESULTS}/README.md", "at k = 8 the largest is {s0} / {s1} / {s2} degrees over seeds "
+          "0 / 1 / 2 (median {median}), at k = 2 seed 1's median is {k2}",
+          {**{f"s{i}": num(_PCA, f"results.by_k.k=8.{i}.largest_angle_deg", ".1f")
+              for i in range(3)},
+           "median": num(_PCA, "results.by_k.k=8.0.median_angle_deg", ".2f"),
+           "k2": num(_PCA, "results.by_k.k=2.1.median_angle_deg", ".1f")}),
     # denoising_score: the config row and docstring (sigma 0.2), the results README.
     *(Quote(doc, "r(x~) - x~ has cosine {cos} with " + with_ + ", slope / sigma^2 {slope}; "
           "trace(dr/dx) at the modes {trace} (predicted {pred})",
