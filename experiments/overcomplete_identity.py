@@ -57,6 +57,7 @@ from genjax import data as data_lib
 from genjax.evaluation import image_quality
 
 CODE_DIM = 1000
+SMOKE_CODE_DIM = 64    # a smoke run's one network (tests: seconds, not the claim)
 NOISE_STD = 0.5        # the DAE's training corruption and the noisy test set's
 MODELS = ("plain", "denoising", "sparse")
 FIGURE_EXAMPLES = 8    # test digits in the figure
@@ -81,20 +82,21 @@ HISTORY = (
 
 
 def _configs(epochs: float, smoke: bool, seed: int = 0) -> dict:
+  code_dim = SMOKE_CODE_DIM if smoke else CODE_DIM
   # The encoder Jacobian is other experiments' business (and costs 1000 VJPs
   # per image here): skip it.
   # The code size and probe sizes are the configs' own, set here because a
   # smoke run's runlocal variant shrinks them: its three models keep one
   # network, and the probes the report reads.
   budget = {"total_epochs": epochs, "evals.jacobian.enabled": False,
-            "model.code_dim": CODE_DIM, "evals.probe.sizes": PROBE_LABELS, "seed": seed}
+            "model.code_dim": code_dim, "evals.probe.sizes": PROBE_LABELS, "seed": seed}
   return {
-      "plain": report_lib.config("sparse_ae_mnist", f"code_dim={CODE_DIM}", smoke=smoke, **{
+      "plain": report_lib.config("sparse_ae_mnist", f"code_dim={code_dim}", smoke=smoke, **{
           "loss.sparsity": "none", **budget}),
       # dae_mnist holds the noise group; given sparse_ae_mnist's network.
       "denoising": report_lib.config("dae_mnist", f"level={NOISE_STD}", smoke=smoke, **{
           "model.hidden": (), "model.code_activation": "sigmoid", **budget}),
-      "sparse": report_lib.config("sparse_ae_mnist", f"code_dim={CODE_DIM}", smoke=smoke,
+      "sparse": report_lib.config("sparse_ae_mnist", f"code_dim={code_dim}", smoke=smoke,
                                   **budget),
   }
 
