@@ -51,7 +51,8 @@ def _results(**by_sigma):
   """{sigma: {seed: measurements}} from per-sigma (cosine, slope, clean slope, trace gap)."""
   out = {}
   for sigma, (cos, slope, clean, gap) in by_sigma.items():
-    out[sigma] = {str(seed): {"cosine": cos + 0.001 * seed, "slope_over_sigma2": slope + 0.002 * seed,
+    out[sigma] = {str(seed): {"cosine": cos + 0.001 * seed,
+                              "slope_over_sigma2": slope + 0.002 * seed,
                               "clean_slope_over_sigma2": clean - 0.002 * seed,
                               "mode_trace": 1.5 + gap + 0.001 * seed, "mode_trace_predicted": 1.5,
                               "dae_loss": 1.0, "contractive_loss": 1.02}

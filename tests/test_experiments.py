@@ -100,7 +100,8 @@ def test_pca_vs_linear_ae_writes_its_report(tmp_path):
 def test_pca_vs_linear_ae_verdicts_can_disagree():
   def k(ratio, median, largest, nonlinear, spread=0.0):  # three seeds, a little apart
     return {str(s): {"pca_mse": 0.04, "linear_ae_mse": 0.04 * (ratio + spread * s / 100),
-                     "median_angle_deg": median + 0.01 * s, "largest_angle_deg": largest + spread * s,
+                     "median_angle_deg": median + 0.01 * s,
+                     "largest_angle_deg": largest + spread * s,
                      "nonlinear_ae_mse": nonlinear + 0.0001 * s} for s in range(3)}
   good = {"k=2": k(1.0, 0.3, 0.5, 0.03), "k=8": k(1.001, 0.1, 6.0, 0.02)}
   agrees = lambda r: [ok for _, ok in pca_vs_linear_ae.verdicts(r)]  # noqa: E731

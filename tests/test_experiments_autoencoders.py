@@ -178,7 +178,8 @@ def test_overcomplete_identity_verdicts_can_disagree():
   # A plain AE that smooths its input (keeps 40%) beats the sparse AE's 50%.
   smooth = {**good, "plain": model(0.001, 0.001, 0.4, 0.80)}
   assert agrees(smooth) == [True, False, True, False, True]
-  assert agrees({**good, "denoising": model(0.01, 0.01, 0.3, 0.90)}) == [True, True, False, True, True]
+  assert agrees({**good, "denoising": model(0.01, 0.01, 0.3, 0.90)}) == [True, True, False,
+                                                                           True, True]
   assert agrees({**good, "sparse": model(0.01, 0.01, 0.5, 0.79)}) == [True, True, True, True, False]
   # Seeds of the sparse AE straddling the plain AE's error kept: inconclusive.
   assert agrees({**good, "sparse": model(0.01, 0.01, 0.9, 0.85, spread=0.3)})[3] is None
