@@ -106,6 +106,7 @@ _FC_MNIST, _DC_MNIST = _stability("gan_mnist", "mnist"), _stability("dcgan_mnist
 _CVD = "contractive_vs_denoising/results.json"
 _SCORE = "denoising_score/results.json"
 _PCA = "pca_vs_linear_ae/results.json"
+_OI = "overcomplete_identity/results.json"
 
 
 def _seed_mean(file: str, model: str, key: str, index: int, fmt: str = ".3f"):
@@ -123,6 +124,14 @@ def _codes(keys: str, fmt: str, error: bool = False):
     values = _get(_load(root, _CODES), f"results.summary.{keys}")
     mean = sum(values) / len(values)
     return format(100 * (1 - mean) if error else mean, fmt)
+  return field
+
+
+def _oi_mean(model: str, key: str, fmt: str, scale: float = 1):
+  """A field: overcomplete_identity's mean over seeds of by_model.<model>.<seed>.<key>."""
+  def field(root):
+    runs = _get(_load(root, _OI), ("results", "by_model", model)).values()
+    return format(scale * sum(r[key] for r in runs) / len(runs), fmt)
   return field
 
 
@@ -270,6 +279,16 @@ QUOTES = [
               for i in range(3)},
            "median": num(_PCA, "results.by_k.k=8.0.median_angle_deg", ".2f"),
            "k2": num(_PCA, "results.by_k.k=2.1.median_angle_deg", ".1f")}),
+    Quote(f"{RESULTS}/README.md", "it keeps {plain}% of the noisy input's error (seeds {s0} / "
+          "{s1} / {s2}), the DAE {dae}%; the sparse AE keeps {sparse}%, with noise gain {gain}",
+          {"plain": _oi_mean("plain", "error_kept", ".0f", 100),
+           **{f"s{i}": num(_OI, f"results.by_model.plain.{i}.error_kept", ".3f") for i in range(3)},
+           "dae": _oi_mean("denoising", "error_kept", ".0f", 100),
+           "sparse": _oi_mean("sparse", "error_kept", ".0f", 100),
+           "gain": _oi_mean("sparse", "noise_gain", ".2f")}),
+    Quote(f"{RESULTS}/README.md", "1000-label probe, {dae} / {sparse} vs {plain}",
+          {m: _oi_mean(name, "probe_codes_acc_1000", ".3f")
+           for m, name in (("dae", "denoising"), ("sparse", "sparse"), ("plain", "plain"))}),
     # denoising_score: the config row and docstring (sigma 0.2), the results README.
     *(Quote(doc, "r(x~) - x~ has cosine {cos} with " + with_ + ", slope / sigma^2 {slope}; "
           "trace(dr/dx) at the modes {trace} (predicted {pred})",
