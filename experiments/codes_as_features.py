@@ -291,12 +291,6 @@ def _mean_over(series: list[list[float]]) -> list[float]:
   return [float(v) for v in np.mean(np.asarray(series), axis=0)]
 
 
-def _all_above(values: list[list[float]]) -> bool | None:
-  """True if every series' interval lies above 0, False if any lies below."""
-  got = [report_lib.above(v) for v in values]
-  return False if False in got else True if all(got) else None
-
-
 def verdicts(summary: dict, setting: dict) -> list[tuple[str, bool | None]]:
   """The claim's predicates, fixed before the runs (see the module docstring).
 
@@ -314,7 +308,8 @@ def verdicts(summary: dict, setting: dict) -> list[tuple[str, bool | None]]:
       (f"with {few} labels the learned codes beat PCA {PCA_SIZES[0]} (the AE's code size)",
        report_lib.above(_diff(codes[few], acc[f"pca{PCA_SIZES[0]}"][few]))),
       (f"with {some} labels every learned code beats raw pixels",
-       _all_above([_diff(acc[m][some], acc["pixels"][some]) for m in learned])),
+       report_lib.every([report_lib.above(_diff(acc[m][some], acc["pixels"][some]))
+                         for m in learned])),
       (f"the codes' lead over raw pixels is larger with {few} labels than with {most}",
        report_lib.above(_diff(_diff(codes[few], acc["pixels"][few]),
                               _diff(codes[most], acc["pixels"][most])))),
@@ -344,11 +339,6 @@ def verdicts(summary: dict, setting: dict) -> list[tuple[str, bool | None]]:
   return out
 
 
-def _interval(values: list[float]) -> str:
-  mean, low, high = report_lib.t_interval(values)
-  return f"{mean:.4f} [{low:.4f}, {high:.4f}]"
-
-
 def _description(name: str) -> str:
   """A representation's name as the report writes it."""
   described = {r[0]: r[1] for r in RUNS}
@@ -372,7 +362,8 @@ def _write_tables(rep, workdir: str, summary: dict, setting: dict) -> None:
   rep.table(f"Linear-probe test accuracy (mean over {len(seeds)} seeds, 95% t interval; "
             "each seed the mean over its draws)",
             ["representation", *(f"{n} labels" for n in sizes)],
-            [[_description(name), *(_interval(v[n]) if n in v else "-" for n in sizes)]
+            [[_description(name), *(report_lib.interval_cell(v[n], ".4f") if n in v else "-"
+                                    for n in sizes)]
              for name, v in acc.items()])
   rep.table("Linear-probe test accuracy per seed",
             ["representation", "labels", *(f"seed {s}" for s in seeds)],
@@ -380,7 +371,8 @@ def _write_tables(rep, workdir: str, summary: dict, setting: dict) -> None:
              if n in v])
   rep.table("Fine-tuned test error (encoder + softmax; mean over seeds, 95% t interval)",
             ["network", "start", *(f"{n} labels" for n in sizes), "Rifai et al. 2011 (all)"],
-            [[_description(m), kind, *(_interval([1 - a for a in ft[m][kind][n]])
+            [[_description(m), kind, *(report_lib.interval_cell([1 - a for a in ft[m][kind][n]],
+                                                                ".4f")
                                        for n in sizes),
               f"{RIFAI_ERRORS[m]:.2%}" if kind == "pretrained" else "-"]
              for m in ft for kind in ("pretrained", "random_init")])

@@ -154,10 +154,6 @@ def _inside(values: list[float], low: float, high: float) -> bool | None:
   return True if a and b else False if a is False or b is False else None
 
 
-def _every(results: list[bool | None]) -> bool | None:
-  return False if False in results else True if all(results) else None
-
-
 def verdicts(results: dict) -> list[tuple[str, bool | None]]:
   """The claim's predicates, fixed before the runs.
 
@@ -169,10 +165,12 @@ def verdicts(results: dict) -> list[tuple[str, bool | None]]:
                          for r in results[s].values()]
   return [
       (f"r(x~) - x~ points along the blurred score at every sigma (mean cosine > {COSINE_BAR})",
-       _every([report_lib.above(_seeds(results, s, "cosine"), COSINE_BAR) for s in sigmas])),
+       report_lib.every([report_lib.above(_seeds(results, s, "cosine"), COSINE_BAR)
+                         for s in sigmas])),
       ("its length is sigma^2 times the blurred score at every sigma (slope / sigma^2 in "
        f"[{SLOPE_BAND[0]}, {SLOPE_BAND[1]}], Tweedie)",
-       _every([_inside(_seeds(results, s, "slope_over_sigma2"), *SLOPE_BAND) for s in sigmas])),
+       report_lib.every([_inside(_seeds(results, s, "slope_over_sigma2"), *SLOPE_BAND)
+                         for s in sigmas])),
       (f"at the smallest sigma ({small}) r(x) - x ~ sigma^2 grad log p(x) for the clean p "
        f"(slope / sigma^2 in [{SLOPE_BAND[0]}, {SLOPE_BAND[1]}], Alain & Bengio)",
        _inside(_seeds(results, small, "clean_slope_over_sigma2"), *SLOPE_BAND)),
@@ -182,7 +180,8 @@ def verdicts(results: dict) -> list[tuple[str, bool | None]]:
                          _seeds(results, large, "clean_slope_over_sigma2")])),
       (f"r contracts at the modes as predicted at every sigma (|trace(dr/dx) - Tweedie's| < "
        f"{TRACE_TOLERANCE})",
-       _every([_inside(trace_gap(s), -TRACE_TOLERANCE, TRACE_TOLERANCE) for s in sigmas])),
+       report_lib.every([_inside(trace_gap(s), -TRACE_TOLERANCE, TRACE_TOLERANCE)
+                         for s in sigmas])),
   ]
 
 
@@ -200,14 +199,9 @@ def sanity_checks(results: dict) -> list[tuple[str, bool]]:
 def _write_tables(rep, workdir: str, results: dict, sigmas) -> None:
   keys = ("cosine", "slope_over_sigma2", "relative_error", "clean_slope_over_sigma2",
           "mode_trace", "mode_trace_predicted", "dae_loss", "contractive_loss")
-  rows = []
-  for s in sigmas:
-    row = [f"{s:g}"]
-    for k in keys:
-      mean, low, high = report_lib.t_interval(_seeds(results, f"{s:g}", k))
-      row.append(f"{mean:.4g} [{low:.4g}, {high:.4g}]")
-    rows.append(row)
-  rep.table("Per sigma (mean over seeds, 95% t interval)", ["sigma", *keys], rows)
+  rep.table("Per sigma (mean over seeds, 95% t interval)", ["sigma", *keys],
+            [[f"{s:g}", *(report_lib.interval_cell(_seeds(results, f"{s:g}", k)) for k in keys)]
+             for s in sigmas])
   rep.table("Per seed", ["sigma", "seed", *keys],
             [[f"{s:g}", seed, *(r[k] for k in keys)] for s in sigmas
              for seed, r in results[f"{s:g}"].items()])

@@ -230,18 +230,14 @@ def _seeds(by_seed: dict, key: str) -> list[float]:
   return [r[key] for r in by_seed.values()]
 
 
-def _interval(values: list[float]) -> str:
-  mean, low, high = report_lib.t_interval(values)
-  return f"{mean:.4g} [{low:.4g}, {high:.4g}]"
-
-
 def _tables(rep: report_lib.Report, results: dict, baseline: float, epochs: float) -> None:
   summary = (("test MSE / mean-image MSE", lambda r: r["test_mse"] / baseline),
              ("test / train MSE", lambda r: r["test_mse"] / r["train_mse"]),
              ("error kept", lambda r: r["error_kept"]), ("noise gain", lambda r: r["noise_gain"]),
              ("probe, 1000 labels", lambda r: r["probe_codes_acc_1000"]))
   rep.table("Per model (mean over seeds, 95% t interval)", ["model", *(t for t, _ in summary)],
-            [[name, *(_interval([f(r) for r in by_seed.values()]) for _, f in summary)]
+            [[name, *(report_lib.interval_cell([f(r) for r in by_seed.values()])
+                      for _, f in summary)]
              for name, by_seed in results.items()])
   rows = [(name, seed, r) for name, by_seed in results.items() for seed, r in by_seed.items()]
   rep.table("Clean inputs: reconstruction MSE per pixel",
@@ -295,11 +291,6 @@ def _figure(rep: report_lib.Report, workdir: str, seed: int) -> None:
              "reconstructions.png")
 
 
-def _all(got: list[bool | None]) -> bool | None:
-  """True if every interval clears its bar, False if any lies on the wrong side."""
-  return False if False in got else True if all(got) else None
-
-
 def verdicts(results: dict[str, dict[str, dict]], baseline: float
              ) -> list[tuple[str, bool | None]]:
   """The claim's predicates, fixed before the runs, on 95% t intervals over seeds.
@@ -317,18 +308,18 @@ def verdicts(results: dict[str, dict[str, dict]], baseline: float
   return [
       (f"the plain AE copies: clean test MSE below {COPY_FRACTION:.0%} of the "
        f"mean-image MSE and within {GENERALISES - 1:.0%} of its train MSE",
-       _all([above([COPY_FRACTION - v / baseline for v in _seeds(p, "test_mse")]),
+       report_lib.every([above([COPY_FRACTION - v / baseline for v in _seeds(p, "test_mse")]),
              above([GENERALISES - r["test_mse"] / r["train_mse"] for r in p.values()])])),
       (f"the plain AE keeps the noise: at least {KEEPS_NOISE:.0%} of the noisy "
        "input's error is left in its output", above(kept["plain"], KEEPS_NOISE)),
       (f"the denoising AE removes it: at most {REMOVES_NOISE:.0%} left, and less "
        "than the plain AE leaves",
-       _all([above([REMOVES_NOISE - v for v in kept["denoising"]]),
+       report_lib.every([above([REMOVES_NOISE - v for v in kept["denoising"]]),
              above(diff(kept["plain"], kept["denoising"]))])),
       ("the sparse AE leaves less of the noisy input's error than the plain AE",
        above(diff(kept["plain"], kept["sparse"]))),
       ("both regularised AEs' codes beat the plain AE's on the 1000-label probe",
-       _all([above(diff(acc["denoising"], acc["plain"])),
+       report_lib.every([above(diff(acc["denoising"], acc["plain"])),
              above(diff(acc["sparse"], acc["plain"]))])),
   ]
 

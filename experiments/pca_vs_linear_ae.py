@@ -122,19 +122,15 @@ def _mse_ratios(by_seed: dict) -> list[float]:
   return [r["linear_ae_mse"] / r["pca_mse"] for r in by_seed.values()]
 
 
-def _interval(values: list[float]) -> str:
-  mean, low, high = report_lib.t_interval(values)
-  return f"{mean:.4g} [{low:.4g}, {high:.4g}]"
-
-
 def _tables(rep: report_lib.Report, results: dict, linear_epochs: float,
             nonlinear_epochs: float) -> None:
   rep.table("Test reconstruction and subspace agreement (mean over seeds, 95% t interval)",
             ["k", "largest angle (deg)", "median angle (deg)", "linear/PCA MSE",
              "PCA MSE", "non-linear AE MSE", "var_k / var_k+1"],
-            [[k.removeprefix("k="), _interval(_seeds(r, "largest_angle_deg")),
-              _interval(_seeds(r, "median_angle_deg")), _interval(_mse_ratios(r)),
-              _seeds(r, "pca_mse")[0], _interval(_seeds(r, "nonlinear_ae_mse")),
+            [[k.removeprefix("k="), report_lib.interval_cell(_seeds(r, "largest_angle_deg")),
+              report_lib.interval_cell(_seeds(r, "median_angle_deg")),
+              report_lib.interval_cell(_mse_ratios(r)),
+              _seeds(r, "pca_mse")[0], report_lib.interval_cell(_seeds(r, "nonlinear_ae_mse")),
               _seeds(r, "eigengap_ratio")[0]] for k, r in results.items()])
   rep.table("Per seed", ["k", "seed", "largest angle (deg)", "median angle (deg)",
                          "linear AE MSE", "PCA MSE", "linear/PCA", "non-linear AE MSE"],
@@ -154,10 +150,6 @@ def _tables(rep: report_lib.Report, results: dict, linear_epochs: float,
            "disagrees if it lies on the other side at some k, else is inconclusive.")
 
 
-def _every(got: list[bool | None]) -> bool | None:
-  return False if False in got else True if all(got) else None
-
-
 def verdicts(results: dict[str, dict[str, dict]]) -> list[tuple[str, bool | None]]:
   """The claim's predicates, fixed before the runs: each must hold at every k.
 
@@ -169,18 +161,18 @@ def verdicts(results: dict[str, dict[str, dict]]) -> list[tuple[str, bool | None
   above = report_lib.above
   return [
       (f"linear-AE test MSE within {MSE_MARGIN - 1:.0%} of PCA's for every k",
-       _every([above([MSE_MARGIN - v for v in _mse_ratios(r)]) for r in rs])),
+       report_lib.every([above([MSE_MARGIN - v for v in _mse_ratios(r)]) for r in rs])),
       (f"median principal angle below {MEDIAN_ANGLE_BAR:g} degrees for every k",
-       _every([above([MEDIAN_ANGLE_BAR - v for v in _seeds(r, "median_angle_deg")])
+       report_lib.every([above([MEDIAN_ANGLE_BAR - v for v in _seeds(r, "median_angle_deg")])
                for r in rs])),
       # A small k has well separated eigenvalues, so its subspace is well defined;
       # at k = 32 the 32nd and 33rd variances are close and the slowest direction
       # converges slowly, so the largest angle is the harshest statistic there.
       (f"largest principal angle below {LARGEST_ANGLE_BAR:g} degrees for every k",
-       _every([above([LARGEST_ANGLE_BAR - v for v in _seeds(r, "largest_angle_deg")])
+       report_lib.every([above([LARGEST_ANGLE_BAR - v for v in _seeds(r, "largest_angle_deg")])
                for r in rs])),
       ("non-linear AE beats PCA at every k",
-       _every([above([p - n for p, n in zip(_seeds(r, "pca_mse"),
+       report_lib.every([above([p - n for p, n in zip(_seeds(r, "pca_mse"),
                                             _seeds(r, "nonlinear_ae_mse"))]) for r in rs])),
   ]
 

@@ -348,6 +348,18 @@ def above(values, threshold: float = 0.0) -> bool | None:
   return True if low > threshold else False if high < threshold else None
 
 
+def every(verdicts: list[bool | None]) -> bool | None:
+  """Interval verdicts that must all hold, joined: False if any disagrees,
+  True if all agree, else None (inconclusive)."""
+  return False if False in verdicts else True if all(verdicts) else None
+
+
+def interval_cell(values, fmt: str = ".4g") -> str:
+  """A report cell "mean [low, high]": the 95% t interval of `values`."""
+  mean, low, high = t_interval(values)
+  return f"{mean:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+
+
 def verdict_line(statement: str, agrees: bool | None) -> str:
   """A verdict as report.md lists it: AGREES, DISAGREES or INCONCLUSIVE."""
   label = "INCONCLUSIVE" if agrees is None else "AGREES" if agrees else "DISAGREES"
