@@ -157,7 +157,10 @@ def _settings(quick: bool, smoke: bool) -> dict:
   """What this invocation runs: models, seeds, draws, fine-tuning budget."""
   runs = [r for r in RUNS if not smoke or r[0] in ("ae", "cae")]
   names = [r[0] for r in runs]
-  return {"runs": runs, "seeds": SEEDS[:2] if quick or smoke else SEEDS,
+  # A smoke run trains seed 1 alone (not the default 0: a seed that does not
+  # reach its run shows); its verdicts are then all inconclusive.
+  seeds = SEEDS[1:2] if smoke else SEEDS[:2] if quick else SEEDS
+  return {"runs": runs, "seeds": seeds,
           "draws": 1 if smoke else DRAWS,
           "unregularised": [n for n in UNREGULARISED if n in names],
           # A smoke run fine-tunes one model: compiles dominate its time.

@@ -117,7 +117,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "clean score the slope / sigma^2 is ~1 at small sigma and falls below 0.9 at "
                  "large sigma; dr/dx at the modes as Tweedie's formula predicts.",
       quick=quick, history=HISTORY)
-  sigmas, seeds = (SIGMAS[1::2], SEEDS[:2]) if smoke else (SIGMAS, SEEDS[:2] if quick else SEEDS)
+  # A smoke run: two sigmas, seed 1 alone (its verdicts inconclusive).
+  sigmas, seeds = (SIGMAS[1::2], SEEDS[1:2]) if smoke else (SIGMAS, SEEDS[:2] if quick else SEEDS)
   steps = QUICK_STEPS if quick else STEPS
   tasks = {f"sigma{s:g}_seed{seed}": _task(workdir, s, seed, steps, smoke)
            for s in sigmas for seed in seeds}

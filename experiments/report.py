@@ -343,7 +343,10 @@ def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
 
 def above(values, threshold: float = 0.0) -> bool | None:
   """A verdict from seeds: True if the 95% t interval of their mean lies above
-  `threshold`, False if it lies below, None (inconclusive) if it covers it."""
+  `threshold`, False if it lies below, None (inconclusive) if it covers it or
+  there is one seed only (a smoke run)."""
+  if len(values) < 2:
+    return None
   _, low, high = t_interval(values)
   return True if low > threshold else False if high < threshold else None
 
@@ -355,7 +358,10 @@ def every(verdicts: list[bool | None]) -> bool | None:
 
 
 def interval_cell(values, fmt: str = ".4g") -> str:
-  """A report cell "mean [low, high]": the 95% t interval of `values`."""
+  """A report cell "mean [low, high]": the 95% t interval of `values` (one
+  value: the value alone)."""
+  if len(values) < 2:
+    return f"{values[0]:{fmt}}"
   mean, low, high = t_interval(values)
   return f"{mean:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
 

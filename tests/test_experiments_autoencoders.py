@@ -99,7 +99,7 @@ def test_overcomplete_identity_writes_its_report(tmp_path):
   path = o.run(str(tmp_path), quick=True, smoke=True)
   results = experiment_results(path, tmp_path, 5, ["reconstructions.png"])
   by_model = results["by_model"]
-  assert results["seeds"] == [0, 1] and sorted(by_model) == sorted(o.MODELS)
+  assert results["seeds"] == [1] and sorted(by_model) == sorted(o.MODELS)  # smoke: seed 1
   # Recomputed from the images the runs read: the mean-image baseline, the
   # digit area, and the expected MSE of the noisy test inputs.
   data = o._configs(3.0, smoke=True)["plain"].data  # noqa: SLF001
