@@ -130,12 +130,13 @@ def _fine_tunes(model, ds, subsets: dict, budget: tuple[int, int], seed: int) ->
   epochs, min_steps = budget
   encode, out = model.state_function("encode"), {}
   train_x, train_y = ds.images("train"), ds.labels("train")
+  test_x, test_y = ds.images("eval"), ds.labels("eval")  # once, not per size
   for n, draws in subsets.items():
     idx = draws[0]
     steps = max(min_steps, math.ceil(epochs * n / FT_BATCH))
     out[str(n)] = fine_tune.fine_tune(
-        encode, model.state, train_x[idx], train_y[idx], ds.images("eval"),
-        ds.labels("eval"), num_classes=ds.num_classes, num_steps=steps, batch_size=FT_BATCH,
+        encode, model.state, train_x[idx], train_y[idx], test_x, test_y,
+        num_classes=ds.num_classes, num_steps=steps, batch_size=FT_BATCH,
         lr=FT_LR, key=jax.random.key(seed))["test_accuracy"]
   return out
 

@@ -380,8 +380,7 @@ class Model:
     follow the method's model functions (`genjax.methods`): random functions
     take a key after the inputs, `sample(rng, n, ...)`.
     """
-    getattr(self, name)  # an unsupported name raises UnsupportedFunctionError
-    fn, state = self._fns[name], self.state
+    fn, state = self.state_function(name), self.state
     return lambda *args, **kwargs: fn(state, *args, **kwargs)
 
   def state_function(self, name: str):

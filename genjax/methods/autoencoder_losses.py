@@ -23,7 +23,6 @@ import optax
 
 from genjax.models import mlp
 
-PIXEL_AXES = (-3, -2, -1)
 CONTRACTIVE_MODES = ("jacfwd", "jacrev", "hutchinson", "hutchinson_vjp")
 
 

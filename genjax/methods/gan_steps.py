@@ -21,7 +21,6 @@ step's real batch.
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Any
 
 import jax
