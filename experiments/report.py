@@ -351,6 +351,18 @@ def above(values, threshold: float = 0.0) -> bool | None:
   return True if low > threshold else False if high < threshold else None
 
 
+def within(values, target: float, tolerance: float) -> bool | None:
+  """A verdict from seeds: True if the 95% t interval of their mean lies inside
+  target +- tolerance, False if it lies wholly outside, None (inconclusive)
+  if it straddles an edge or there is one seed only (a smoke run)."""
+  if len(values) < 2:
+    return None
+  _, low, high = t_interval(values)
+  if target - tolerance <= low and high <= target + tolerance:
+    return True
+  return False if high < target - tolerance or low > target + tolerance else None
+
+
 def every(verdicts: list[bool | None]) -> bool | None:
   """Interval verdicts that must all hold, joined: False if any disagrees,
   True if all agree, else None (inconclusive)."""

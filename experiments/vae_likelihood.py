@@ -4,18 +4,23 @@ r"""Claim: a VAE is a likelihood model; its IWAE estimate measures log p(x) on t
     python -m experiments.vae_likelihood --workdir=runs/vae_likelihood --quick  # minutes
 
 Trains on static binarized MNIST (Larochelle's binarisation, the setting of
-the published numbers):
+the published numbers it is compared with):
 
-* Kingma & Welling's 784-500-20 ReLU VAE (`configs/vae_mnist.py`);
-* Burda et al.'s 784-200-200-50 tanh model trained on the ELBO (their "VAE")
-  and on the IWAE bound with k=5 (`configs/iwae_mnist.py`);
+* Burda et al.'s 784-200-200-50 tanh model trained on the ELBO (their "VAE",
+  k=1) and on the IWAE bound with k=5 (`configs/iwae_mnist.py`), SEEDS each;
 * the 784-500-2 VAE, whose 2-D latent plane is drawn as a manifold grid
-  (decoded through the Gaussian inverse CDF) and a scatter of test means.
+  (decoded through the Gaussian inverse CDF) and a scatter of test means,
+  SEEDS too;
+* Kingma & Welling's 784-500-20 ReLU VAE (`configs/vae_mnist.py`), one seed,
+  for the table only.
 
 For each it reports the test negative ELBO and the test NLL estimated with
-k=5000 importance samples, beside the published NLLs. The theory predicts
-log p(x) >= L_5000 >= ELBO, so NLL <= negative ELBO on every model, and that
-the IWAE-trained model has the better likelihood of the two Burda models.
+k=5000 importance samples, with the NLL's two standard errors: of the
+importance sampling (delta method from each image's own weights) and of the
+finite test set. Each Burda model is compared with Burda et al.'s number for
+the same objective, k and binarisation (their Appendix D, static binarised
+MNIST, one stochastic layer): within 1 nat is a reproduction. Two invocations
+on one workdir share the runs (`report.measure_runs`).
 """
 
 from __future__ import annotations
@@ -26,30 +31,59 @@ import shutil
 
 from experiments import report as report_lib
 
-# Test NLL (nats, IWAE k=5000) on static binarized MNIST.
+SEEDS = (0, 1, 2)
+TOLERANCE = 1.0  # nats: "reproduces the published number"
+# Test NLL (nats, k=5000) on static binarized MNIST, Burda et al. 2016, Appendix D
+# (3280 epochs; one stochastic layer). Quoted as nbip/IWAE's README tabulates
+# them; 88.71 and 87.10 (IWAE, k=50) were genjax's earlier quotes of the same table.
 PUBLISHED = {
-    "burda_vae": ("Burda et al. 2016, VAE (k=1), 3280 epochs", 88.71),
-    "burda_iwae": ("Burda et al. 2016, IWAE (k=50), 3280 epochs", 87.10),
+    "burda_vae": ("Burda et al. 2016, App. D, VAE k=1", 88.71),
+    "burda_iwae": ("Burda et al. 2016, App. D, IWAE k=5", 87.63),
 }
-
-
-def _runs(quick: bool):
-  """(name, description, config name, config arg, overrides) of every run."""
-  # Full: each config's own budget (200 / 900 / 900 / 50 epochs). Quick: a
-  # few epochs and k=500 importance samples.
-  quick_budget = dict(total_epochs=5.0, evals__nll__samples=500) if quick else {}
-  return [
-      ("kingma_vae", "784-500-20 ReLU VAE", "vae_mnist", None, quick_budget),
-      ("burda_vae", "784-200-200-50 tanh, ELBO", "iwae_mnist", "objective=elbo,k=1",
-       quick_budget),
-      ("burda_iwae", "784-200-200-50 tanh, IWAE k=5", "iwae_mnist", None, quick_budget),
-      ("latent_2d", "784-500-2 ReLU VAE", "vae_mnist", "latent_dim=2,epochs=50",
-       {**quick_budget, "evals__nll__samples": 500}),
-  ]
-
-
+HISTORY = (
+    ("2026-12-03", "Rules replaced before any run under them (issue 21 items 2 and 4): three "
+     "seeds per trained claim with 95% t intervals; each Burda model against the published "
+     "number of its own setting (IWAE k=5: 87.63, was compared with IWAE k=50: 87.10) within "
+     "1 nat (was: IWAE NLL <= 90); importance-sampling and test-set standard errors reported. "
+     "The run under the old rules (2026-11-24, one seed, same budgets): k=5000 NLL 784-500-20 "
+     "VAE 92.27, Burda ELBO 89.00, Burda IWAE k=5 87.67; 4/4 agreed (IWAE < ELBO-trained; "
+     "IWAE <= 90; all ten digits in the 2-D manifold; NLL <= -ELBO, now a sanity check)."),
+)
 # A smoke run's importance samples (the runlocal variants' own).
 SMOKE_NLL = dict(evals__nll__samples=20, model__nll_chunk_size=10)
+
+
+def _runs(quick: bool, smoke: bool = False):
+  """{run name: (description, config name, config arg, overrides, seed)}."""
+  # Full: each config's own budget (900 / 900 / 50 / 200 epochs). Quick: a
+  # few epochs and k=500 importance samples.
+  budget = dict(total_epochs=5.0, evals__nll__samples=500) if quick else {}
+  seeds = SEEDS[1:2] if smoke else SEEDS[:2] if quick else SEEDS  # smoke: seed 1 alone
+  runs = {}
+  for seed in seeds:
+    runs[f"burda_vae_seed{seed}"] = ("784-200-200-50 tanh, ELBO", "iwae_mnist",
+                                     "objective=elbo,k=1", budget, seed)
+    runs[f"burda_iwae_seed{seed}"] = ("784-200-200-50 tanh, IWAE k=5", "iwae_mnist", None,
+                                      budget, seed)
+    runs[f"latent_2d_seed{seed}"] = ("784-500-2 ReLU VAE", "vae_mnist", "latent_dim=2,epochs=50",
+                                     {**budget, "evals__nll__samples": 500}, seed)
+  runs[f"kingma_vae_seed{seeds[0]}"] = ("784-500-20 ReLU VAE", "vae_mnist", None, budget,
+                                        seeds[0])
+  return runs
+
+
+def _measure(run_dir: str, config_name: str, arg, overrides: dict, seed: int, smoke: bool):
+  """Trains one run and returns what the report needs from it."""
+  def measure():
+    cfg = report_lib.config(config_name, arg, smoke=smoke, smoke_extra=SMOKE_NLL, seed=seed,
+                            **overrides)
+    neg_elbo = report_lib.train_run(cfg, run_dir).final["neg_elbo"]
+    with open(os.path.join(run_dir, "final_metrics.json")) as f:
+      extras = json.load(f)["final"]  # the evaluators' results
+    keep = ("nll", "manifold", "active_units", "latent_dim")
+    return {"neg_elbo": neg_elbo, "epochs": cfg.total_epochs,
+            **{k: v for k, v in extras.items() if k.startswith(keep)}}
+  return measure
 
 
 def run(workdir: str, quick: bool, smoke: bool = False) -> str:
@@ -60,50 +94,17 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       claim="A VAE trained on the ELBO is a likelihood model whose test log-likelihood "
             "can be estimated by importance sampling (k=5000); training on the IWAE "
             "bound gives a better likelihood; a 2-D latent space organises the digits.",
-      prediction="NLL (IWAE k=5000) <= negative ELBO for every model; Burda's IWAE k=5 "
-                 "model beats the same network trained on the ELBO; numbers approach "
-                 "Burda et al.'s 88.71 (VAE) / 87.10 (IWAE) given enough epochs.",
-      quick=quick)
-  rows, results = [], {}
-  for name, description, config_name, arg, overrides in _runs(quick):
-    cfg = report_lib.config(config_name, arg, smoke=smoke, smoke_extra=SMOKE_NLL, **overrides)
-    run_dir = os.path.join(workdir, name)
-    final = report_lib.train_run(cfg, run_dir).final
-    with open(os.path.join(run_dir, "final_metrics.json")) as f:
-      extras = json.load(f)["final"]
-    published = PUBLISHED.get(name, ("", None))
-    results[name] = {"neg_elbo": final["neg_elbo"], "nll": extras["nll"],
-                     "nll_samples": extras["nll_samples"], "nll_seconds": extras["nll_seconds"],
-                     "active_units": extras["active_units"], "latent_dim": extras["latent_dim"],
-                     "epochs": cfg.total_epochs, "published_nll": published[1]}
-    for key in ("manifold_classes", "manifold_confident_fraction"):
-      if key in extras:
-        results[name][key] = extras[key]
-    rows.append([description, cfg.total_epochs, final["neg_elbo"], extras["nll"],
-                 int(extras["nll_samples"]), f"{int(extras['active_units'])}/"
-                 f"{int(extras['latent_dim'])}",
-                 f"{published[1]} ({published[0]})" if published[1] else "-"])
+      prediction="Burda's IWAE k=5 model has a lower NLL than the same network trained on "
+                 "the ELBO; each is within 1 nat of Burda et al.'s number for its setting "
+                 "(88.71 / 87.63, static binarisation); the 2-D manifold shows all ten digits.",
+      quick=quick, history=HISTORY)
+  runs = _runs(quick, smoke)
+  results = report_lib.measure_runs(
+      {name: _measure(os.path.join(workdir, name), *spec[1:], smoke)
+       for name, spec in runs.items()}, workdir)
   rep.results = results
-  rep.table("Test set (10k static binarized MNIST digits), nats per image",
-            ["model", "epochs", "neg. ELBO", "NLL", "k", "active units", "published NLL"], rows)
-  rep.text("NLL is -log (1/k) sum_i p(x, z_i) / q(z_i|x) with z_i ~ q(z|x), one draw of k "
-           "samples per test image (`genjax/evaluation/likelihood.py`). Burda et al. train "
-           "for 3280 epochs with a stepwise decaying learning rate; the configs here use "
-           "cosine decay over their own (shorter) budgets.")
-
-  figures = os.path.join(workdir, "latent_2d", "figures")
-  for name, title in (("latent_manifold.png", "2-D latent manifold (20x20 grid)"),
-                      ("latent_scatter.png", "Test-set posterior means by label")):
-    if os.path.exists(os.path.join(figures, name)):
-      shutil.copy(os.path.join(figures, name), os.path.join(workdir, name))
-      rep.figure(title, name)
-  samples = sorted(p for p in os.listdir(os.path.join(workdir, "burda_iwae", "images"))
-                   if p.startswith("samples_"))
-  if samples:
-    shutil.copy(os.path.join(workdir, "burda_iwae", "images", samples[-1]),
-                os.path.join(workdir, "samples.png"))
-    rep.figure("Samples from the prior (IWAE model)", "samples.png")
-
+  _tables(rep, runs, results)
+  _figures(rep, workdir, runs)
   for statement, holds in verdicts(results):
     rep.verdict(statement, holds)
   for statement, holds in sanity_checks(results):
@@ -111,29 +112,81 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   return rep.write(workdir)
 
 
+def _by_model(results: dict, model: str, key: str = "nll") -> list[float]:
+  """Per-seed values of `key` for one model ("burda_vae", ...), in seed order."""
+  return [r[key] for name, r in results.items() if name.rsplit("_seed", 1)[0] == model]
+
+
+def _tables(rep, runs: dict, results: dict) -> None:
+  rows = []
+  for name, (description, *_, seed) in runs.items():
+    r = results[name]
+    published = PUBLISHED.get(name.rsplit("_seed", 1)[0])
+    rows.append([description, seed, r["epochs"], r["neg_elbo"], r["nll"], r["nll_is_stderr"],
+                 r["nll_test_stderr"], int(r["nll_samples"]),
+                 f"{int(r['active_units'])}/{int(r['latent_dim'])}",
+                 f"{published[1]} ({published[0]})" if published else "-"])
+  rep.table("Test set (10k static binarized MNIST digits), nats per image",
+            ["model", "seed", "epochs", "neg. ELBO", "NLL", "NLL s.e. (importance sampling)",
+             "NLL s.e. (test set)", "k", "active units", "published NLL"], rows)
+  rep.table("Burda models over seeds (mean [95% t interval])",
+            ["model", "NLL", "published", "bar"],
+            [[model, report_lib.interval_cell(_by_model(results, model), ".4g"), value,
+              f"{value - TOLERANCE:g} to {value + TOLERANCE:g}"]
+             for model, (_, value) in PUBLISHED.items()])
+  rep.text("NLL is -log (1/k) sum_i p(x, z_i) / q(z_i|x) with z_i ~ q(z|x), one draw of k "
+           "samples per test image (`genjax/evaluation/likelihood.py`). Its importance-sampling "
+           "standard error is sqrt(sum_i Var_i) / N with each image's delta-method variance "
+           "sum w^2 / (sum w)^2 - 1/k; the test-set one is std_i(NLL_i) / sqrt(N). Burda et "
+           "al. train for 3280 epochs with a stepwise decaying learning rate; the configs "
+           "here use cosine decay over their own (shorter) budgets.")
+
+
+def _figures(rep, workdir: str, runs: dict) -> None:
+  """The first seed's 2-D manifold and scatter, and its IWAE model's samples."""
+  first = min(seed for *_, seed in runs.values())
+  figures = os.path.join(workdir, f"latent_2d_seed{first}", "figures")
+  for name, title in (("latent_manifold.png", "2-D latent manifold (20x20 grid)"),
+                      ("latent_scatter.png", "Test-set posterior means by label")):
+    if os.path.exists(os.path.join(figures, name)):
+      shutil.copy(os.path.join(figures, name), os.path.join(workdir, name))
+      rep.figure(f"{title}, seed {first}", name)
+  images = os.path.join(workdir, f"burda_iwae_seed{first}", "images")
+  samples = sorted(p for p in os.listdir(images) if p.startswith("samples_"))
+  if samples:
+    shutil.copy(os.path.join(images, samples[-1]), os.path.join(workdir, "samples.png"))
+    rep.figure(f"Samples from the prior (IWAE model, seed {first})", "samples.png")
+
 
 def sanity_checks(results: dict[str, dict[str, float]]) -> list[tuple[str, bool]]:
   """Identities (a failure is a bug, not a refuted claim). Args: as `verdicts`."""
-  return [("NLL (IWAE k) below the negative ELBO for every model (the IWAE bound is "
+  return [("NLL (IWAE k) below the negative ELBO for every run (the IWAE bound is "
            "never looser than the ELBO)",
            all(r["nll"] < r["neg_elbo"] for r in results.values()))]
 
 
-def verdicts(results: dict[str, dict[str, float]]) -> list[tuple[str, bool]]:
-  """The claim's predicates, fixed before the runs.
+def verdicts(results: dict[str, dict[str, float]]) -> list[tuple[str, bool | None]]:
+  """The claim's predicates, fixed before the runs: 95% t intervals over seeds.
 
   Args:
-    results: {"burda_vae", "burda_iwae", "latent_2d", ...} -> {"nll", "neg_elbo",
-      and for "latent_2d" "manifold_classes"}.
+    results: {"<model>_seed<s>": {"nll", "neg_elbo", ...; "manifold_classes"
+      for the latent_2d runs}} for models burda_vae, burda_iwae, latent_2d.
   """
+  vae, iwae = _by_model(results, "burda_vae"), _by_model(results, "burda_iwae")
+  classes = _by_model(results, "latent_2d", "manifold_classes")
   return [
-      ("IWAE k=5 training gives a lower NLL than ELBO training of the same network",
-       results["burda_iwae"]["nll"] < results["burda_vae"]["nll"]),
-      ("Burda's IWAE model reaches NLL <= 90 nats (3 nats from the published 87.10)",
-       results["burda_iwae"]["nll"] <= 90.0),
-      ("the project classifier reads all ten digits in the 2-D manifold grid",
-       results["latent_2d"].get("manifold_classes", 0) == 10),
+      ("IWAE k=5 training gives a lower NLL than ELBO training of the same network "
+       "(paired over seeds)", report_lib.above([v - i for v, i in zip(vae, iwae)])),
+      (f"the ELBO-trained Burda model's NLL is within {TOLERANCE:g} nat of Burda et al.'s "
+       f"{PUBLISHED['burda_vae'][1]} (VAE, k=1, static binarisation)",
+       report_lib.within(vae, PUBLISHED["burda_vae"][1], TOLERANCE)),
+      (f"the IWAE k=5 Burda model's NLL is within {TOLERANCE:g} nat of Burda et al.'s "
+       f"{PUBLISHED['burda_iwae'][1]} (IWAE, k=5, static binarisation)",
+       report_lib.within(iwae, PUBLISHED["burda_iwae"][1], TOLERANCE)),
+      ("the project classifier reads all ten digits in the 2-D manifold grid (classes "
+       "found: 95% interval above 9.5)", report_lib.above(classes, 9.5)),
   ]
+
 
 if __name__ == "__main__":
   report_lib.cli(run)

@@ -36,7 +36,7 @@ DATA_INFO = "data_info.json"  # = train.DATA_INFO (train imports TFDS lazily, th
 # Every model function the API knows, in the order `supports` lists them.
 FUNCTIONS = ("encode", "decode", "reconstruct", "sample", "log_likelihood", "elbo",
              "discriminate", "infer_codes", "classify")
-_STATIC = {"sample": (2,), "log_likelihood": (3,)}  # n, k
+_STATIC = {"sample": (2,), "log_likelihood": (3, 4)}  # n; k, with_variance
 WEIGHTS = "weights.npz"  # a saved model's parameters (Model.save), instead of checkpoints/
 _STEP_KEY = "__step__"
 # A float16 array stored as its two byte planes (uint8 [2, *shape]: every
@@ -505,13 +505,16 @@ class Model:
         outs.append(fn(*args))
     return np.concatenate([np.asarray(o) for o in outs])
 
-  def log_likelihood(self, x, k: int = 5000, seed: int = 0):
+  def log_likelihood(self, x, k: int = 5000, seed: int = 0, return_variance: bool = False):
     """VAE: the IWAE-k estimate of log p(x) per example [N], in nats (k = 5000:
-    Burda et al.'s test NLL is its negative mean)."""
+    Burda et al.'s test NLL is its negative mean). With `return_variance`, a
+    pair (that, the estimate's importance-sampling variance per example [N],
+    delta method: sum w^2 / (sum w)^2 - 1/k over the k weights)."""
     if int(k) < 1:
       raise UserError(f"log_likelihood() needs k >= 1, got {k}")
-    return self._map("log_likelihood", (_as_images(x, self.image_shape),), seed,
-                     extra=(int(k),))
+    out = self._map("log_likelihood", (_as_images(x, self.image_shape),), seed,
+                    extra=(int(k), bool(return_variance)))
+    return tuple(out) if return_variance else out
 
   def elbo(self, x, seed: int = 0):
     """VAE: a one-sample ELBO per example [N], in nats."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import genjax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -104,6 +105,23 @@ def test_chunked_estimate_equals_one_logsumexp_over_all_samples():
     lik.importance_sampled_log_likelihood(fn, rng, 40, 7)
 
 
+def test_importance_sampling_variance_predicts_the_spread_of_the_estimate():
+  # 4000 independent estimates (the B axis) from lognormal weights, k = 200:
+  # the delta-method variance from each estimate's own weights must match
+  # the spread of the estimates across draws.
+  fn = lambda rng, n: 0.8 * jax.random.normal(rng, (n, 4000)) - 90.0
+  estimates, variances = lik.importance_sampled_log_likelihood(
+      fn, jax.random.key(3), 200, 50, with_variance=True)
+  empirical = float(jnp.var(estimates))
+  predicted = float(jnp.mean(variances))
+  assert predicted == pytest.approx((math.exp(0.8 ** 2) - 1) / 200, rel=0.1)
+  assert empirical == pytest.approx(predicted, rel=0.1)
+  # Equal weights: no sampling error at all.
+  _, flat = lik.importance_sampled_log_likelihood(
+      lambda rng, n: jnp.full((n, 3), -50.0), jax.random.key(0), 20, 5, with_variance=True)
+  np.testing.assert_allclose(flat, 0.0, atol=1e-6)
+
+
 def _tiny_model(**model_overrides):
   config = load_config("vae_mnist", "runlocal")
   config.model.update(dict(hidden=(5,), latent_dim=2, activation="tanh", **model_overrides))
@@ -192,6 +210,15 @@ def test_trained_runlocal_beats_untrained(tmp_path):
   # the negative ELBO (k=20 here).
   assert extras["nll"] < final["neg_elbo"]
   assert final["iwae5_nll"] < final["neg_elbo"]  # the runlocal variant's per-eval IWAE-5
+  # The same NLL, recomputed through the public API with its variances.
+  m = genjax.load(str(tmp_path))
+  log_p, var = m.log_likelihood(ds.images("eval"), k=extras["nll_samples"], seed=0,
+                                return_variance=True)
+  k = extras["nll_samples"]
+  assert np.all((var > 0) & (var <= (k - 1) / k + 1e-6))  # 0: equal weights; (k-1)/k: one
+  assert extras["nll_is_stderr"] == pytest.approx(np.sqrt(var.sum()) / len(var), rel=0.2)
+  assert extras["nll_test_stderr"] == pytest.approx(np.std(log_p, ddof=1) / np.sqrt(len(log_p)),
+                                                    rel=0.1)
   assert 1 <= extras["active_units"] <= config.model.latent_dim
   assert result["compilations"] == 1
   names = {p.name.split("_0")[0] for p in (tmp_path / "images").iterdir()}

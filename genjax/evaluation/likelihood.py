@@ -156,7 +156,7 @@ def iwae_bound(log_weights: jax.Array, axis: int = 0) -> jax.Array:
 
 def importance_sampled_log_likelihood(
     log_weight_fn: Callable[[jax.Array, int], jax.Array],
-    rng: jax.Array, num_samples: int, chunk_size: int) -> jax.Array:
+    rng: jax.Array, num_samples: int, chunk_size: int, with_variance: bool = False):
   """Estimates log p(x) with `num_samples` importance samples, in chunks.
 
   Each chunk draws `chunk_size` samples for the whole batch at once (one
@@ -165,16 +165,22 @@ def importance_sampled_log_likelihood(
   in sequence so peak memory is one chunk's, then the chunk logsumexps are
   combined. The result equals `iwae_bound` over all samples at once.
 
+  With `with_variance`, also the delta-method variance of the estimate,
+  Var[log (1/k) sum w] ~= Var[w] / (k E[w]^2), from the same k weights:
+  sum_i w_i^2 / (sum_i w_i)^2 - 1/k (`importance_sampling_variance`).
+
   Args:
     log_weight_fn: (rng, n) -> float32 [n, B] log-weights of n fresh
       samples for each of the B examples.
     rng: key; chunk i uses `fold_in(rng, i)`.
     num_samples: k, a multiple of `chunk_size`.
     chunk_size: samples per chunk.
+    with_variance: also return the variance.
 
   Returns:
     float32 [B]: log (1/k) sum_i w_i, an estimate of log p(x) (a stochastic
-    lower bound in expectation).
+    lower bound in expectation); with `with_variance` a pair (that, its
+    variance [B]).
 
   Raises:
     ValueError: if `num_samples` is not a positive multiple of `chunk_size`.
@@ -184,10 +190,28 @@ def importance_sampled_log_likelihood(
         f"num_samples={num_samples} must be a positive multiple of chunk_size={chunk_size}")
 
   def one_chunk(i):
-    return jax.nn.logsumexp(log_weight_fn(jax.random.fold_in(rng, i), chunk_size), axis=0)
+    log_w = log_weight_fn(jax.random.fold_in(rng, i), chunk_size)
+    return jax.nn.logsumexp(log_w, axis=0), jax.nn.logsumexp(2.0 * log_w, axis=0)
 
-  chunk_lse = lax.map(one_chunk, jnp.arange(num_samples // chunk_size))  # [chunks, B]
-  return jax.nn.logsumexp(chunk_lse, axis=0) - math.log(num_samples)
+  chunk_lse, chunk_lse_sq = lax.map(one_chunk, jnp.arange(num_samples // chunk_size))
+  log_sum = jax.nn.logsumexp(chunk_lse, axis=0)
+  estimate = log_sum - math.log(num_samples)
+  if not with_variance:
+    return estimate
+  return estimate, importance_sampling_variance(
+      log_sum, jax.nn.logsumexp(chunk_lse_sq, axis=0), num_samples)
+
+
+def importance_sampling_variance(log_sum: jax.Array, log_sum_of_squares: jax.Array,
+                                 k: int) -> jax.Array:
+  """Delta-method variance of log (1/k) sum_i w_i from log sum w and log sum w^2.
+
+  Var[mean w] / E[w]^2 with both moments estimated from the k weights gives
+  sum w^2 / (sum w)^2 - 1/k: 0 when all weights are equal, (k - 1) / k when
+  one weight dominates. Like any estimate from the same weights it is
+  optimistic when q misses regions where p(x, z) is large.
+  """
+  return jnp.maximum(jnp.exp(log_sum_of_squares - 2.0 * log_sum) - 1.0 / k, 0.0)
 
 
 def active_units(posterior_means: jax.Array, threshold: float = 1e-2) -> jax.Array:
@@ -224,26 +248,40 @@ def evaluate_nll(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   """The test NLL: -log p(x) estimated with `samples` importance samples
   (the IWAE-k bound; 5000 is the convention), averaged over the test split.
 
+  Two standard errors come with it: `<name>_is_stderr`, of the importance
+  sampling (sqrt(sum_i Var_i) / N with each image's delta-method variance,
+  `importance_sampling_variance`): how far another draw of the k samples
+  would move the number; and `<name>_test_stderr`, std_i(NLL_i) / sqrt(N):
+  how far another test set of N images from the same distribution would.
+
   Returns:
-    {name: nats per test image, name + "_samples": k, name + "_seconds"}
-    (named after the evaluator, so a cheap per-eval IWAE-5 and the final
-    k = 5000 estimate can both run).
+    {name: nats per test image, name + "_is_stderr", name + "_test_stderr",
+    name + "_samples": k, name + "_seconds"} (named after the evaluator, so a
+    cheap per-eval IWAE-5 and the final k = 5000 estimate can both run).
   """
   x = ctx.dataset.images("eval")
   batch, k = ctx.config.eval_batch_size, spec.samples
   log_likelihood = ctx.model.function("log_likelihood")
-  nll_fn = jax.jit(lambda xb, key: -log_likelihood(xb, key, k))
-  t0, total = time.perf_counter(), 0.0
+  nll_fn = jax.jit(lambda xb, key: log_likelihood(xb, key, k, True))
+  t0, nll, variance = time.perf_counter(), [], []
   starts = range(0, len(x), batch)
   for i, start in enumerate(starts):
-    nll = nll_fn(x[start:start + batch], jax.random.fold_in(ctx.rng, i))
-    total += float(jnp.sum(nll, dtype=jnp.float32))
+    log_p, var = nll_fn(x[start:start + batch], jax.random.fold_in(ctx.rng, i))
+    nll.append(-np.asarray(log_p, np.float64))
+    variance.append(np.asarray(var, np.float64))
     if len(starts) > 1:
       logging.info("%s batch %d/%d done (%.0fs)", name, i + 1, len(starts),
                    time.perf_counter() - t0)
   seconds = time.perf_counter() - t0
-  logging.info("test NLL (IWAE k=%d) %.3f nats, %.1fs", k, total / len(x), seconds)
-  return {name: total / len(x), f"{name}_samples": k, f"{name}_seconds": seconds}
+  nll, variance = np.concatenate(nll), np.concatenate(variance)
+  n = len(nll)
+  out = {name: float(nll.mean()), f"{name}_is_stderr": float(np.sqrt(variance.sum()) / n),
+         f"{name}_test_stderr": float(nll.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+         f"{name}_samples": k, f"{name}_seconds": seconds}
+  logging.info("test NLL (IWAE k=%d) %.3f nats (importance-sampling s.e. %.3f, test-set "
+               "s.e. %.3f), %.1fs", k, out[name], out[f"{name}_is_stderr"],
+               out[f"{name}_test_stderr"], seconds)
+  return out
 
 
 @registry.register("active_units", needs=("encode",), threshold=1e-2)

@@ -43,8 +43,9 @@ jit-able functions of the trained state, by name. Images are float32
   VAEs           encode(state, x) -> (mean, log_variance); decode(state, z)
                  -> mean image; reconstruct(state, x) (decodes the posterior
                  mean); sample(state, rng, n) -> [n, H, W, C] mean images;
-                 log_likelihood(state, x, rng, k) -> [N] IWAE-k log p(x) in
-                 nats; elbo(state, x, rng) -> [N] one-sample ELBO in nats
+                 log_likelihood(state, x, rng, k, with_variance=False) -> [N]
+                 IWAE-k log p(x) in nats (and its importance-sampling
+                 variance [N]); elbo(state, x, rng) -> [N] one-sample ELBO in nats
   GANs           sample(state, rng, n, labels=None, codes=None) (EMA weights
                  and running BN statistics when kept; conditional: `labels`
                  [n] int, balanced 0, 1, .. if None; InfoGAN: `codes` =

@@ -308,9 +308,10 @@ def _decode_mean(model: vae_models.VAE, likelihood: Likelihood, params,
 
 
 def _make_log_likelihood(model: vae_models.VAE, likelihood: Likelihood):
-  """log_likelihood(params, x, rng, num_samples, chunk_size) -> log p(x) [B], IWAE estimate."""
+  """log_likelihood(params, x, rng, num_samples, chunk_size, with_variance=False)
+  -> log p(x) [B], IWAE estimate (and its importance-sampling variance [B])."""
 
-  def log_likelihood(params, x, rng, num_samples, chunk_size):
+  def log_likelihood(params, x, rng, num_samples, chunk_size, with_variance=False):
     """Importance-sampled log p(x) [B], the encoder run once per example."""
     variables = {"params": params}
     mean, log_variance = model.apply(variables, x, method=model.encode)
@@ -321,7 +322,8 @@ def _make_log_likelihood(model: vae_models.VAE, likelihood: Likelihood):
       return (likelihood.log_prob(outputs, x) + lik.standard_normal_log_prob(z)
               - posterior_log_prob_from_noise(eps, log_variance))
 
-    return lik.importance_sampled_log_likelihood(log_weights, rng, num_samples, chunk_size)
+    return lik.importance_sampled_log_likelihood(log_weights, rng, num_samples, chunk_size,
+                                                 with_variance)
   return log_likelihood
 
 
@@ -418,9 +420,10 @@ def _model_functions(model: vae_models.VAE, likelihood: Likelihood, log_likeliho
     """E[x|z] for n draws z ~ p(z) = N(0, I)."""
     return decode(state, jax.random.normal(rng, (n, latent_dim)))
 
-  def model_log_likelihood(state, x, rng, k):
-    """IWAE-k estimate of log p(x) per example [N], nats (k samples, in chunks)."""
-    return log_likelihood(state.params, x, rng, k, math.gcd(k, nll_chunk_size))
+  def model_log_likelihood(state, x, rng, k, with_variance=False):
+    """IWAE-k estimate of log p(x) per example [N], nats (k samples, in chunks);
+    with `with_variance` also its delta-method importance-sampling variance [N]."""
+    return log_likelihood(state.params, x, rng, k, math.gcd(k, nll_chunk_size), with_variance)
 
   def elbo(state, x, rng):
     """One-sample ELBO per example [N], nats (analytic KL), as in eval_step."""
