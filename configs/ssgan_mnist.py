@@ -32,6 +32,7 @@ def get_config(arg=None):
   c.gan.semi_supervised = True
   c.gan.generator_loss = "feature_matching"
   c.gan.unsupervised_weight = 0.5
+  c.gan.d_ema_decay = 0.9999  # D classifies with its parameter average, as theirs
   for opt in (c.optimizer, c.d_optimizer):
     opt.lr = 3e-3
     opt.b1 = 0.5

@@ -12,7 +12,8 @@ import pytest
 from genjax import data as data_lib
 from genjax import methods, train, writers
 from genjax.errors import ConfigError, DataError
-from genjax.methods import gan
+from genjax.methods import gan, gan_steps
+from genjax.models import gan_models
 from conftest import load_config, requires_mnist
 
 # ---- the labelled subset (genjax/data.py) ------------------------------------
@@ -89,7 +90,7 @@ def _changed(a, b):
 
 def test_discriminator_has_ten_class_logits_and_d_is_their_logsumexp():
   steps, state, batch = _steps_and_batch()
-  probs = steps.model_fns["classify"](state, batch["image"])
+  probs = steps.model_fns["classify"](state, batch["image"])  # no average yet: D itself
   assert probs.shape == (20, 10)
   np.testing.assert_allclose(np.sum(probs, -1), 1.0, rtol=1e-5)
   _, disc = gan.make_models(load_config("ssgan_mnist", "runlocal"), (28, 28, 1))
@@ -113,6 +114,28 @@ def test_train_step_updates_both_and_supervised_only_leaves_g_alone():
   assert _changed(state.d["params"], after.d["params"])
   assert not _changed(state.g, after.g) and not _changed(state.g_opt, after.g_opt)
   assert "d_unsupervised_loss" not in metrics and "g_loss" not in metrics
+
+
+def test_d_classifies_with_the_debiased_average_of_its_parameters():
+  config = load_config("ssgan_mnist", "runlocal", **{"gan.d_ema_decay": 0.5})
+  steps = gan.make_steps(config, data_info=INFO, num_train_steps=100)
+  _, _, batch = _steps_and_batch()
+  state = steps.init(jax.random.key(1), batch)
+  history = []
+  for i in range(2):
+    state, _ = jax.jit(steps.train_step)(state, batch, jax.random.key(10 + i))
+    history.append(state.d["params"])
+  # EMA from zeros with decay 1/2, divided by its weight 1 - 1/4: (p1 / 4 + p2 / 2) / (3 / 4).
+  expected = jax.tree.map(lambda p1, p2: (p1 + 2 * p2) / 3, *history)
+  parts = gan.make_parts(config, data_info=INFO, num_train_steps=100)
+  averaged = gan_steps.evaluation_d(parts, state)["params"]
+  for a, b in zip(jax.tree.leaves(averaged), jax.tree.leaves(expected)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  assert _changed(averaged, state.d["params"])
+  _, disc = gan.make_models(config, (28, 28, 1))
+  _, class_logits = disc.apply({"params": averaged}, batch["image"])
+  np.testing.assert_allclose(steps.model_fns["classify"](state, batch["image"]),
+                             jax.nn.softmax(class_logits, -1), rtol=1e-5, atol=1e-6)
 
 
 def test_feature_matching_g_step_leaves_d_alone():
@@ -182,3 +205,19 @@ def test_runlocal_supervised_only_baseline(tmp_path):
   assert int(run.state.g_opt[0].count) == 0  # G never stepped
   final = json.loads((tmp_path / "final_metrics.json").read_text())["final"]
   assert 0.0 <= final["ssgan_test_error"] < 0.85
+
+
+@pytest.mark.parametrize("train_scale", [False, True])
+def test_data_init_weight_norm_normalises_the_init_batch_and_can_freeze_its_scale(train_scale):
+  x = 3.0 + 2.0 * jax.random.normal(jax.random.key(0), (256, 5))
+  layer = gan_models.DataInitWeightNormDense(4, train_scale=train_scale)
+  params = layer.init(jax.random.key(1), x)["params"]
+  y = np.asarray(layer.apply({"params": params}, x))
+  np.testing.assert_allclose(y.mean(0), 0.0, atol=1e-4)
+  np.testing.assert_allclose(y.std(0), 1.0, rtol=1e-4)
+  # Fixed parameters afterwards, not batch statistics: twice the input, twice the spread.
+  np.testing.assert_allclose(np.asarray(layer.apply({"params": params}, 2 * x)).std(0), 2.0,
+                             rtol=1e-4)
+  grads = jax.grad(lambda p: jnp.sum(layer.apply({"params": p}, x) ** 3))(params)
+  assert bool(np.any(np.asarray(grads["scale"]) != 0)) == train_scale
+  assert np.any(np.asarray(grads["kernel"]) != 0) and np.any(np.asarray(grads["bias"]) != 0)

@@ -54,7 +54,10 @@ Variants (config `model` group):
                   `unsupervised_weight=0` is the baseline: the same D on the
                   labels alone (no G steps). The model gains `classify`
                   (class probabilities); its config's `ssgan` evaluator
-                  (`classifier_error`) reports `ssgan_test_error`.
+                  (`classifier_error`) reports `ssgan_test_error`. With
+                  `gan.d_ema_decay` > 0 D classifies (classify, the eval's
+                  class_error) with the debiased exponential moving average
+                  of its parameters, as Salimans et al. test theirs.
 
 An exponential moving average of G's weights (`gan.ema_decay` > 0) is kept
 for sampling; batch-norm running statistics are shared with the live G.
@@ -117,7 +120,9 @@ DEFAULTS = {
     "gan": dict(generator_loss="non_saturating", d_steps=1, ema_decay=0.0,
                 info_weight=1.0, info_continuous_weight=1.0, r1_weight=0.0,
                 # Semi-supervised GAN; 0.5 is the weight in Salimans et al.'s code.
-                semi_supervised=False, unsupervised_weight=0.5),
+                semi_supervised=False, unsupervised_weight=0.5,
+                # > 0: D classifies with its parameter average (their 0.9999).
+                d_ema_decay=0.0),
     # The labelled subset of the training set (`genjax.data`); 0: none.
     "data": dict(num_labelled=0, labelled_seed=0),
     "evals": {"sample_quality": dict(type="sample_quality")},
@@ -210,6 +215,9 @@ def _check_semi_supervised(m: ConfigDict, g: ConfigDict, data: ConfigDict) -> No
     raise ConfigError("config.model.kind='ssgan_mlp' supports neither "
                       "config.model.conditional nor InfoGAN codes")
   if not g.semi_supervised:
+    if g.d_ema_decay > 0:
+      raise ConfigError("config.gan.d_ema_decay > 0 needs config.gan.semi_supervised=True "
+                        "(the average is D's classifier)")
     return
   if m.kind != "ssgan_mlp":
     raise ConfigError("config.gan.semi_supervised=True needs config.model.kind='ssgan_mlp' "
@@ -253,8 +261,9 @@ def _check_training(g: ConfigDict) -> None:
                       f"{', '.join(GENERATOR_OBJECTIVES)}")
   if not isinstance(g.d_steps, int) or g.d_steps < 1:
     raise ConfigError(f"config.gan.d_steps must be an integer >= 1, got {g.d_steps}")
-  if not 0.0 <= g.ema_decay < 1.0:
-    raise ConfigError(f"config.gan.ema_decay must be in [0, 1), got {g.ema_decay}")
+  for key in ("ema_decay", "d_ema_decay"):
+    if not 0.0 <= g[key] < 1.0:
+      raise ConfigError(f"config.gan.{key} must be in [0, 1), got {g[key]}")
   if g.r1_weight < 0:
     raise ConfigError(f"config.gan.r1_weight must be >= 0, got {g.r1_weight}")
   if g.info_weight < 0 or g.info_continuous_weight < 0:
@@ -348,7 +357,8 @@ def make_parts(config: ConfigDict, *, data_info: methods.DataInfo,
       d_tx=make_optimizer(config.get("d_optimizer", config.optimizer), num_train_steps),
       generator_loss=g.generator_loss, d_steps=g.d_steps, r1_weight=g.r1_weight,
       ema_decay=g.ema_decay, data_shape=data_shape, data_name=config.data.name,
-      semi_supervised=g.semi_supervised, unsupervised_weight=g.unsupervised_weight)
+      semi_supervised=g.semi_supervised, unsupervised_weight=g.unsupervised_weight,
+      d_ema_decay=g.d_ema_decay)
 
 
 def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from genjax.methods.gan_steps import GanParts, draw, sampling_variables
+from genjax.methods.gan_steps import GanParts, draw, evaluation_d, sampling_variables
 
 
 def sample(parts: GanParts, state, rng: jax.Array, n: int, labels=None, codes=None, z=None):
@@ -68,8 +68,11 @@ def infer_codes(parts: GanParts, state, x: jax.Array):
 
 
 def classify(parts: GanParts, state, x: jax.Array) -> jax.Array:
-  """The semi-supervised D's class probabilities softmax(l(x)) [N, K]; argmax is its label."""
-  _, class_logits, _ = parts.networks.discriminate(state.d, x, None)
+  """The semi-supervised D's class probabilities softmax(l(x)) [N, K]; argmax is its label.
+
+  With `gan.d_ema_decay` > 0 the classifier is D's parameter average.
+  """
+  _, class_logits, _ = parts.networks.discriminate(evaluation_d(parts, state), x, None)
   return jax.nn.softmax(class_logits, -1)
 
 

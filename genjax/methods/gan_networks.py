@@ -77,10 +77,13 @@ class Networks:
                model.d_batch_norm)
 
   def init(self, rng_g: jax.Array, rng_d: jax.Array, z: jax.Array, g_cond,
-           d_cond) -> tuple[Variables, Variables]:
-    """(G's, D's) variables; D is initialised on G's first samples."""
+           x: jax.Array, d_cond) -> tuple[Variables, Variables]:
+    """(G's, D's) variables; D is initialised on the real batch `x`.
+
+    Real data, not G's first samples, because the SSGAN D's weight-norm
+    layers take their initial scales from the init batch's statistics.
+    """
     g_vars = dict(self.generator.init(rng_g, z, g_cond, train=False))
-    x = self.generator.apply(g_vars, z, g_cond, train=False)
     return g_vars, dict(self.discriminator.init(rng_d, x, d_cond))
 
   def generate(self, g_vars: Variables, z: jax.Array, cond, train: bool):

@@ -44,12 +44,16 @@ class GanState:
       G's batch statistics).
     g_opt, d_opt: their optimiser states (None in a loaded model).
     g_ema: the EMA of G's params (gan.ema_decay > 0), else None.
+    d_ema: {"params": EMA of D's params started from zeros, "weight": the
+      same EMA of the constant 1} (gan.d_ema_decay > 0), else None; their
+      ratio is D's debiased average (`evaluation_d`).
   """
   g: dict
   d: dict
   g_opt: Any = None
   d_opt: Any = None
   g_ema: Any = None
+  d_ema: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +69,7 @@ class GanParts:
     d_steps: D updates per G update.
     r1_weight: gamma of the R1 penalty in D's loss (0: none).
     ema_decay: decay of the EMA of G's params kept for sampling (0: none).
+    d_ema_decay: decay of the average of D's params that classifies (0: none).
     data_shape: the shape of one example ([D] for toy point data).
     data_name: the dataset's name (toys: the mixture whose density is known).
     semi_supervised: D's q output is K class logits, trained on the batch's
@@ -85,6 +90,7 @@ class GanParts:
   data_name: str
   semi_supervised: bool = False
   unsupervised_weight: float = 0.5
+  d_ema_decay: float = 0.0
 
   @property
   def toy(self) -> bool:
@@ -110,13 +116,36 @@ def generate(parts: GanParts, g_vars: dict, rng: jax.Array, labels: jax.Array) -
 
 
 def init(parts: GanParts, rng: jax.Array, batch) -> GanState:
-  """Both networks' variables and optimiser states (and G's EMA); see the module docstring."""
+  """Both networks' variables and optimiser states (and the EMAs); see the module docstring."""
   key_g, key_d, key_inputs = jax.random.split(rng, 3)
   inputs = draw(parts, key_inputs, batch["label"])
-  g_vars, d_vars = parts.networks.init(key_g, key_d, inputs.z, inputs.g_cond, inputs.d_cond)
+  g_vars, d_vars = parts.networks.init(key_g, key_d, inputs.z, inputs.g_cond,
+                                       batch["image"], inputs.d_cond)
   return GanState(g=g_vars, d=d_vars, g_opt=parts.g_tx.init(g_vars["params"]),
                   d_opt=parts.d_tx.init(d_vars["params"]),
-                  g_ema=g_vars["params"] if parts.ema_decay > 0 else None)
+                  g_ema=g_vars["params"] if parts.ema_decay > 0 else None,
+                  d_ema=_zero_average(d_vars["params"]) if parts.d_ema_decay > 0 else None)
+
+
+def _zero_average(params) -> dict:
+  return {"params": jax.tree.map(jnp.zeros_like, params), "weight": jnp.zeros((), jnp.float32)}
+
+
+def evaluation_d(parts: GanParts, state: GanState) -> dict:
+  """D's variables for classifying: its debiased parameter average if kept, else D's own.
+
+  Salimans et al. 2016 test their semi-supervised D with an exponential
+  moving average of its parameters (decay 0.9999): D is trained with noise
+  on every layer and its raw weights jitter from step to step. Dividing by
+  the average's total weight (1 - decay^t, as in Adam's moments) keeps
+  early evaluations from being pulled towards the zeros it starts from.
+  Before D's first step (no average yet) it is D itself.
+  """
+  if state.d_ema is None:
+    return state.d
+  weight = state.d_ema["weight"]
+  average = lambda a, p: jnp.where(weight > 0, a / jnp.maximum(weight, 1e-30), p)
+  return {**state.d, "params": jax.tree.map(average, state.d_ema["params"], state.d["params"])}
 
 
 def _d_on_real(parts: GanParts, d_vars: dict, x: jax.Array, d_cond, rng: jax.Array):
@@ -174,7 +203,11 @@ def _apply_d_gradients(parts: GanParts, state: GanState, grads, stats) -> GanSta
   new_d = {**state.d, "params": optax.apply_updates(d_params, updates)}
   if parts.networks.d_batch_norm:
     new_d["batch_stats"] = stats
-  return state.replace(d=new_d, d_opt=d_opt)
+  d_ema = state.d_ema
+  if parts.d_ema_decay > 0:
+    d_ema = ema_update(d_ema, {"params": new_d["params"], "weight": jnp.ones((), jnp.float32)},
+                       parts.d_ema_decay)
+  return state.replace(d=new_d, d_opt=d_opt, d_ema=d_ema)
 
 
 def d_update(parts: GanParts, state: GanState, x: jax.Array, labels: jax.Array, rng: jax.Array,
@@ -312,7 +345,7 @@ def eval_step(parts: GanParts, state: GanState, batch, rng: jax.Array) -> dict[s
   D runs in evaluation mode on the real batch and on samples of the
   sampling weights (`sampling_variables`). `d_loss` is the real / fake loss
   alone; a semi-supervised D adds its `class_error` and `class_nll` on the
-  eval batch's labels.
+  eval batch's labels (from its parameter average if kept: `evaluation_d`).
   """
   x, labels = batch["image"], batch["label"]
   inputs = draw(parts, rng, labels)
@@ -320,6 +353,8 @@ def eval_step(parts: GanParts, state: GanState, batch, rng: jax.Array) -> dict[s
                                     train=False)
   real_logit, real_q, _ = parts.networks.discriminate(state.d, x, inputs.d_cond)
   fake_logit, q, _ = parts.networks.discriminate(state.d, fake, inputs.d_cond)
+  if state.d_ema is not None:
+    real_q = parts.networks.discriminate(evaluation_d(parts, state), x, None)[1]
   out = {"d_loss": gan_losses.discriminator_loss_per_example(real_logit, fake_logit),
          "d_real": jax.nn.sigmoid(real_logit), "d_fake": jax.nn.sigmoid(fake_logit)}
   if parts.generator_loss != "feature_matching":  # feature matching has no per-sample loss

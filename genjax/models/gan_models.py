@@ -249,6 +249,34 @@ def _weight_norm_dense(width: int, name: str | None = None) -> nn.Module:
   return nn.WeightNorm(nn.Dense(width), name=name)
 
 
+class DataInitWeightNormDense(nn.Module):
+  """Weight-normalised dense layer, y = g * (x . v / ||v||) + b, with data-dependent init.
+
+  At `init` (Salimans & Kingma 2016, section 3) g and b are set from the
+  init batch so that every unit's pre-activation has mean 0 and std 1 on
+  it. Initialise on real data: a constant batch has no spread to normalise
+  by. With `train_scale=False` g then stays fixed (its gradient is stopped,
+  so Adam never moves it), as in Salimans et al. 2016's MNIST D: with the
+  unit scales fixed, the Gaussian noise added after each layer keeps its
+  size relative to the signal, so D cannot grow its activations until the
+  noise no longer matters and memorise the 100 labelled images.
+  """
+  features: int
+  train_scale: bool = True
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    # N(0, 0.1) as theirs: with weight norm the size of v sets how fast Adam turns it.
+    v = self.param("kernel", nn.initializers.normal(0.1), (x.shape[-1], self.features))
+    pre = x @ (v / jnp.linalg.norm(v, axis=0))
+    # The initialisers below run only inside `init`, on its batch.
+    scale = self.param("scale", lambda _: 1.0 / jnp.sqrt(pre.var(0) + 1e-8))
+    bias = self.param("bias", lambda _: -pre.mean(0) * scale)
+    if not self.train_scale:
+      scale = jax.lax.stop_gradient(scale)
+    return pre * scale + bias
+
+
 class SSGANGenerator(nn.Module):
   """z -> image in [0, 1]: softplus + batch-norm hidden layers, weight-normalised output."""
   data_shape: tuple[int, ...]
@@ -285,11 +313,11 @@ class SSGANDiscriminator(nn.Module):
   def __call__(self, x: jax.Array, cond: jax.Array | None = None, train: bool = False):
     h = self._noisy(_with_condition(x.reshape(x.shape[0], -1), cond), self.input_noise, train)
     for i, width in enumerate(self.hidden):
-      h = nn.relu(_weight_norm_dense(width)(h))
+      h = nn.relu(DataInitWeightNormDense(width, train_scale=False)(h))
       if i == len(self.hidden) - 1:  # f(x) for feature matching, before its noise
         self.sow("intermediates", "features", h)
       h = self._noisy(h, self.hidden_noise, train)
-    class_logits = _weight_norm_dense(self.num_logits, name="class_logits")(h)
+    class_logits = DataInitWeightNormDense(self.num_logits, name="class_logits")(h)
     return jax.nn.logsumexp(class_logits, -1), class_logits
 
 
