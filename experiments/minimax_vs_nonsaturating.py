@@ -22,8 +22,12 @@ so the same initial G and D):
 * both log the G gradient norm (`g_grad_norm`) and D(G(z)) seen by the G
   step (`d_fake_g_step`) every few steps, compared over the first steps.
 
-Budgets: ring8 20000 steps x 3 seeds per loss, MNIST 4000 steps (4.3
-epochs) per loss; --quick ring8 2000 steps x 1 seed, MNIST 400 steps.
+Budgets: ring8 20000 steps, MNIST 4000 steps (4.3 epochs), SEEDS for each
+loss (every run takes under 10 minutes here, so five); each verdict is on
+the 95% t interval over seeds of a paired difference or ratio (the two losses
+share a seed's initial G and D). --quick: ring8 2000 steps, MNIST 400 steps,
+two seeds. Two invocations on one workdir share the runs
+(`report.measure_runs`).
 """
 
 from __future__ import annotations
@@ -38,9 +42,20 @@ from experiments import report as report_lib
 from genjax import writers
 
 LOSSES = ("minimax", "non_saturating")
+SEEDS = (0, 1, 2, 3, 4)
 EARLY_STEPS = 200    # "the first steps": the window the gradient norms are compared over
 GRAD_RATIO = 0.5     # minimax's early G gradient must be at most this fraction of NS's
 LOG_EVERY = 10       # train metrics logged (averaged) every LOG_EVERY steps
+FIGURE_STEPS = 5 * EARLY_STEPS  # the early-curve figures' window
+HISTORY = (
+    ("2026-12-03", "Rules replaced before any run under them (issue 21 item 2): five seeds "
+     "for ring8 and MNIST (was three and one), verdicts on 95% t intervals of per-seed "
+     "paired values (were comparisons of means, or of one MNIST seed). The run under the old "
+     "rules (2026-11-24, 88.2 min): ring8 early gradient ratio 0.94 (disagrees: R1 keeps "
+     "D(G(z)) near 0.48, no saturation), MNIST 0.03 (agrees); ring8 modes 8.00 vs 8.00 and "
+     "high-quality fraction 0.933 vs 0.929 (agreed, inside the seed spread); MNIST FD 157.3 "
+     "(non-saturating) vs 192.8 (agreed, one seed)."),
+)
 
 
 def _train_rows(run_dir: str) -> tuple[list[int], list[float], list[float]]:
@@ -77,150 +92,140 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "the same budget the non-saturating GAN covers at least as many ring modes "
                  "with more high-quality samples, and reaches a lower Frechet distance on "
                  "MNIST.",
-      quick=quick)
-  toy_steps, toy_seeds = (2000, (0,)) if quick else (20000, (0, 1, 2))
-  mnist_steps = 400 if quick else 4000
+      quick=quick, history=HISTORY)
+  toy_steps, mnist_steps = (2000, 400) if quick else (20000, 4000)
+  seeds = SEEDS[1:2] if smoke else SEEDS[:2] if quick else SEEDS  # smoke: seed 1 alone
   num_samples = report_lib.SMOKE_SAMPLES if smoke else 2000 if quick else 10_000
-  early = {}  # (dataset, loss) -> (steps, g_grad_norm, d_fake_g_step) of seed 0
-  toy, toy_cfg = _ring8(rep, workdir, toy_steps, toy_seeds, early, smoke)
-  mnist, mnist_cfg = _mnist(rep, workdir, mnist_steps, num_samples, early, smoke)
-  rep.results = {"ring8": toy, "mnist": mnist}
+  configs = {"ring8": lambda loss, seed: report_lib.config(
+                 "gan_toy", f"dist=ring8,loss={loss}", smoke=smoke,
+                 **{"seed": seed, "total_steps": toy_steps, **_LOGGING}),
+             "mnist": lambda loss, seed: report_lib.config(
+                 "dcgan_mnist", f"loss={loss}", smoke=smoke, **{
+                     "seed": seed, "total_steps": mnist_steps, "eval_every_steps": mnist_steps,
+                     "evals.sample_quality.num_samples": num_samples, **_LOGGING})}
+  tasks = {f"{data}_{loss}_seed{seed}": _task(os.path.join(workdir, f"{data}_{loss}_seed{seed}"),
+                                              data, configs[data](loss, seed))
+           for data in configs for loss in LOSSES for seed in seeds}
+  measured = report_lib.measure_runs(tasks, workdir)
+  results = {data: {loss: [measured[f"{data}_{loss}_seed{seed}"] for seed in seeds]
+                    for loss in LOSSES} for data in configs}
+  rep.results = {"seeds": list(seeds), **{  # without the figures' curves
+      data: {loss: [{k: v for k, v in r.items() if k != "early"} for r in runs]
+             for loss, runs in by_loss.items()} for data, by_loss in results.items()}}
+  toy_cfg, mnist_cfg = configs["ring8"](LOSSES[0], seeds[0]), configs["mnist"](LOSSES[0], seeds[0])
   rep.text(
       f"Budgets: ring8 `configs/gan_toy.py:dist=ring8` (MLP G and D, batch "
       f"{toy_cfg.batch_size}, Adam {toy_cfg.optimizer.lr:g} {toy_cfg.optimizer.schedule}, "
-      f"R1 gamma {toy_cfg.gan.r1_weight:g}), {toy_cfg.total_steps} steps, seeds: "
-      f"{', '.join(map(str, toy_seeds))}; MNIST `configs/dcgan_mnist.py` (batch "
-      f"{mnist_cfg.batch_size}, Adam 2e-4 / b1 0.5 for G and D), {mnist_cfg.total_steps} "
-      f"steps, seed 0, Frechet distance etc. over {num_samples} samples. Each pair of runs "
-      "differs only in `gan.generator_loss`. Train metrics are means over blocks of "
+      f"R1 gamma {toy_cfg.gan.r1_weight:g}), {toy_cfg.total_steps} steps; MNIST "
+      f"`configs/dcgan_mnist.py` (batch {mnist_cfg.batch_size}, Adam 2e-4 / b1 0.5 for G and "
+      f"D), {mnist_cfg.total_steps} steps, Frechet distance etc. over {num_samples} samples; "
+      f"seeds {', '.join(map(str, seeds))} for each. Each pair of runs of a seed differs only "
+      "in `gan.generator_loss`. Train metrics are means over blocks of "
       f"{LOG_EVERY} steps; 'first {EARLY_STEPS} steps' averages the blocks up to step "
       f"{EARLY_STEPS}. A mode is covered when it gets at least 10% of its expected share "
-      "of samples within 3 std; 'high-quality' samples lie within 3 std of a mode.")
+      "of samples within 3 std; 'high-quality' samples lie within 3 std of a mode. "
+      "Intervals: 95% Student t over seeds.")
   rep.text(
       "Both losses are optimised with Adam, which divides each gradient coordinate by a "
       "running estimate of its scale: a uniformly smaller gradient is largely rescaled, so "
       "a smaller minimax gradient norm need not mean proportionally slower learning. What "
       "Adam cannot undo is the weighting inside the gradient: minimax weighs each sample "
       "by D(G(z)), so the samples D rejects most confidently (the worst ones) move least.")
-  _ratio_table(rep, toy, mnist)
-  _early_figures(rep, workdir, early)
-  for prefix, title in (("ring8_", "ring8, {}: data (left) and G's samples (right)"),
-                        ("mnist_", "MNIST DCGAN samples, {}")):
-    for loss in LOSSES:
-      name = f"{prefix}{loss}.png" if prefix == "ring8_" else f"{prefix}{loss}_samples.png"
-      if os.path.exists(os.path.join(workdir, name)):
-        rep.figure(title.format(loss), name)
-  for statement, holds in verdicts(toy, mnist):
+  _tables(rep, results, seeds, toy_cfg.evals.modes.num_samples)
+  _early_figures(rep, workdir, {(data, loss): measured[f"{data}_{loss}_seed{seeds[0]}"]["early"]
+                                for data in configs for loss in LOSSES})
+  for data, loss in ((d, l) for d in configs for l in LOSSES):
+    shown = os.path.join(workdir, f"{data}_{loss}_seed{seeds[0]}", "samples.png")
+    if os.path.exists(shown):
+      shutil.copy(shown, os.path.join(workdir, f"{data}_{loss}.png"))
+      what = "data (left) and G's samples (right)" if data == "ring8" else "DCGAN samples"
+      rep.figure(f"{data}, {loss}: {what}, seed {seeds[0]}", f"{data}_{loss}.png")
+  for statement, holds in verdicts(results):
     rep.verdict(statement, holds)
   return rep.write(workdir)
 
 
 _LOGGING = {"log_every_steps": LOG_EVERY, "steps_per_dispatch": LOG_EVERY}
+_KEEP = {"ring8": ("modes_covered", "high_quality_fraction"),
+         "mnist": ("fd", "fd_floor", "classifier_score", "precision", "recall")}
 
 
-def _ring8(rep, workdir: str, steps: int, seeds, early: dict, smoke: bool):
-  """Trains both losses on the 8-Gaussian ring per seed: (results, the last config)."""
-  results, rows = {}, []
-  for loss in LOSSES:
-    per_seed = []
-    for seed in seeds:
-      cfg = report_lib.config("gan_toy", f"dist=ring8,loss={loss}", smoke=smoke, **{
-          "seed": seed, "total_steps": steps, **_LOGGING})
-      run_dir = os.path.join(workdir, f"ring8_{loss}_seed{seed}")
-      final = report_lib.train_run(cfg, run_dir).final
-      with open(os.path.join(run_dir, "final_metrics.json")) as f:
-        modes = json.load(f)["final"]
-      train_steps, grads, d_fake = _train_rows(run_dir)
-      if seed == seeds[0]:
-        early[("ring8", loss)] = (train_steps, grads, d_fake)
-        hist = _latest_png(run_dir, "samples_")
-        if hist:
-          shutil.copy(hist, os.path.join(workdir, f"ring8_{loss}.png"))
-      per_seed.append({"seed": seed, "modes_covered": modes["modes_covered"],
-                       "high_quality_fraction": modes["high_quality_fraction"],
-                       "sample_log_density": final["sample_log_density"],
-                       "d_fake": final["d_fake"],
-                       "early_g_grad_norm": _early_mean(train_steps, grads),
-                       "early_d_fake": _early_mean(train_steps, d_fake)})
-    results[loss] = {
-        "runs": per_seed,
-        **{f"mean_{k}": float(np.mean([r[k] for r in per_seed]))
-           for k in ("modes_covered", "high_quality_fraction", "early_g_grad_norm",
-                     "early_d_fake")}}
-    rows += [[loss, r["seed"], f"{r['modes_covered']:g}/8", r["high_quality_fraction"],
-              r["sample_log_density"], r["d_fake"], r["early_d_fake"], r["early_g_grad_norm"]]
-             for r in per_seed]
-  rep.table(f"8-Gaussian ring (final eval over {cfg.evals.modes.num_samples} samples)",
+def _task(run_dir: str, data: str, cfg):
+  """Trains one run; its measure(): final metrics, early means and the early curves."""
+  def measure():
+    final = report_lib.train_run(cfg, run_dir).final
+    with open(os.path.join(run_dir, "final_metrics.json")) as f:
+      extras = json.load(f)["final"]
+    steps, grads, d_fake = _train_rows(run_dir)
+    grid = _latest_png(run_dir, "samples_")
+    if grid:
+      shutil.copy(grid, os.path.join(run_dir, "samples.png"))
+    out = {k: extras[k] for k in _KEEP[data]}
+    out.update(d_real=final["d_real"], d_fake=final["d_fake"],
+               early_g_grad_norm=_early_mean(steps, grads),
+               early_d_fake=_early_mean(steps, d_fake))
+    shown = [i for i, step in enumerate(steps) if step <= max(FIGURE_STEPS, steps[0])]
+    out["early"] = [[column[i] for i in shown] for column in (steps, grads, d_fake)]
+    if data == "ring8":
+      out["sample_log_density"] = final["sample_log_density"]
+    return out
+  return measure
+
+
+def _tables(rep, results: dict, seeds, toy_samples: int) -> None:
+  """Per-seed tables for both datasets and the early-gradient ratios."""
+  toy_rows = [[loss, seed, f"{r['modes_covered']:g}/8", r["high_quality_fraction"],
+               r["sample_log_density"], r["d_fake"], r["early_d_fake"], r["early_g_grad_norm"]]
+              for loss in LOSSES for seed, r in zip(seeds, results["ring8"][loss])]
+  rep.table(f"8-Gaussian ring (final eval over {toy_samples} samples)",
             ["generator loss", "seed", "modes covered", "high-quality fraction",
              "mean log p_data(G(z))", "D(G(z)) at the end",
              f"D(G(z)), first {EARLY_STEPS} steps",
-             f"G grad norm, first {EARLY_STEPS} steps"], rows)
-  return results, cfg
-
-
-def _mnist(rep, workdir: str, steps: int, num_samples: int, early: dict, smoke: bool):
-  """Trains both losses on the MNIST DCGAN, seed 0: (results, the last config)."""
-  results, rows = {}, []
-  for loss in LOSSES:
-    cfg = report_lib.config("dcgan_mnist", f"loss={loss}", smoke=smoke, **{
-        "total_steps": steps, "eval_every_steps": steps,
-        "evals.sample_quality.num_samples": num_samples, **_LOGGING})
-    run_dir = os.path.join(workdir, f"mnist_{loss}")
-    final = report_lib.train_run(cfg, run_dir).final
-    with open(os.path.join(run_dir, "final_metrics.json")) as f:
-      quality = json.load(f)["final"]
-    train_steps, grads, d_fake = _train_rows(run_dir)
-    early[("mnist", loss)] = (train_steps, grads, d_fake)
-    grid = _latest_png(run_dir, "samples_")
-    if grid:
-      shutil.copy(grid, os.path.join(workdir, f"mnist_{loss}_samples.png"))
-    r = results[loss] = {
-        "fd": quality["fd"], "fd_floor": quality["fd_floor"],
-        "classifier_score": quality["classifier_score"],
-        "precision": quality["precision"], "recall": quality["recall"],
-        "d_real": final["d_real"], "d_fake": final["d_fake"],
-        "early_g_grad_norm": _early_mean(train_steps, grads),
-        "early_d_fake": _early_mean(train_steps, d_fake)}
-    rows.append([loss, r["fd"], r["fd_floor"], r["classifier_score"], r["precision"],
-                 r["recall"], r["d_real"], r["d_fake"], r["early_d_fake"],
-                 r["early_g_grad_norm"]])
-  rep.table(f"MNIST DCGAN (final eval, {int(quality['num_quality_samples'])} samples vs "
-            "as many test images, project classifier features)",
-            ["generator loss", "Frechet distance", "floor (train vs test)",
+             f"G grad norm, first {EARLY_STEPS} steps"], toy_rows)
+  mnist_rows = [[loss, seed, r["fd"], r["fd_floor"], r["classifier_score"], r["precision"],
+                 r["recall"], r["d_real"], r["d_fake"], r["early_d_fake"], r["early_g_grad_norm"]]
+                for loss in LOSSES for seed, r in zip(seeds, results["mnist"][loss])]
+  rep.table("MNIST DCGAN (final eval, samples vs as many test images, project classifier "
+            "features)",
+            ["generator loss", "seed", "Frechet distance", "floor (train vs test)",
              "classifier score", "precision", "recall", "D(x) at the end",
              "D(G(z)) at the end", f"D(G(z)), first {EARLY_STEPS} steps",
-             f"G grad norm, first {EARLY_STEPS} steps"], rows)
-  return results, cfg
-
-
-def _ratio_table(rep, toy: dict, mnist: dict) -> None:
-  """Measured early gradient ratio beside the one the mean D(G(z)) predicts."""
+             f"G grad norm, first {EARLY_STEPS} steps"], mnist_rows)
   # Each sample's gradient is weighted by D (minimax) or 1 - D (non-saturating):
   # the ratio of the mean weights each G saw is what the gradient-norm ratio
   # should roughly follow. Near 1 when D is not confident: no saturation then.
   rows = []
-  for name, group, key, d_key in (("ring8", toy, "mean_early_g_grad_norm", "mean_early_d_fake"),
-                                  ("MNIST", mnist, "early_g_grad_norm", "early_d_fake")):
-    d_mm, d_ns = group["minimax"][d_key], group["non_saturating"][d_key]
-    rows.append([name, d_mm, d_ns, d_mm / (1 - d_ns),
-                 group["minimax"][key] / group["non_saturating"][key]])
-  rep.table(f"Early G gradient ratio (first {EARLY_STEPS} steps), measured vs predicted",
+  for name, data in (("ring8", "ring8"), ("MNIST", "mnist")):
+    mm, ns = results[data]["minimax"], results[data]["non_saturating"]
+    predicted = [a["early_d_fake"] / (1 - b["early_d_fake"]) for a, b in zip(mm, ns)]
+    rows.append([name, report_lib.interval_cell([a["early_d_fake"] for a in mm]),
+                 report_lib.interval_cell([b["early_d_fake"] for b in ns]),
+                 report_lib.interval_cell(predicted),
+                 report_lib.interval_cell(_paired(results, data, "early_g_grad_norm", "ratio"))])
+  rep.table(f"Early G gradient ratio (first {EARLY_STEPS} steps), measured vs predicted "
+            "(mean over seeds [95% t interval])",
             ["data", "D(G(z)), minimax run", "D(G(z)), non-saturating run",
              "predicted ratio D_mm / (1 - D_ns)", "measured ratio minimax / non-saturating"],
             rows)
 
 
+def _paired(results: dict, data: str, key: str, how: str) -> list[float]:
+  """Per seed, minimax's `key` over (how="ratio") or minus (how="difference") the
+  non-saturating run's."""
+  pairs = zip(results[data]["minimax"], results[data]["non_saturating"])
+  if how == "ratio":
+    return [a[key] / b[key] for a, b in pairs]
+  return [a[key] - b[key] for a, b in pairs]
+
+
 def _early_figures(rep, workdir: str, early: dict) -> None:
   """G's gradient norm and D(G(z)) over the first steps, per dataset and loss."""
   for dataset, title in (("ring8", "8-Gaussian ring"), ("mnist", "MNIST DCGAN")):
-    steps = early[(dataset, LOSSES[0])][0]
-    window = [i for i, s in enumerate(steps) if s <= max(5 * EARLY_STEPS, steps[0])]
-    xs = [steps[i] for i in window]
+    xs = early[(dataset, LOSSES[0])][0]
     for column, ylabel, suffix, what, short in (
         (1, "G gradient norm", "grad_norm", "G gradient norm", "G grad norm"),
         (2, "D(G(z)) in the G step", "d_fake", "D(G(z))", "D(G(z))")):
-      series = {f"{loss}: {short}": [early[(dataset, loss)][column][i] for i in window]
-                for loss in LOSSES}
+      series = {f"{loss}: {short}": early[(dataset, loss)][column] for loss in LOSSES}
       name = f"{dataset}_early_{suffix}.png"
       report_lib.line_plot(os.path.join(workdir, name), xs, series, xlabel="training step",
                            ylabel=ylabel, log_y=column == 1,
@@ -228,34 +233,37 @@ def _early_figures(rep, workdir: str, early: dict) -> None:
       rep.figure(f"{title}: {what} over the first steps", name)
 
 
-def verdicts(toy: dict[str, dict[str, float]], mnist: dict[str, dict[str, float]]
-             ) -> list[tuple[str, bool]]:
-  """The claim's predicates, fixed before the runs.
+def verdicts(results: dict[str, dict[str, list[dict]]]) -> list[tuple[str, bool | None]]:
+  """The claim's predicates, fixed before the runs: 95% t intervals over seeds of
+  per-seed paired values (the two losses of a seed share their initial networks).
 
   Args:
-    toy: per loss ("minimax", "non_saturating") the ring8 means over seeds
-      {"mean_early_g_grad_norm", "mean_modes_covered", "mean_high_quality_fraction"}.
-    mnist: per loss {"early_g_grad_norm", "fd"}.
+    results: {"ring8" | "mnist": {"minimax" | "non_saturating": [per-seed dicts
+      with "early_g_grad_norm", and "modes_covered" / "high_quality_fraction"
+      (ring8) or "fd" (mnist)], same seed order for both losses}}.
   """
-  out = []
-  for name, group, key in (("ring8", toy, "mean_early_g_grad_norm"),
-                           ("MNIST", mnist, "early_g_grad_norm")):
-    mm, ns = group["minimax"][key], group["non_saturating"][key]
+  above, out = report_lib.above, []
+  for name, data in (("ring8", "ring8"), ("MNIST", "mnist")):
+    ratios = _paired(results, data, "early_g_grad_norm", "ratio")
     out.append((f"{name}: minimax's G gradient norm over the first {EARLY_STEPS} steps is "
-                f"at most {GRAD_RATIO:g}x the non-saturating one's (measured {mm:.3g} vs "
-                f"{ns:.3g}, ratio {mm / ns:.2f})", mm <= GRAD_RATIO * ns))
-  mm, ns = toy["minimax"], toy["non_saturating"]
-  out.append((
-      "ring8: the non-saturating GAN covers at least as many modes and has a higher "
-      f"high-quality fraction (means over seeds: modes {ns['mean_modes_covered']:.2f} vs "
-      f"{mm['mean_modes_covered']:.2f}, fraction {ns['mean_high_quality_fraction']:.3f} vs "
-      f"{mm['mean_high_quality_fraction']:.3f})",
-      ns["mean_modes_covered"] >= mm["mean_modes_covered"]
-      and ns["mean_high_quality_fraction"] > mm["mean_high_quality_fraction"]))
-  out.append((f"MNIST: the non-saturating DCGAN reaches a lower Frechet distance "
-              f"({mnist['non_saturating']['fd']:.1f} vs minimax {mnist['minimax']['fd']:.1f})",
-              mnist["non_saturating"]["fd"] < mnist["minimax"]["fd"]))
+                f"at most {GRAD_RATIO:g}x the non-saturating one's (ratio per seed, "
+                f"{report_lib.interval_cell(ratios, '.3g')})",
+                above([GRAD_RATIO - r for r in ratios])))
+  # Modes are integers (mostly 8 of 8): "at least as many" = the non-saturating
+  # run loses less than half a mode on average; the fraction must be higher.
+  modes = [0.0 - d for d in _paired(results, "ring8", "modes_covered", "difference")]
+  fraction = [0.0 - d for d in _paired(results, "ring8", "high_quality_fraction", "difference")]
+  out.append(("ring8: the non-saturating GAN covers at least as many modes and has a higher "
+              "high-quality fraction (non-saturating minus minimax per seed: modes "
+              f"{report_lib.interval_cell(modes, '.3g')}, fraction "
+              f"{report_lib.interval_cell(fraction, '.3g')})",
+              report_lib.every([above([m + 0.5 for m in modes]), above(fraction)])))
+  fd = _paired(results, "mnist", "fd", "difference")
+  out.append(("MNIST: the non-saturating DCGAN reaches a lower Frechet distance (minimax "
+              f"minus non-saturating per seed: {report_lib.interval_cell(fd, '.3g')})",
+              above(fd)))
   return out
+
 
 if __name__ == "__main__":
   report_lib.cli(run)
