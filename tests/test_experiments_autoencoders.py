@@ -61,36 +61,55 @@ def test_psnr_of_known_errors():
 
 @requires_mnist
 def test_denoising_vs_median_writes_its_report(tmp_path):
-  path = denoising_vs_median.run(str(tmp_path), quick=True, smoke=True)
+  d = denoising_vs_median
+  path = d.run(str(tmp_path), quick=True, smoke=True)
   results = experiment_results(path, tmp_path, 3, ["psnr_vs_sigma.png", "denoising.png"])
-  sigmas = denoising_vs_median.SIGMAS
-  assert set(results) == {f"sigma={s:g}" for s in sigmas}
-  noisy = [results[f"sigma={s:g}"]["psnr_noisy_input"] for s in sigmas]
+  assert results["seeds"] == [1] and verdict_agrees(tmp_path) == [None] * 3  # one seed
+  by_sigma = results["by_sigma"]
+  assert set(by_sigma) == {f"sigma={s:g}" for s in d.SIGMAS}
+  noisy = [by_sigma[f"sigma={s:g}"]["1"]["psnr_noisy_input"] for s in d.SIGMAS]
   # More noise, a worse noisy input: the runs really used their own sigma.
   assert noisy == sorted(noisy, reverse=True)
   # The noisy input's PSNR predicted from the test images and each sigma: the
   # per-image MSE of 784 clipped-noise pixels is close to its expectation.
-  data = denoising_vs_median._config(sigmas[0], 1.0, smoke=True).data
+  data = d._config(d.SIGMAS[0], 1.0, smoke=True).data
   test_x = _images(data, data.eval_split, data.max_eval_examples)
   rows = report_lib.read_table(path, "Test PSNR")
-  for row, sigma in zip(rows, sigmas, strict=True):
-    r = results[f"sigma={sigma:g}"]
+  for row, sigma in zip(rows, d.SIGMAS, strict=True):
+    r, run_dir = by_sigma[f"sigma={sigma:g}"]["1"], tmp_path / f"sigma{sigma:g}_seed1"
     expected_mse = clipped_noise_mse(test_x, sigma).mean(1)
     assert r["psnr_noisy_input"] == pytest.approx(
         float(np.mean(-10 * np.log10(np.maximum(expected_mse, 1e-10)))), abs=0.25), sigma
     assert all_finite(*r.values())
     # The runs' own final evals, and the report's table.
-    assert {k: r[k] for k in denoising_vs_median.METRICS} == {
-        k: saved_metrics(tmp_path / f"sigma{sigma:g}")["eval"][k] for k in denoising_vs_median.METRICS}
+    assert json.loads((run_dir / "config.json").read_text())["seed"] == 1
+    assert {k: r[k] for k in d.METRICS} == {
+        k: saved_metrics(run_dir)["eval"][k] for k in d.METRICS}
     assert math.isclose(r["margin_db"],
                         r["psnr_denoised"] - max(r["psnr_median3"], r["psnr_median5"]))
-    assert row == report_cells(sigma, r["psnr_noisy_input"], r["psnr_median3"], r["psnr_median5"],
-                         r["psnr_denoised"], r["margin_db"], r["psnr"])
-  rs = list(results.values())
-  assert verdict_agrees(tmp_path) == [
-      all(r["margin_db"] > 0 for r in rs),
-      all(r["margin_db"] >= denoising_vs_median.MARGIN_DB for r in rs),
-      all(r["psnr_denoised"] > r["psnr_noisy_input"] for r in rs)]
+    assert row == report_cells(sigma, 1, r["psnr_noisy_input"], r["psnr_median3"],
+                               r["psnr_median5"], r["psnr_denoised"], r["margin_db"], r["psnr"])
+
+
+def test_denoising_vs_median_verdicts_can_disagree():
+  def results(margins=(4.0, 4.5, 5.0), gain=3.0, at=None):
+    """Three seeds at every sigma; `at` = the one sigma given `margins`, else all."""
+    out = {}
+    for sigma in denoising_vs_median.SIGMAS:
+      m = margins if at in (None, sigma) else (6.0, 6.5, 7.0)
+      out[f"sigma={sigma:g}"] = {str(seed): {
+          "psnr_median3": 15.0, "psnr_median5": 14.0, "psnr_denoised": 15.0 + x,
+          "psnr_noisy_input": 15.0 + x - gain} for seed, x in enumerate(m)}
+    return out
+  agrees = lambda r: [ok for _, ok in denoising_vs_median.verdicts(r)]
+  assert agrees(results()) == [True, True, True]
+  # One sigma where the DAE leads by ~1 dB: ahead, but not by the 2 dB margin.
+  assert agrees(results(margins=(0.9, 1.0, 1.1), at=1.0)) == [True, False, True]
+  # One sigma where seeds straddle 0: inconclusive, and so is the 2 dB bar.
+  assert agrees(results(margins=(-1.0, 0.5, 2.0), at=0.1))[:2] == [None, None]
+  # The median filter wins at one sigma on every seed.
+  assert agrees(results(margins=(-2.0, -1.5, -1.0), at=0.5))[:2] == [False, False]
+  assert agrees(results(gain=-1.0))[2] is False
 
 
 @requires_mnist
@@ -141,25 +160,6 @@ def test_overcomplete_identity_writes_its_report(tmp_path):
   assert len({r["input_noise"] for m in by_model.values() for r in m.values()}) == 1
   assert verdict_agrees(tmp_path) == [
       ok for _, ok in o.verdicts(by_model, results["mean_image_test_mse"])]
-
-
-def test_denoising_verdicts_can_disagree():
-  def sigma(noisy, m3, m5, dae):
-    return {"psnr_noisy_input": noisy, "psnr_median3": m3, "psnr_median5": m5,
-            "psnr_denoised": dae}
-  margin = denoising_vs_median.MARGIN_DB
-  good = {"sigma=0.5": sigma(10.0, 15.0, 14.0, 15.0 + margin + 1),
-          "sigma=1": sigma(5.0, 9.0, 10.0, 10.0 + margin)}
-  assert [ok for _, ok in denoising_vs_median.verdicts(good)] == [True, True, True]
-  # One sigma where the 5x5 median wins: the first two disagree.
-  bad = {**good, "sigma=1": sigma(5.0, 9.0, 10.0, 9.5)}
-  assert [ok for _, ok in denoising_vs_median.verdicts(bad)] == [False, False, True]
-  # Ahead of both filters, but by less than the margin at one sigma.
-  thin = {**good, "sigma=1": sigma(5.0, 9.0, 10.0, 10.0 + margin / 2)}
-  assert [ok for _, ok in denoising_vs_median.verdicts(thin)] == [True, False, True]
-  # Filters so poor that even a DAE worse than its noisy input beats them.
-  worse = {**good, "sigma=1": sigma(12.0, 3.0, 4.0, 11.0)}
-  assert [ok for _, ok in denoising_vs_median.verdicts(worse)] == [True, True, False]
 
 
 def test_overcomplete_identity_verdicts_can_disagree():
