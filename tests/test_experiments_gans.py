@@ -110,7 +110,7 @@ def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
       path, tmp_path, 4, ["ring8_early_grad_norm.png", "mnist_early_grad_norm.png",
                           "ring8_early_d_fake.png", "mnist_early_d_fake.png"])
   assert verdict_agrees(tmp_path) == [None] * 4  # one seed: every verdict inconclusive
-  assert results["seeds"] == [1]
+  assert results["seeds"] == {"ring8": [1], "mnist": [1]}
   limit = minimax_vs_nonsaturating.EARLY_STEPS
 
   def early(run_dir, key):
