@@ -236,9 +236,11 @@ QUOTES = [
           "step 0 to 20k",
           {f"t{s}": arrow(num(_OD, f"results.seed{s}.jsd_start", ".3f"),
                           num(_OD, f"results.seed{s}.jsd_end", ".3f")) for s in range(3)}),
-    Quote(f"{RESULTS}/README.md", "FD {mm} vs {ns} at 4000 steps",
-          {"mm": num(_MM, "results.mnist.minimax.fd", ".1f"),
-           "ns": num(_MM, "results.mnist.non_saturating.fd", ".1f")}),
+    Quote(f"{RESULTS}/README.md", "MNIST FD at 4000 steps, minimax {m0} / {m1} / {m2} vs "
+          "non-saturating {n0} / {n1} / {n2} (seeds 0 / 1 / 2)",
+          {**{f"m{s}": num(_MM, ("results", "mnist", "minimax", s, "fd"), ".1f") for s in range(3)},
+           **{f"n{s}": num(_MM, ("results", "mnist", "non_saturating", s, "fd"), ".1f")
+              for s in range(3)}}),
     Quote(f"{RESULTS}/README.md", "DAE {a} / {b} / {c} / {d} dB at sigma 0.1 / 0.3 / 0.5 / 1.0, "
           "{ma} / {mb} / {mc} / {md} dB over the better median filter",
           {**{k: num(_DVM, ("results", f"sigma={s}", "psnr_denoised"), ".1f")
