@@ -34,6 +34,7 @@ import jax
 import numpy as np
 
 from experiments import report as report_lib
+from experiments.report import per_seed
 from genjax import corruption, train, viz
 from genjax.evaluation import image_quality
 
@@ -107,7 +108,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
            "Intervals: 95% Student t over seeds.")
   report_lib.line_plot(
       os.path.join(workdir, "psnr_vs_sigma.png"), list(SIGMAS),
-      {label: [np.mean(_seeds(results[f"sigma={s:g}"], key)) for s in SIGMAS]
+      {label: [np.mean(per_seed(results[f"sigma={s:g}"], key)) for s in SIGMAS]
        for key, label in (("psnr_noisy_input", "noisy input"), ("psnr_median3", "median 3x3"),
                           ("psnr_median5", "median 5x5"), ("psnr_denoised", "DAE"))},
       xlabel="noise sigma", ylabel="test PSNR (dB, mean over seeds)")
@@ -139,10 +140,6 @@ def _task(run_dir: str, cfg):
   return measure
 
 
-def _seeds(by_seed: dict, key: str) -> list[float]:
-  return [r[key] for r in by_seed.values()]
-
-
 def _table(rep, results: dict, seeds) -> None:
   rows = [[sigma, seed, r["psnr_noisy_input"], r["psnr_median3"], r["psnr_median5"],
            r["psnr_denoised"], r["margin_db"], r["psnr"]]
@@ -152,10 +149,10 @@ def _table(rep, results: dict, seeds) -> None:
              "DAE - best median", "DAE on clean input"], rows)
   rep.table("Over seeds (mean [95% t interval])",
             ["sigma", "DAE", "DAE - best median", "DAE - noisy input"],
-            [[sigma, report_lib.interval_cell(_seeds(r, "psnr_denoised")),
-              report_lib.interval_cell(_seeds(r, "margin_db")),
+            [[sigma, report_lib.interval_cell(per_seed(r, "psnr_denoised")),
+              report_lib.interval_cell(per_seed(r, "margin_db")),
               report_lib.interval_cell([d - n for d, n in zip(
-                  _seeds(r, "psnr_denoised"), _seeds(r, "psnr_noisy_input"))])]
+                  per_seed(r, "psnr_denoised"), per_seed(r, "psnr_noisy_input"))])]
              for sigma, r in ((s, results[f"sigma={s:g}"]) for s in SIGMAS)])
 
 

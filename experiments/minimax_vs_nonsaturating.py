@@ -260,6 +260,7 @@ def verdicts(results: dict[str, dict[str, list[dict]]]) -> list[tuple[str, bool 
                 above([GRAD_RATIO - r for r in ratios])))
   # Modes are integers (mostly 8 of 8): "at least as many" = the non-saturating
   # run loses less than half a mode on average; the fraction must be higher.
+  # Non-saturating minus minimax (0.0 - d: a tie prints as 0, not -0).
   modes = [0.0 - d for d in _paired(results, "ring8", "modes_covered", "difference")]
   fraction = [0.0 - d for d in _paired(results, "ring8", "high_quality_fraction", "difference")]
   out.append(("ring8: the non-saturating GAN covers at least as many modes and has a higher "

@@ -52,6 +52,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import report as report_lib
+from experiments.report import per_seed
 from genjax import corruption, train, viz
 from genjax import data as data_lib
 from genjax.evaluation import image_quality
@@ -226,10 +227,6 @@ def _task(workdir: str, name: str, seed: int, epochs: float, smoke: bool):
   return measure
 
 
-def _seeds(by_seed: dict, key: str) -> list[float]:
-  return [r[key] for r in by_seed.values()]
-
-
 def _tables(rep: report_lib.Report, results: dict, baseline: float, epochs: float) -> None:
   summary = (("test MSE / mean-image MSE", lambda r: r["test_mse"] / baseline),
              ("test / train MSE", lambda r: r["test_mse"] / r["train_mse"]),
@@ -302,13 +299,13 @@ def verdicts(results: dict[str, dict[str, dict]], baseline: float
   """
   p, d, s = (results[name] for name in MODELS)
   above = report_lib.above
-  kept = {name: _seeds(r, "error_kept") for name, r in results.items()}
-  acc = {name: _seeds(r, "probe_codes_acc_1000") for name, r in results.items()}
+  kept = {name: per_seed(r, "error_kept") for name, r in results.items()}
+  acc = {name: per_seed(r, "probe_codes_acc_1000") for name, r in results.items()}
   diff = lambda a, b: [x - y for x, y in zip(a, b)]  # noqa: E731  (paired by seed)
   return [
       (f"the plain AE copies: clean test MSE below {COPY_FRACTION:.0%} of the "
        f"mean-image MSE and within {GENERALISES - 1:.0%} of its train MSE",
-       report_lib.every([above([COPY_FRACTION - v / baseline for v in _seeds(p, "test_mse")]),
+       report_lib.every([above([COPY_FRACTION - v / baseline for v in per_seed(p, "test_mse")]),
              above([GENERALISES - r["test_mse"] / r["train_mse"] for r in p.values()])])),
       (f"the plain AE keeps the noise: at least {KEEPS_NOISE:.0%} of the noisy "
        "input's error is left in its output", above(kept["plain"], KEEPS_NOISE)),

@@ -22,6 +22,7 @@ import os
 
 import numpy as np
 from experiments import report as report_lib
+from experiments.report import per_seed
 from genjax.evaluation import subspace
 
 CODE_SIZES = (2, 8, 32)
@@ -70,7 +71,7 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   ks = list(code_sizes)
   report_lib.line_plot(
       os.path.join(workdir, "mse_vs_k.png"), ks,
-      {label: [np.mean(_seeds(results[f"k={k}"], key)) for k in ks] for key, label in (
+      {label: [np.mean(per_seed(results[f"k={k}"], key)) for k in ks] for key, label in (
           ("pca_mse", "PCA"), ("linear_ae_mse", "linear AE"),
           ("nonlinear_ae_mse", "non-linear AE"))},
       xlabel="code size k", ylabel="test MSE per pixel (mean over seeds)", log_x=True)
@@ -114,10 +115,6 @@ def _task(workdir: str, smoke: bool, k: int, seed: int, linear_epochs: float,
   return measure
 
 
-def _seeds(by_seed: dict, key: str) -> list[float]:
-  return [r[key] for r in by_seed.values()]
-
-
 def _mse_ratios(by_seed: dict) -> list[float]:
   return [r["linear_ae_mse"] / r["pca_mse"] for r in by_seed.values()]
 
@@ -127,11 +124,11 @@ def _tables(rep: report_lib.Report, results: dict, linear_epochs: float,
   rep.table("Test reconstruction and subspace agreement (mean over seeds, 95% t interval)",
             ["k", "largest angle (deg)", "median angle (deg)", "linear/PCA MSE",
              "PCA MSE", "non-linear AE MSE", "var_k / var_k+1"],
-            [[k.removeprefix("k="), report_lib.interval_cell(_seeds(r, "largest_angle_deg")),
-              report_lib.interval_cell(_seeds(r, "median_angle_deg")),
+            [[k.removeprefix("k="), report_lib.interval_cell(per_seed(r, "largest_angle_deg")),
+              report_lib.interval_cell(per_seed(r, "median_angle_deg")),
               report_lib.interval_cell(_mse_ratios(r)),
-              _seeds(r, "pca_mse")[0], report_lib.interval_cell(_seeds(r, "nonlinear_ae_mse")),
-              _seeds(r, "eigengap_ratio")[0]] for k, r in results.items()])
+              per_seed(r, "pca_mse")[0], report_lib.interval_cell(per_seed(r, "nonlinear_ae_mse")),
+              per_seed(r, "eigengap_ratio")[0]] for k, r in results.items()])
   rep.table("Per seed", ["k", "seed", "largest angle (deg)", "median angle (deg)",
                          "linear AE MSE", "PCA MSE", "linear/PCA", "non-linear AE MSE"],
             [[k.removeprefix("k="), seed, r["largest_angle_deg"], r["median_angle_deg"],
@@ -163,17 +160,17 @@ def verdicts(results: dict[str, dict[str, dict]]) -> list[tuple[str, bool | None
       (f"linear-AE test MSE within {MSE_MARGIN - 1:.0%} of PCA's for every k",
        report_lib.every([above([MSE_MARGIN - v for v in _mse_ratios(r)]) for r in rs])),
       (f"median principal angle below {MEDIAN_ANGLE_BAR:g} degrees for every k",
-       report_lib.every([above([MEDIAN_ANGLE_BAR - v for v in _seeds(r, "median_angle_deg")])
+       report_lib.every([above([MEDIAN_ANGLE_BAR - v for v in per_seed(r, "median_angle_deg")])
                for r in rs])),
       # A small k has well separated eigenvalues, so its subspace is well defined;
       # at k = 32 the 32nd and 33rd variances are close and the slowest direction
       # converges slowly, so the largest angle is the harshest statistic there.
       (f"largest principal angle below {LARGEST_ANGLE_BAR:g} degrees for every k",
-       report_lib.every([above([LARGEST_ANGLE_BAR - v for v in _seeds(r, "largest_angle_deg")])
+       report_lib.every([above([LARGEST_ANGLE_BAR - v for v in per_seed(r, "largest_angle_deg")])
                for r in rs])),
       ("non-linear AE beats PCA at every k",
-       report_lib.every([above([p - n for p, n in zip(_seeds(r, "pca_mse"),
-                                            _seeds(r, "nonlinear_ae_mse"))]) for r in rs])),
+       report_lib.every([above([p - n for p, n in zip(per_seed(r, "pca_mse"),
+                                            per_seed(r, "nonlinear_ae_mse"))]) for r in rs])),
   ]
 
 

@@ -369,6 +369,12 @@ def every(verdicts: list[bool | None]) -> bool | None:
   return False if False in verdicts else True if all(verdicts) else None
 
 
+def per_seed(by_seed: dict[str, dict[str, Any]], key: str) -> list[float]:
+  """[r[key] for each seed's results r], in seed order: the values an interval
+  verdict (`above`, `within`, `interval_cell`) is computed from."""
+  return [r[key] for r in by_seed.values()]
+
+
 def interval_cell(values, fmt: str = ".4g") -> str:
   """A report cell "mean [low, high]": the 95% t interval of `values` (one
   value: the value alone)."""

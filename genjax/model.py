@@ -512,9 +512,8 @@ class Model:
     delta method: sum w^2 / (sum w)^2 - 1/k over the k weights)."""
     if int(k) < 1:
       raise UserError(f"log_likelihood() needs k >= 1, got {k}")
-    out = self._map("log_likelihood", (_as_images(x, self.image_shape),), seed,
-                    extra=(int(k), bool(return_variance)))
-    return tuple(out) if return_variance else out
+    return self._map("log_likelihood", (_as_images(x, self.image_shape),), seed,
+                     extra=(int(k), bool(return_variance)))
 
   def elbo(self, x, seed: int = 0):
     """VAE: a one-sample ELBO per example [N], in nats."""

@@ -153,7 +153,9 @@ def test_bad_ssgan_configs_are_rejected():
                            ({"data.num_labelled": 0}, "needs labelled examples"),
                            ({"gan.unsupervised_weight": -1.0}, "unsupervised_weight"),
                            ({"model.d_hidden_noise": -0.1}, "d_hidden_noise"),
-                           ({"model.conditional": True}, "supports neither")]:
+                           ({"model.conditional": True}, "supports neither"),
+                           ({"gan.d_ema_decay": 1.0}, r"d_ema_decay must be in \[0, 1\)"),
+                           ({"gan.semi_supervised": False}, "d_ema_decay > 0 needs")]:
     config = load_config("ssgan_mnist", "runlocal", **overrides)
     with pytest.raises(ConfigError, match=match):
       gan.make_steps(config, data_info=INFO, num_train_steps=10)

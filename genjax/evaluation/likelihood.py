@@ -190,16 +190,17 @@ def importance_sampled_log_likelihood(
         f"num_samples={num_samples} must be a positive multiple of chunk_size={chunk_size}")
 
   def one_chunk(i):
+    # log sum w, and log sum w^2 only when the variance is asked for.
     log_w = log_weight_fn(jax.random.fold_in(rng, i), chunk_size)
-    return jax.nn.logsumexp(log_w, axis=0), jax.nn.logsumexp(2.0 * log_w, axis=0)
+    powers = (1.0, 2.0) if with_variance else (1.0,)
+    return [jax.nn.logsumexp(p * log_w, axis=0) for p in powers]
 
-  chunk_lse, chunk_lse_sq = lax.map(one_chunk, jnp.arange(num_samples // chunk_size))
-  log_sum = jax.nn.logsumexp(chunk_lse, axis=0)
+  per_chunk = lax.map(one_chunk, jnp.arange(num_samples // chunk_size))  # each [chunks, B]
+  log_sum, *log_sum_sq = [jax.nn.logsumexp(c, axis=0) for c in per_chunk]
   estimate = log_sum - math.log(num_samples)
   if not with_variance:
     return estimate
-  return estimate, importance_sampling_variance(
-      log_sum, jax.nn.logsumexp(chunk_lse_sq, axis=0), num_samples)
+  return estimate, importance_sampling_variance(log_sum, log_sum_sq[0], num_samples)
 
 
 def importance_sampling_variance(log_sum: jax.Array, log_sum_of_squares: jax.Array,

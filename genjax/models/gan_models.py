@@ -239,13 +239,9 @@ class DCGANDiscriminator(nn.Module):
 
 
 def _weight_norm_dense(width: int, name: str | None = None) -> nn.Module:
-  """A dense layer whose kernel columns are v / ||v|| times a learned scale g.
-
-  Weight normalisation (Salimans & Kingma 2016) decouples each unit's
-  length from its direction, which is what Salimans et al. 2016 relied on
-  in place of batch norm in D: batch statistics would couple the labelled,
-  unlabelled and generated examples that D sees in separate passes.
-  """
+  """A dense layer whose kernel columns are v / ||v|| times a learned scale g
+  (Salimans & Kingma 2016): the SSGAN G's output layer, as in Salimans et
+  al. 2016's MNIST code (their D's layers: `DataInitWeightNormDense`)."""
   return nn.WeightNorm(nn.Dense(width), name=name)
 
 
@@ -255,11 +251,14 @@ class DataInitWeightNormDense(nn.Module):
   At `init` (Salimans & Kingma 2016, section 3) g and b are set from the
   init batch so that every unit's pre-activation has mean 0 and std 1 on
   it. Initialise on real data: a constant batch has no spread to normalise
-  by. With `train_scale=False` g then stays fixed (its gradient is stopped,
-  so Adam never moves it), as in Salimans et al. 2016's MNIST D: with the
-  unit scales fixed, the Gaussian noise added after each layer keeps its
-  size relative to the signal, so D cannot grow its activations until the
-  noise no longer matters and memorise the 100 labelled images.
+  by. Weight norm rather than batch norm because batch statistics would
+  couple the labelled, unlabelled and generated examples that the SSGAN D
+  sees in separate passes. With `train_scale=False` g then stays fixed (its
+  gradient is stopped, so Adam never moves it), as in Salimans et al. 2016's
+  MNIST D: with the unit scales fixed, the Gaussian noise added after each
+  layer keeps its size relative to the signal, so D cannot grow its
+  activations until the noise no longer matters and memorise the 100
+  labelled images.
   """
   features: int
   train_scale: bool = True
