@@ -28,7 +28,11 @@ subsets per seed, the same for every representation of that seed) and all 60k
 (learned codes and baselines only; --quick: 10k). Fine-tuning
 (`genjax/evaluation/fine_tune.py`: encoder + softmax head, Adam) of the AE,
 DAE and CAE encoders as in Rifai et al. 2011, and of the same networks from
-their random initialisation, with 100 / 1000 / all labels.
+their random initialisation, with 100 / 1000 / all labels. And Rifai et
+al.'s own setting for their 1.14%: the CAE widened to 784-1000 (RIFAI_*),
+fine-tuned on 50k labels with the network chosen by its error on the other
+10k, against the same network pretrained with lambda 0 and from random
+initialisation.
 
 Verdicts (`verdicts`) are over seeds: each seed's value is the mean over its
 draws, differences are paired by seed, and a verdict agrees only if the 95%
@@ -74,6 +78,19 @@ FT_EPOCHS, FT_MIN_STEPS, FT_BATCH, FT_LR = 20, 1000, 128, 1e-3
 # Rifai et al. 2011, MNIST test error after fine-tuning with all labels.
 RIFAI_ERRORS = {"cae": 0.0114, "dae": 0.0118, "ae": 0.0178}
 CAE_ERROR_GOAL = 0.013  # issue 21: genjax's fine-tuned CAE at or below 1.3%
+# Rifai et al. 2011's setting for the fine-tuning goal: the CAE widened to one
+# 1000-unit sigmoid layer, fine-tuned on the first 50k training images with
+# the network chosen by its error on the last 10k (early stopping), against
+# the same network pretrained with lambda 0 (a plain AE) and from random
+# initialisation. Lambda, pretraining epochs and the fine-tuning recipe
+# were chosen on that validation split (seed 0 pilots, 2026-12-03; best
+# validation errors: lambda 1 / 20 epochs 1.42-1.49% with Adam 1e-3-3e-3 for
+# 30 epochs, lambda 4 / 40 epochs 1.59%; with dropout 0.5 on the code, Adam
+# 3e-3, 60 epochs 1.17%), not on the test set.
+RIFAI_WIDTH, RIFAI_WEIGHT, RIFAI_EPOCHS = 1000, 1.0, 20.0
+RIFAI_FT_EPOCHS, RIFAI_FT_LR, RIFAI_FT_DROPOUT = 60, 3e-3, 0.5
+RIFAI_VALID_FRACTION = 1 / 6  # 10k of MNIST's 60k training images
+RIFAI_STARTS = ("cae", "ae", "random_init")  # what the fine-tuned network starts from
 # Up to this many labels every probe is padded to one width, so all
 # representations share one compilation of the fit.
 SHARED_PROBE_ROWS = 4096
@@ -88,6 +105,11 @@ HISTORY = (
                    "0.761). Redesigned 2026-12-03 (issue 21): three seeds with t intervals, "
                    "means over the codes instead of the best one, untrained and "
                    "regulariser-at-0 controls, fine-tuning; the VAE budget 100 -> 50 epochs."),
+    ("2026-12-03", "the redesign's run: 3/12 agree, 3 disagree, 6 inconclusive; the fine-tuned "
+                   "CAE 784-256 (genjax's config, fixed budget) at 2.49% test error against "
+                   "the 1.3% goal, its random-init twin 2.48%. Added afterwards, before any "
+                   "of their runs: Rifai et al.'s setting (784-1000, validation-chosen "
+                   "network; three verdicts); the twelve verdicts and their runs unchanged."),
 )
 
 
@@ -141,6 +163,48 @@ def _fine_tunes(model, ds, subsets: dict, budget: tuple[int, int], seed: int) ->
   return out
 
 
+def _rifai_fine_tune(model, ds, epochs: int, seed: int) -> dict[str, float]:
+  """Test error of `model`'s encoder fine-tuned in Rifai et al.'s setting.
+
+  Trains on the first (1 - RIFAI_VALID_FRACTION) of the training images,
+  scores the validation rest after every epoch and reports the test error of
+  the best-scoring network.
+  """
+  x, y = ds.images("train"), ds.labels("train")
+  n_train = ds.num_train - round(ds.num_train * RIFAI_VALID_FRACTION)
+  epoch = math.ceil(n_train / FT_BATCH)
+  r = fine_tune.fine_tune(
+      model.state_function("encode"), model.state, x[:n_train], y[:n_train],
+      ds.images("eval"), ds.labels("eval"), num_classes=ds.num_classes,
+      num_steps=epochs * epoch, batch_size=FT_BATCH, lr=RIFAI_FT_LR,
+      key=jax.random.key(seed), valid=(x[n_train:], y[n_train:]), valid_every=epoch,
+      feature_dropout=RIFAI_FT_DROPOUT)
+  return {"test_error": 1.0 - r["test_accuracy"], "valid_error": 1.0 - r["valid_accuracy"],
+          "best_epoch": r["best_step"] / epoch}
+
+
+def _measure_rifai(workdir: str, seed: int, quick: bool, smoke: bool, start: str):
+  """measure(): the 1000-unit network pretrained as `start` ("cae" or "ae",
+  i.e. lambda 0) and fine-tuned; the "cae" run also fine-tunes its own
+  initial parameters (the "random_init" start, the same for both runs)."""
+
+  def measure() -> dict:
+    epochs, ft_epochs = (2.0, 2) if quick else (RIFAI_EPOCHS, RIFAI_FT_EPOCHS)
+    weight = RIFAI_WEIGHT if start == "cae" else 0.0
+    cfg = report_lib.config("cae_mnist", smoke=smoke, total_epochs=epochs, evals={}, seed=seed,
+                            model__code_dim=RIFAI_WIDTH, loss__contractive_weight=weight,
+                            smoke_extra=dict(model__code_dim=16))
+    trained = report_lib.train_run(cfg, os.path.join(workdir, f"rifai_{start}_seed{seed}"))
+    ds = trained.trainer.dataset
+    out = {"train": {"recon_loss": trained.final["recon_loss"]},
+           start: _rifai_fine_tune(trained.model, ds, ft_epochs, seed)}
+    if start == "cae":
+      out["random_init"] = _rifai_fine_tune(trained.initial_model, ds, ft_epochs, seed)
+    return out
+
+  return measure
+
+
 def _baselines(ds, subsets: dict, probe_settings) -> dict[str, dict]:
   """Probes of raw pixels and PCA (fitted on the training images)."""
   train_x = np.asarray(ds.images("train")).reshape(ds.num_train, -1)
@@ -167,7 +231,8 @@ def _settings(quick: bool, smoke: bool) -> dict:
           # A smoke run fine-tunes one model: compiles dominate its time.
           "fine_tuned": ["cae"] if smoke else [n for n in FINE_TUNED if n in names],
           "fine_tune_budget": (1, 20) if smoke else (2, 200) if quick else
-                              (FT_EPOCHS, FT_MIN_STEPS)}
+                              (FT_EPOCHS, FT_MIN_STEPS),
+          "rifai": "cae" in names}
 
 
 def _measure(workdir: str, run: tuple, seed: int, quick: bool, smoke: bool, setting: dict,
@@ -237,6 +302,9 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       if r[0] in setting["unregularised"]:
         tasks[f"{r[0]}_unreg_seed{seed}"] = _measure(workdir, r, seed, quick, smoke, setting,
                                                      control="unreg")
+    if setting["rifai"]:
+      for start in RIFAI_STARTS[:2]:
+        tasks[f"rifai_{start}_seed{seed}"] = _measure_rifai(workdir, seed, quick, smoke, start)
   measured = report_lib.measure_runs(tasks, workdir)
   summary = summarize(measured, setting)
   rep.results = {"per_run": measured, "summary": summary,
@@ -283,7 +351,24 @@ def summarize(measured: dict, setting: dict) -> dict:
         for k, v in r["train"].items():
           train.setdefault(run_name, {}).setdefault(k, []).append(v)
   sizes = measured[f"ae_seed{seeds[0]}"]["sizes"]
-  return {"sizes": sizes, "probe": probe, "fine_tune": ft, "train": train, "budget": budget}
+  out = {"sizes": sizes, "probe": probe, "fine_tune": ft, "train": train, "budget": budget}
+  if setting["rifai"]:
+    out["rifai"] = _summarize_rifai(measured, seeds)
+  return out
+
+
+def _summarize_rifai(measured: dict, seeds) -> dict:
+  """{start: {"test_error" | "valid_error" | "best_epoch": [per seed]},
+  "<start>_recon_loss": [per seed] for the pretrained starts}."""
+  out = {}
+  for seed in seeds:
+    for start in RIFAI_STARTS[:2]:
+      m = measured[f"rifai_{start}_seed{seed}"]
+      out.setdefault(f"{start}_recon_loss", []).append(m["train"]["recon_loss"])
+      for s in RIFAI_STARTS:
+        for k, v in m.get(s, {}).items():
+          out.setdefault(s, {}).setdefault(k, []).append(v)
+  return out
 
 
 def _diff(a: list[float], b: list[float]) -> list[float]:
@@ -340,7 +425,28 @@ def verdicts(summary: dict, setting: dict) -> list[tuple[str, bool | None]]:
     out.append((f"the fine-tuned CAE's test error with {most} labels is at most "
                 f"{CAE_ERROR_GOAL:.1%} (Rifai et al. 2011: {RIFAI_ERRORS['cae']:.2%})",
                 report_lib.above([CAE_ERROR_GOAL - e for e in errors])))
+  if setting["rifai"]:
+    out.extend(_rifai_verdicts(summary["rifai"]))
   return out
+
+
+def _rifai_verdicts(rifai: dict) -> list[tuple[str, bool | None]]:
+  """Rifai et al.'s setting: the goal, and what the pretraining and the
+  contraction add (paired by seed)."""
+  err = {s: rifai[s]["test_error"] for s in RIFAI_STARTS}
+  width = f"784-{RIFAI_WIDTH}"
+  return [
+      (f"Rifai et al.'s setting: the fine-tuned CAE {width}'s test error is at most "
+       f"{CAE_ERROR_GOAL:.1%} (theirs {RIFAI_ERRORS['cae']:.2%})",
+       report_lib.above([CAE_ERROR_GOAL - e for e in err["cae"]])),
+      (f"Rifai et al.'s setting: CAE pretraining lowers the {width} network's test error "
+       "below the same network from random initialisation",
+       report_lib.above(_diff(err["random_init"], err["cae"]))),
+      (f"Rifai et al.'s setting: the contraction helps: CAE pretraining beats the same "
+       f"pretraining with lambda 0 (theirs: {RIFAI_ERRORS['cae']:.2%} vs AE "
+       f"{RIFAI_ERRORS['ae']:.2%})",
+       report_lib.above(_diff(err["ae"], err["cae"]))),
+  ]
 
 
 def _description(name: str) -> str:
@@ -393,6 +499,30 @@ def _write_tables(rep, workdir: str, summary: dict, setting: dict) -> None:
               float(np.mean(t["neg_elbo"])) if "neg_elbo" in t else "-"]
              for name, t in summary["train"].items()])
   rep.text(_budget_text(setting, summary))
+  if setting["rifai"]:
+    _write_rifai_table(rep, summary["rifai"], seeds)
+
+
+def _write_rifai_table(rep, rifai: dict, seeds) -> None:
+  starts = {"cae": f"CAE, lambda {RIFAI_WEIGHT:g}", "ae": "AE (lambda 0)",
+            "random_init": "random initialisation"}
+  rep.table(f"Rifai et al.'s setting: the 784-{RIFAI_WIDTH} network fine-tuned with 50k "
+            "labels, chosen by its error on the other 10k (mean over seeds, 95% t interval)",
+            ["pretraining", "test error", "validation error", "chosen epoch",
+             *(f"test error seed {s}" for s in seeds), "Rifai et al. 2011"],
+            [[label, report_lib.interval_cell(rifai[s]["test_error"], ".4f"),
+              report_lib.interval_cell(rifai[s]["valid_error"], ".4f"),
+              report_lib.interval_cell(rifai[s]["best_epoch"], ".3g"), *rifai[s]["test_error"],
+              f"{RIFAI_ERRORS[s]:.2%}" if s in RIFAI_ERRORS else "-"]
+             for s, label in starts.items()])
+  rep.text(
+      f"Rifai et al.'s setting: the CAE widened to {RIFAI_WIDTH} sigmoid units (tied decoder), "
+      f"pretrained {RIFAI_EPOCHS:g} epochs with lambda {RIFAI_WEIGHT:g} or 0 (test recon loss "
+      f"{np.mean(rifai['cae_recon_loss']):.2f} / {np.mean(rifai['ae_recon_loss']):.2f} nats), "
+      f"then encoder + softmax fine-tuned with Adam {RIFAI_FT_LR:g} cosine-decayed over "
+      f"{RIFAI_FT_EPOCHS} epochs of the first 50k training images, batch {FT_BATCH}, dropout "
+      f"{RIFAI_FT_DROPOUT:g} on the code while training, scored on the last 10k after every "
+      "epoch; the test error is the best-scoring epoch's.")
 
 
 def _budget_text(setting: dict, summary: dict) -> str:

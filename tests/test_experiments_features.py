@@ -91,12 +91,15 @@ def test_codes_as_features_writes_its_report(tmp_path):
   caf = codes_as_features
   path = caf.run(str(tmp_path), quick=True, smoke=True)
   setting = caf._settings(quick=True, smoke=True)  # noqa: SLF001  (AE and CAE, seed 1)
-  results = experiment_results(path, tmp_path, 8, ["accuracy_vs_labels.png"])
+  results = experiment_results(path, tmp_path, 11, ["accuracy_vs_labels.png"])
   per_run = results["per_run"]
-  assert sorted(per_run) == sorted(f"{m}_seed1" for m in ("ae", "cae", "cae_unreg"))
+  assert sorted(per_run) == sorted(f"{m}_seed1" for m in ("ae", "cae", "cae_unreg",
+                                                           "rifai_cae", "rifai_ae"))
   num_test = report_lib.config("ae_mnist", smoke=True).data.max_eval_examples
   cae_weight = report_lib.config("cae_mnist", smoke=True).loss.contractive_weight
   for name, r in per_run.items():
+    if name.startswith("rifai"):
+      continue  # checked below
     # Each run trained its own seed; the control with its regulariser at 0.
     written = json.loads((tmp_path / name / "config.json").read_text())
     assert written["seed"] == int(name[-1])
@@ -115,6 +118,18 @@ def test_codes_as_features_writes_its_report(tmp_path):
   num_train = report_lib.config("ae_mnist", smoke=True).data.max_train_examples
   assert results["summary"]["sizes"] == [min(n, num_train) for n in (100, 1000, caf.QUICK_LARGEST)]
   assert sorted(per_run["ae_seed1"]["baselines"]) == ["pca150", "pca20", "pixels"]
+  # Rifai's setting: the CAE run also fine-tunes its random initialisation;
+  # the lambda-0 run pretrains the same widened network without the penalty.
+  assert sorted(per_run["rifai_cae_seed1"]) == ["cae", "random_init", "train"]
+  assert sorted(per_run["rifai_ae_seed1"]) == ["ae", "train"]
+  for start in ("cae", "ae"):
+    written = json.loads((tmp_path / f"rifai_{start}_seed1" / "config.json").read_text())
+    assert written["loss"]["contractive_weight"] == (caf.RIFAI_WEIGHT if start == "cae" else 0)
+    assert written["model"]["code_dim"] == 16  # the smoke run's width
+  ft = per_run["rifai_cae_seed1"]["cae"]
+  # Chosen by validation after one of the two epochs; errors count test images.
+  assert ft["best_epoch"] in (1.0, 2.0)
+  assert abs(ft["test_error"] * num_test - round(ft["test_error"] * num_test)) < 1e-3
   # Controls are probed with few labels only; the fine-tunes at every size.
   assert sorted(per_run["cae_unreg_seed1"]["probe"]) == ["100", "1000"]
   assert sorted(per_run["cae_seed1"]["fine_tune"]["random_init"]) == sorted(
@@ -123,7 +138,7 @@ def test_codes_as_features_writes_its_report(tmp_path):
   assert results["summary"] == caf.summarize(per_run, setting)
   assert verdict_agrees(tmp_path) == [ok for _, ok in caf.verdicts(results["summary"], setting)]
   # One seed: every verdict inconclusive, each cell the seed's value.
-  assert verdict_agrees(tmp_path) == [None] * 8
+  assert verdict_agrees(tmp_path) == [None] * 11
   (value,) = results["summary"]["probe"]["cae_unreg"]["100"]
   row = next(r for r in report_lib.read_table(path, "Linear-probe test accuracy (mean")
              if r[0] == "CAE 784-256, lambda 0")
@@ -132,7 +147,7 @@ def test_codes_as_features_writes_its_report(tmp_path):
   before = (tmp_path / "ae_seed1" / "measured.json").stat().st_mtime_ns
   caf.run(str(tmp_path), quick=True, smoke=True)
   assert (tmp_path / "ae_seed1" / "measured.json").stat().st_mtime_ns == before
-  assert experiment_results(path, tmp_path, 8, [])["summary"] == results["summary"]
+  assert experiment_results(path, tmp_path, 11, [])["summary"] == results["summary"]
 
 
 def test_linear_probe_of_known_features():
@@ -247,15 +262,18 @@ def test_codes_as_features_verdicts_can_disagree():
     ft = {m: {"pretrained": rep((0.75, 0.90, 0.990)), "random_init": rep((0.70, 0.88, 0.985),
                                                                             "base")}
           for m in caf.FINE_TUNED}
+    rifai = {s: {"test_error": [e + j for j in (3e-4, 0.0, 1e-4)]}
+             for s, e in (("cae", 0.0115), ("ae", 0.0150), ("random_init", 0.0160))}
     probe.update(changes.pop("probe", {}))
     ft.update(changes.pop("fine_tune", {}))
-    return {"sizes": sizes, "probe": probe, "fine_tune": ft}
+    rifai.update(changes.pop("rifai", {}))
+    return {"sizes": sizes, "probe": probe, "fine_tune": ft, "rifai": rifai}
 
   agrees = lambda **c: [ok for _, ok in caf.verdicts(summary(**c), setting)]  # noqa: E731
-  assert agrees() == [True] * 12
+  assert agrees() == [True] * 15
   # Pixels ahead at 100 labels: the codes neither beat them nor lead more there.
   assert agrees(probe={"pixels": rep((0.82, 0.87, 0.926), "base")}) == (
-      [False, True, True, False] + [True] * 8)
+      [False, True, True, False] + [True] * 11)
   # One code (the DAE) below pixels at 1000 labels.
   assert agrees(probe={"dae": rep((0.79, 0.80, 0.93))})[2] is False
   # Seeds that straddle pixels: inconclusive, not agree.
@@ -274,3 +292,10 @@ def test_codes_as_features_verdicts_can_disagree():
                                   "random_init": rep((0.70, 0.88, 0.985), "base")}})[10] is False
   assert agrees(fine_tune={"cae": {"pretrained": rep((0.75, 0.90, 0.980)),
                                    "random_init": rep((0.70, 0.88, 0.985), "base")}})[11] is False
+  # Rifai's setting: the CAE at 1.4%; as good as random init; behind the AE.
+  assert agrees(rifai={"cae": {"test_error": [0.0140, 0.0141, 0.0139]}})[12:] == [False, True,
+                                                                                   True]
+  assert agrees(rifai={"random_init": {"test_error": [0.0115, 0.0114, 0.0116]}})[12:] == [
+      True, None, True]
+  assert agrees(rifai={"ae": {"test_error": [0.0100, 0.0101, 0.0099]}})[12:] == [True, True,
+                                                                                  False]
