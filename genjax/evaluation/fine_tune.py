@@ -14,8 +14,9 @@ network trained from its random initialisation. A linear probe
     result["test_accuracy"]
 
 Training: Adam with a cosine-decayed learning rate, `num_steps` steps in
-jitted `lax.scan`s (one, or one per validation interval); each step a minibatch drawn uniformly with replacement
-(the whole labelled set when N <= batch_size). The head starts at zero. Only
+jitted `lax.scan`s (one, or one per validation interval); each step a
+minibatch drawn uniformly with replacement (the whole labelled set when
+N <= batch_size). The head starts at zero. Only
 the state's floating-point leaves are trained (step counters stay as they
 are); parameters the encoder does not use (a decoder) get zero gradients and
 do not move. A fixed budget; with `valid=` the network reported is the one
