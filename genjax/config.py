@@ -70,6 +70,12 @@ def optimizer_config(name: str = "adam", lr: float = 1e-3) -> ConfigDict:
       lr=lr,
       b1=0.9,
       b2=0.999,
+      # Adam's denominator sqrt(v_hat + eps_root) + eps. Salimans et al.'s
+      # Theano Adam (the SSGAN's reference) has eps=0, eps_root=1e-8: an
+      # effective floor of 1e-4 on the gradient's RMS, so that near-zero,
+      # noise-only gradients give near-zero steps rather than full-size ones.
+      eps=1e-8,
+      eps_root=0.0,
       momentum=0.9,  # sgd with momentum / rmsprop
       weight_decay=0.0,  # decoupled (adamw) or added to the gradient (others)
       schedule="constant",  # constant | cosine | linear (decay to 0 at the end)
@@ -265,6 +271,10 @@ def validate_optimizer(opt: ConfigDict, where: str) -> None:
     raise ConfigError(
         f"config.{where}: warmup_steps, weight_decay and grad_clip_norm must "
         "be >= 0")
+  if opt.eps < 0 or opt.eps_root < 0 or opt.eps + opt.eps_root <= 0:
+    raise ConfigError(
+        f"config.{where}: eps and eps_root must be >= 0 and not both 0 (Adam "
+        f"would divide by zero), got eps={opt.eps}, eps_root={opt.eps_root}")
 
 
 def import_config_file(path: str):

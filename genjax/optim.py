@@ -39,9 +39,10 @@ def make_optimizer(opt: ConfigDict, num_train_steps: int) -> optax.GradientTrans
   """
   lr = learning_rate_schedule(opt, num_train_steps)
   if opt.name == "adam":
-    tx = optax.adam(lr, b1=opt.b1, b2=opt.b2)
+    tx = optax.adam(lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, eps_root=opt.eps_root)
   elif opt.name == "adamw":
-    tx = optax.adamw(lr, b1=opt.b1, b2=opt.b2, weight_decay=opt.weight_decay)
+    tx = optax.adamw(lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, eps_root=opt.eps_root,
+                     weight_decay=opt.weight_decay)
   elif opt.name == "sgd":
     tx = optax.sgd(lr)
   elif opt.name == "momentum":
