@@ -79,7 +79,18 @@ def read_config(workdir: str):
     raise UserError(f"cannot read {path}: {e}") from None
   if not isinstance(raw, dict) or not raw.get("method"):
     raise UserError(f"{path} is not a genjax config (no 'method')")
-  return ConfigDict(_tuples(_without_legacy_evals(raw)))
+  return ConfigDict(_tuples(_with_optimizer_defaults(_without_legacy_evals(raw))))
+
+
+def _with_optimizer_defaults(raw: dict) -> dict:
+  """Optimiser keys added after a run was saved (Adam's eps / eps_root,
+  2026-12-03) take their defaults, which are what such a run trained with."""
+  from genjax.config import optimizer_config
+  out = dict(raw)
+  for group in ("optimizer", "d_optimizer"):
+    if isinstance(raw.get(group), dict):
+      out[group] = {**optimizer_config().to_dict(), **raw[group]}
+  return out
 
 
 def _without_legacy_evals(raw: dict) -> dict:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pathlib
 
+import jax.numpy as jnp
 import pytest
 
 from genjax import config as config_lib
+from genjax import optim
 from genjax.errors import ConfigError
 from conftest import REPO, load_config, run_launcher
 
@@ -59,6 +61,7 @@ def test_num_train_steps_needs_exactly_one_duration():
     ("data.binarize", "sometimes", "binarize"),
     ("optimizer.name", "adagrad7", "optimizer.name"),
     ("optimizer.lr", -1.0, "lr must be positive"),
+    ("optimizer.eps", 0.0, "not both 0"),  # with eps_root 0: Adam divides by zero
 ])
 def test_validate_rejects_bad_values(key, value, match):
   config = load_config("ae_mnist", "runlocal", **{key: value})
@@ -175,3 +178,20 @@ def test_infogan_paper_variant_uses_chen_et_al_networks_and_batch():
   assert paper.gan.r1_weight == 0.0  # R1 is refused with D's batch norm
   smoke = load_config("infogan_mnist", "paper,runlocal")
   assert smoke.model.d_batch_norm and smoke.model.g_dense <= 32 and smoke.total_steps <= 200
+
+
+def test_adam_eps_root_puts_the_epsilon_inside_the_square_root():
+  """eps=0, eps_root=e: the update is m_hat / sqrt(v_hat + e) (Theano-style
+  Adam), so a gradient far below sqrt(e) moves its parameter far less than lr."""
+  config = load_config("ae_mnist", "runlocal")
+  grads = {"small": jnp.full((3,), 1e-6), "large": jnp.full((3,), 1.0)}
+  steps = {}
+  for eps, eps_root in ((1e-8, 0.0), (0.0, 1e-8)):
+    config.optimizer.eps, config.optimizer.eps_root = eps, eps_root
+    config_lib.validate(config)
+    tx = optim.make_optimizer(config.optimizer, 10)
+    updates, _ = tx.update(grads, tx.init(grads))
+    steps[eps_root] = {k: float(-v[0]) / config.optimizer.lr for k, v in updates.items()}
+  assert abs(steps[0.0]["small"] - 1.0) < 0.02  # plain Adam: a full step however small
+  assert abs(steps[1e-8]["small"] - 1e-6 / (1e-12 + 1e-8) ** 0.5) < 1e-4  # ~0.01 of a step
+  assert abs(steps[1e-8]["large"] - 1.0) < 1e-3
