@@ -74,8 +74,8 @@ def test_without_a_subset_batches_are_unchanged():
 INFO = methods.DataInfo(image_shape=(28, 28, 1), num_classes=10, num_train=1024)
 
 
-def _steps_and_batch(arg="runlocal"):
-  config = load_config("ssgan_mnist", arg)
+def _steps_and_batch(arg="runlocal", **overrides):
+  config = load_config("ssgan_mnist", arg, **overrides)
   steps = gan.make_steps(config, data_info=INFO, num_train_steps=100)
   key = jax.random.key(0)
   batch = {"image": jax.random.uniform(key, (20, 28, 28, 1)), "label": jnp.arange(20) % 10,
@@ -99,6 +99,19 @@ def test_discriminator_has_ten_class_logits_and_d_is_their_logsumexp():
   np.testing.assert_allclose(steps.model_fns["discriminate"](state, batch["image"]),
                              z / (z + 1), rtol=1e-5)
   np.testing.assert_allclose(probs, jax.nn.softmax(class_logits, -1), rtol=1e-5)
+
+
+def test_d_scales_are_set_on_the_init_batch_with_its_noise_on():
+  """As Salimans et al.'s init: the first layer's unit variance covers the
+  input plus its N(0, 0.3^2) noise, so 1/g^2 grows by 0.09 over a noise-free
+  init (mean over the 64 units; the noise's sample variance on 20 images
+  scatters each unit's share by ~30%, their mean by ~4%)."""
+  scales = {}
+  for std in (0.3, 0.0):
+    _, state, _ = _steps_and_batch(**{"model.d_input_noise": std})
+    scales[std] = np.asarray(state.d["params"]["DataInitWeightNormDense_0"]["scale"])
+  gain = np.mean(scales[0.3] ** -2.0 - scales[0.0] ** -2.0)
+  assert abs(gain - 0.09) < 0.015, gain
 
 
 def test_train_step_updates_both_and_supervised_only_leaves_g_alone():

@@ -81,10 +81,15 @@ class Networks:
     """(G's, D's) variables; D is initialised on the real batch `x`.
 
     Real data, not G's first samples, because the SSGAN D's weight-norm
-    layers take their initial scales from the init batch's statistics.
+    layers take their initial scales from the init batch's statistics; and
+    in training mode (its Gaussian noise on), as Salimans et al.'s code
+    does: the scales then normalise signal plus noise, which keeps the noise
+    at its intended share of each layer's input (those scales never train).
+    Other D's parameters do not depend on the init pass.
     """
     g_vars = dict(self.generator.init(rng_g, z, g_cond, train=False))
-    return g_vars, dict(self.discriminator.init(rng_d, x, d_cond))
+    rngs = {"params": rng_d, "dropout": jax.random.fold_in(rng_d, 1)}
+    return g_vars, dict(self.discriminator.init(rngs, x, d_cond, train=True))
 
   def generate(self, g_vars: Variables, z: jax.Array, cond, train: bool):
     """(G(z), G's batch statistics): updated ones when training with batch norm."""
