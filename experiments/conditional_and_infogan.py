@@ -34,7 +34,6 @@ style sweep are measured on seed 0's run.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -191,11 +190,6 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
   return rep.write(workdir)
 
 
-def _final_metrics(run_dir: str) -> dict[str, float]:
-  with open(os.path.join(run_dir, "final_metrics.json")) as f:
-    return json.load(f)["final"]
-
-
 def _train_cgans(workdir: str, steps: int, common: dict, smoke: bool) -> dict[str, dict]:
   """Per cGAN of CGANS: {"config", "dir", "eval", "final"}."""
   out = {}
@@ -205,7 +199,7 @@ def _train_cgans(workdir: str, steps: int, common: dict, smoke: bool) -> dict[st
         "total_steps": steps, "eval_every_steps": max(steps // 2, 10), **common, **overrides})
     run_dir = os.path.join(workdir, key)
     evals = report_lib.train_run(cfg, run_dir).final
-    out[key] = {"config": cfg, "dir": run_dir, "eval": evals, "final": _final_metrics(run_dir)}
+    out[key] = {"config": cfg, "dir": run_dir, "eval": evals, "final": report_lib.final_extras(run_dir)}
   return out
 
 
@@ -225,7 +219,7 @@ def _train_infogans(workdir: str, seeds, steps: int | None, common: dict, smoke:
     if seed == seeds[0]:
       first = trained
     out[seed] = {"config": cfg, "dir": run_dir, "eval": trained.final,
-                 "final": _final_metrics(run_dir)}
+                 "final": report_lib.final_extras(run_dir)}
     del trained
   return out, first
 

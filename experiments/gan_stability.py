@@ -34,7 +34,6 @@ Budgets: 3000 G updates of batch 64 per image run and the toy config's
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
 
@@ -203,8 +202,7 @@ def grid_run(seed: int, steps: int, run_dir: str, smoke: bool) -> dict:
       "seed": seed, "total_steps": steps, "log_every_steps": LOG_EVERY,
       "steps_per_dispatch": LOG_EVERY})
   trained = report_lib.train_run(cfg, run_dir)
-  with open(os.path.join(run_dir, "final_metrics.json")) as f:
-    final = json.load(f)["final"]
+  final = report_lib.final_extras(run_dir)
   return {"modes_covered": final["modes_covered"],
           "high_quality_fraction": final["high_quality_fraction"],
           "d_fake_tail": _d_fake_tail(run_dir), "final_d_fake": trained.final["d_fake"]}

@@ -191,6 +191,14 @@ def train_run(cfg: ConfigDict, workdir: str) -> train.TrainedRun:
   return run
 
 
+def final_extras(run_dir: str) -> dict[str, float]:
+  """A finished run's end-only evaluator metrics (e.g. a classifier's test
+  error, sample quality): the "final" entry of its final_metrics.json.
+  `TrainedRun.final` holds the run's final eval metrics, not these."""
+  with open(os.path.join(run_dir, train.FINAL_METRICS)) as f:
+    return json.load(f)["final"]
+
+
 def measure_runs(tasks: dict[str, Callable[[], dict[str, Any]]], workdir: str
                  ) -> dict[str, dict[str, Any]]:
   """{name: measure()} for each task, kept in `workdir/name/measured.json`.

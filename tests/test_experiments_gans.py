@@ -18,7 +18,7 @@ import pytest
 
 from conftest import report_cells, saved_metrics, verdict_agrees, all_finite, experiment_results, requires_mnist
 from experiments import conditional_and_infogan, minimax_vs_nonsaturating
-from experiments import optimal_discriminator
+from experiments import optimal_discriminator, semi_supervised_gan
 from experiments import report as report_lib
 from genjax import writers
 
@@ -309,3 +309,45 @@ def test_conditional_and_infogan_verdicts_can_disagree():
   # c1 that does not change the digit is no categorical code.
   stuck = {**style, "c1": {"slant_r": 0.1, "width_r": 0.1, "class_kept": 0.9}}
   assert agrees(*good[:3], stuck) == [True, True, True, True, False]
+
+
+@requires_mnist
+def test_semi_supervised_gan_writes_its_report(tmp_path):
+  ssg = semi_supervised_gan
+  path = ssg.run(str(tmp_path), quick=True, smoke=True)
+  results = experiment_results(path, tmp_path, 2, ["test_error.png"])
+  assert results["seeds"] == [1] and verdict_agrees(tmp_path) == [None, None]  # one seed
+  num_test = report_lib.config("ssgan_mnist", smoke=True).data.max_eval_examples
+  rows = report_lib.read_table(path, "Test class error")
+  for arm, supervised_only in (("ssgan", False), ("labels_only", True)):
+    run_dir = tmp_path / f"{arm}_seed1"
+    written = json.loads((run_dir / "config.json").read_text())
+    # Each arm is its own config, at the seed's init and labelled subset.
+    assert (written["seed"], written["data"]["labelled_seed"]) == (1, 1)
+    assert (written["gan"]["unsupervised_weight"] == 0) == supervised_only
+    r, final = results["by_arm"][arm]["1"], saved_metrics(run_dir)["final"]
+    assert (r["test_error"], r["test_errors"]) == (final["ssgan_test_error"],
+                                                   final["ssgan_test_errors"])
+    assert r["test_errors"] == round(r["test_error"] * num_test)
+    evals = [row for row in writers.read_metrics(str(run_dir), "eval") if "class_error" in row]
+    assert r["trajectory"] == [[row["step"], row["class_error"]] for row in evals] != []
+  ssgan, alone = (results["by_arm"][a]["1"]["test_error"] for a in ("ssgan", "labels_only"))
+  assert rows == [report_cells("1", ssgan, alone, alone - ssgan)]
+  assert results["summary"] == ssg.summarize(results["by_arm"])
+
+
+def test_semi_supervised_gan_verdicts_can_disagree():
+  def results(ssgan, alone):
+    return {"ssgan": {str(i): {"test_error": e} for i, e in enumerate(ssgan)},
+            "labels_only": {str(i): {"test_error": e} for i, e in enumerate(alone)}}
+  agrees = lambda r: [ok for _, ok in semi_supervised_gan.verdicts(r)]  # noqa: E731
+  alone = [0.20, 0.22, 0.21]
+  assert agrees(results([0.010, 0.011, 0.009], alone)) == [True, True]
+  # The published-level goal missed on every seed (genjax's first full run: 2.4%).
+  assert agrees(results([0.024, 0.023, 0.025], alone)) == [False, True]
+  # Seeds straddling the goal: inconclusive; a GAN that hurts: disagrees.
+  assert agrees(results([0.005, 0.025, 0.013], alone))[0] is None
+  assert agrees(results([0.30, 0.33, 0.31], alone))[1] is False
+  # The median is reported beside the interval.
+  assert semi_supervised_gan.summarize(results([0.01, 0.02, 0.05], alone))["ssgan"][
+      "median"] == 0.02

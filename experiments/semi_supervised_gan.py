@@ -1,0 +1,147 @@
+r"""Claim: a GAN can be used for semi-supervised learning.
+
+    python -m experiments.semi_supervised_gan --workdir=runs/ssgan          # ~3 h per SSGAN run
+    python -m experiments.semi_supervised_gan --workdir=runs/ssgan --quick  # 6000 steps a run
+
+Salimans et al. 2016 (Improved Techniques for Training GANs, Table 1): a
+discriminator with K class logits and an implicit "fake" class, trained with
+cross-entropy on 100 labelled MNIST images and the real / fake game on the
+rest, its generator by feature matching, makes 93 +- 6.5 test errors of
+10,000 (0.93%). This trains `configs/ssgan_mnist.py` for SEEDS (a seed also
+picks which 100 training images are labelled, 10 per class) and, as the
+baseline, the same D on those 100 labels alone (`:supervised_only`: no G, no
+unlabelled data), and reads each run's `ssgan_test_error`: the class error of
+D's parameter average on all 10,000 test images.
+
+Verdicts, fixed before the full runs, on the 95% t interval over seeds
+(`report.above`): the SSGAN's test error is at most ERROR_GOAL; and it is
+below the labels-only D's, paired by seed. The median over seeds is reported
+beside the mean.
+
+Budgets: the config's own, 300 epochs (180,000 steps of batch 100) per run;
+--quick 6000 steps and two seeds. Two invocations on one workdir share the
+runs (one per core).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from experiments import report as report_lib
+from genjax import writers
+
+SEEDS = (0, 1, 2)
+QUICK_STEPS = 6000
+ERROR_GOAL = 0.015  # issue 20's bar; Salimans et al. measured 0.0093
+PAPER_ERROR = 0.0093
+ARMS = {"ssgan": None, "labels_only": "supervised_only"}  # run name -> config variant
+HISTORY = (
+    ("2026-12-03", "Before these rules, `configs/ssgan_mnist.py` seed 0 with D initialised "
+                   "without its Gaussian noise (commit 5add0d5) ran 72,000 of its 180,000 "
+                   "steps: test error 2.41%, flat at 2.3-2.4% from epoch 60; D's init was "
+                   "then made as Salimans et al.'s (noise on; 32bcc52), see "
+                   "experiments/results/configs/ssgan_mnist.md."),
+)
+
+
+def run(workdir: str, quick: bool, smoke: bool = False) -> str:
+  """Trains what the claim needs, measures it and writes the report (see experiments/report.py)."""
+  os.makedirs(workdir, exist_ok=True)
+  rep = report_lib.Report(
+      name="Semi-supervised GAN on MNIST with 100 labels",
+      claim="A GAN can be used in semi-supervised learning: its discriminator, given K "
+            "class outputs and an implicit fake class, learns to classify from a few labels "
+            "plus the unlabelled data (Salimans et al. 2016).",
+      prediction=f"with 100 labels the SSGAN's test error is at most {ERROR_GOAL:.1%} "
+                 f"(Salimans et al.: {PAPER_ERROR:.2%}) and below that of the same D "
+                 "trained on the 100 labels alone.",
+      quick=quick, history=HISTORY)
+  seeds = SEEDS[1:2] if smoke else SEEDS[:2] if quick else SEEDS  # smoke: seed 1 alone
+  budget = {"total_steps": QUICK_STEPS, "total_epochs": None} if quick else {}
+  tasks = {f"{arm}_seed{seed}": _task(os.path.join(workdir, f"{arm}_seed{seed}"), variant,
+                                      seed, budget, smoke)
+           for arm, variant in ARMS.items() for seed in seeds}
+  measured = report_lib.measure_runs(tasks, workdir)
+  results = {arm: {str(seed): measured[f"{arm}_seed{seed}"] for seed in seeds} for arm in ARMS}
+  rep.results = {"seeds": list(seeds), "by_arm": results, "summary": summarize(results)}
+  _write_tables(rep, workdir, results)
+  for statement, holds in verdicts(results):
+    rep.verdict(statement, holds)
+  return rep.write(workdir)
+
+
+def _task(run_dir: str, variant: str | None, seed: int, budget: dict, smoke: bool):
+  def measure() -> dict:
+    cfg = report_lib.config("ssgan_mnist", variant, smoke=smoke, seed=seed,
+                            data__labelled_seed=seed, **budget)
+    report_lib.train_run(cfg, run_dir)
+    final = report_lib.final_extras(run_dir)
+    evals = [r for r in writers.read_metrics(run_dir, "eval") if "class_error" in r]
+    return {"test_error": final["ssgan_test_error"], "test_errors": final["ssgan_test_errors"],
+            "trajectory": [[r["step"], r["class_error"]] for r in evals]}
+  return measure
+
+
+def _errors(results: dict, arm: str) -> list[float]:
+  return report_lib.per_seed(results[arm], "test_error")
+
+
+def summarize(results: dict) -> dict:
+  """Mean, 95% t interval (None with one seed) and median over seeds of each arm's test error."""
+  out = {}
+  for arm in results:
+    errors = _errors(results, arm)
+    mean, low, high = (report_lib.t_interval(errors) if len(errors) > 1
+                       else (errors[0], None, None))
+    out[arm] = {"mean": mean, "low": low, "high": high, "median": float(np.median(errors))}
+  return out
+
+
+def verdicts(results: dict) -> list[tuple[str, bool | None]]:
+  """The claim's predicates, fixed before the runs.
+
+  `results`: {"ssgan" | "labels_only": {seed (str): {"test_error", ...}}},
+  the same seeds in both arms.
+  """
+  ssgan, alone = _errors(results, "ssgan"), _errors(results, "labels_only")
+  return [
+      (f"SSGAN test error <= {ERROR_GOAL:.1%} with 100 labels (Salimans et al.: "
+       f"{PAPER_ERROR:.2%}); 95% t interval over seeds",
+       report_lib.above([ERROR_GOAL - e for e in ssgan])),
+      ("SSGAN test error below the same D's trained on the 100 labels alone (paired by "
+       "seed; 95% t interval of the differences)",
+       report_lib.above([b - s for s, b in zip(ssgan, alone, strict=True)])),
+  ]
+
+
+def _write_tables(rep, workdir: str, results: dict) -> None:
+  seeds = list(results["ssgan"])
+  rep.table("Test class error on the 10,000 MNIST test images (D's parameter average)",
+            ["seed", "SSGAN", "labels only", "labels only - SSGAN"],
+            [[seed, results["ssgan"][seed]["test_error"],
+              results["labels_only"][seed]["test_error"],
+              results["labels_only"][seed]["test_error"] - results["ssgan"][seed]["test_error"]]
+             for seed in seeds])
+  rep.table("Over seeds", ["arm", "mean [95% t interval]", "median"],
+            [[arm, report_lib.interval_cell(_errors(results, arm)),
+              float(np.median(_errors(results, arm)))] for arm in results])
+  # Steps evaluated by every run (a run resumed with another eval cadence has more).
+  steps = sorted(set.intersection(*(
+      {s for s, _ in r["trajectory"]} for by_seed in results.values() for r in by_seed.values())))
+  if steps:
+    series = {f"{arm} seed {seed}": [dict(map(tuple, r["trajectory"]))[s] for s in steps]
+              for arm, by_seed in results.items() for seed, r in by_seed.items()}
+    report_lib.line_plot(os.path.join(workdir, "test_error.png"), steps, series,
+                         xlabel="training step", ylabel="test class error", log_y=True)
+    rep.figure("Test class error during training (D's parameter average)", "test_error.png")
+  rep.text("Runs: `configs/ssgan_mnist.py` (SSGAN) and `configs/ssgan_mnist.py:"
+           "supervised_only` (labels only) with `--config.seed=S --config.data."
+           "labelled_seed=S`; the networks, optimiser and budget are the config's "
+           "(experiments/results/configs/ssgan_mnist.md). Errors count all 10,000 test images. "
+           "Intervals: 95% Student t over seeds.")
+
+
+if __name__ == "__main__":
+  report_lib.cli(run)
