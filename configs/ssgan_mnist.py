@@ -10,7 +10,8 @@ by `data.labelled_seed`), real / fake loss on the rest; G by feature
 matching. `:supervised_only` trains the same D on the 100 labels alone.
 Both report `ssgan_test_error` on all 10,000 test images (paper: 0.93%).
 D classifies with the average of its parameters (decay 0.9999), as theirs.
-Full size (300 epochs) not measured yet: ~3 h a seed on an idle 2-core CPU.
+Full size (300 epochs) not measured yet: ~3 h a seed on an idle 2-core CPU;
+three seeds of both against each other: experiments/semi_supervised_gan.py.
 History and the networks: experiments/results/configs/ssgan_mnist.md.
 """
 
