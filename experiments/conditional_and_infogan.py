@@ -199,7 +199,8 @@ def _train_cgans(workdir: str, steps: int, common: dict, smoke: bool) -> dict[st
         "total_steps": steps, "eval_every_steps": max(steps // 2, 10), **common, **overrides})
     run_dir = os.path.join(workdir, key)
     evals = report_lib.train_run(cfg, run_dir).final
-    out[key] = {"config": cfg, "dir": run_dir, "eval": evals, "final": report_lib.final_extras(run_dir)}
+    out[key] = {"config": cfg, "dir": run_dir, "eval": evals,
+                "final": report_lib.final_extras(run_dir)}
   return out
 
 

@@ -127,12 +127,12 @@ def _write_tables(rep, workdir: str, results: dict) -> None:
   rep.table("Over seeds", ["arm", "mean [95% t interval]", "median"],
             [[arm, report_lib.interval_cell(_errors(results, arm)),
               float(np.median(_errors(results, arm)))] for arm in results])
+  curves = {f"{arm} seed {seed}": dict(map(tuple, r["trajectory"]))  # step -> error
+            for arm, by_seed in results.items() for seed, r in by_seed.items()}
   # Steps evaluated by every run (a run resumed with another eval cadence has more).
-  steps = sorted(set.intersection(*(
-      {s for s, _ in r["trajectory"]} for by_seed in results.values() for r in by_seed.values())))
+  steps = sorted(set.intersection(*(set(curve) for curve in curves.values())))
   if steps:
-    series = {f"{arm} seed {seed}": [dict(map(tuple, r["trajectory"]))[s] for s in steps]
-              for arm, by_seed in results.items() for seed, r in by_seed.items()}
+    series = {name: [curve[s] for s in steps] for name, curve in curves.items()}
     report_lib.line_plot(os.path.join(workdir, "test_error.png"), steps, series,
                          xlabel="training step", ylabel="test class error", log_y=True)
     rep.figure("Test class error during training (D's parameter average)", "test_error.png")
