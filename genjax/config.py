@@ -184,17 +184,19 @@ _RUNLOCAL_EVALS = {
     "iwae_nll": dict(samples=20),
     "sample_quality": dict(num_samples=200, batch_size=100),
     "toy_modes": dict(num_samples=1000),
-    "optimal_discriminator": dict(steps=200, batch_size=256, num_gen_samples=100_000),
+    "optimal_discriminator": dict(steps=200, batch_size=256, num_gen_samples=100_000,
+                                  hidden=(32, 32)),
     "toy_jsd": dict(num_samples=20_000),
 }
 
 
 def shrink_evals_for_runlocal(c: ConfigDict) -> None:
   """The evaluator half of a `:runlocal` variant: each of `c.evals` at a
-  size that runs in a second or two (numbers only ever lowered)."""
+  size that runs in a second or two (numbers only ever lowered; tuples, such
+  as probe sizes or network widths, replaced)."""
   for spec in (c.get("evals") or {}).values():
     for key, small in _RUNLOCAL_EVALS.get(spec.get("type"), {}).items():
-      if key == "sizes" or key not in spec:
+      if isinstance(small, tuple) or key not in spec:
         spec[key] = small
       else:
         spec[key] = min(spec[key], small) if spec[key] else small

@@ -305,16 +305,17 @@ def evaluate_jsd(ctx: registry.Context, spec, name: str) -> dict[str, float]:
 
 
 @registry.register("optimal_discriminator", needs=("sample",), check=_check_one_dimensional,
-                   steps=12000, batch_size=4096, num_gen_samples=2_000_000)
+                   steps=12000, batch_size=4096, num_gen_samples=2_000_000,
+                   hidden=(256, 256, 256))
 def evaluate_discriminator(ctx: registry.Context, spec, name: str) -> dict[str, float]:
-  """`check`'s scalar results for the model's generator (a fresh D trained
-  `steps` steps of `batch_size` against it, p_g from `num_gen_samples`); the
-  plot goes to figures/optimal_discriminator.png."""
+  """`check`'s scalar results for the model's generator (a fresh MLP D with
+  `hidden` widths trained `steps` steps of `batch_size` against it, p_g from
+  `num_gen_samples`); the plot goes to figures/optimal_discriminator.png."""
   del name
   plot_path = None
   if ctx.workdir and jax.process_index() == 0:
     plot_path = os.path.join(ctx.workdir, "figures", "optimal_discriminator.png")
   gap = check(_toy_sampler(ctx.model), ctx.dataset.name, ctx.rng, steps=spec.steps,
               batch_size=spec.batch_size, num_gen_samples=spec.num_gen_samples,
-              plot_path=plot_path)
+              hidden=tuple(spec.hidden), plot_path=plot_path)
   return {k: v for k, v in gap.items() if np.ndim(v) == 0}
