@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
 
 import jax.numpy as jnp
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from genjax import config as config_lib
 from genjax import optim
 from genjax.errors import ConfigError
-from conftest import REPO, load_config, run_launcher
+from conftest import REPO, load_config
 
 CONFIG_FILES = sorted(p.stem for p in (REPO / "configs").glob("*.py"))
 

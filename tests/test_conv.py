@@ -9,7 +9,6 @@ compile a sampler per shape), the big grid compiles one small jit per case
 the file stays fast on a 2-core CPU.
 """
 
-import itertools
 
 import flax.linen as nn
 import jax
