@@ -57,6 +57,39 @@ def pytest_xdist_auto_num_workers(config):
   return (cpus or 1) + 1
 
 
+def pytest_collection_modifyitems(config, items):
+  """Deals the tests marked `slow` evenly over the xdist workers' first chunks.
+
+  `--dist worksteal` hands worker i the i-th contiguous share of the collected
+  list and lets idle workers steal from the back of the longest queue. Put
+  each slow test (a module marked as a whole counts as one: its module-scoped
+  fixture runs once) at the front of its own share, round-robin, so that every
+  worker starts on long tests and the run ends on short ones.
+  """
+  del config
+  workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+  slow = [i for i in items if i.get_closest_marker("slow")]
+  if workers < 2 or not slow:
+    return
+  units = {}  # one unit per marked module, else per test
+  for item in slow:
+    module = item.getparent(pytest.Module)
+    units.setdefault(module.nodeid if module.get_closest_marker("slow") else item.nodeid,
+                     []).append(item)
+  shares = [[] for _ in range(workers)]
+  for k, unit in enumerate(units.values()):
+    shares[k % workers].extend(unit)
+  fast = [i for i in items if not i.get_closest_marker("slow")]
+  # The scheduler's share sizes: remaining // workers remaining, in order.
+  ordered, left = [], len(items)
+  for w in range(workers):
+    size = left // (workers - w)
+    ordered += shares[w] + fast[:max(size - len(shares[w]), 0)]
+    del fast[:max(size - len(shares[w]), 0)]
+    left -= size
+  items[:] = ordered + fast
+
+
 def _has_mnist() -> bool:
   data_dir = os.environ.get("TFDS_DATA_DIR")
   return bool(data_dir) and (pathlib.Path(data_dir) / "mnist").is_dir()

@@ -18,7 +18,8 @@ import pytest
 
 from conftest import requires_mnist, run_launchers
 
-pytestmark = requires_mnist
+# slow: the module's battery fixture runs every case (about 17 s).
+pytestmark = [requires_mnist, pytest.mark.slow]
 
 AE = "--config=configs/ae_mnist.py:runlocal"
 

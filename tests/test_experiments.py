@@ -43,6 +43,7 @@ def _pixels(cfg, split: str) -> np.ndarray:
   return images.reshape(len(images), -1).astype(np.float64) / 255.0
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_pca_vs_linear_ae_writes_its_report(tmp_path):
   path = pca_vs_linear_ae.run(str(tmp_path), quick=True, smoke=True)
@@ -116,6 +117,7 @@ def test_pca_vs_linear_ae_verdicts_can_disagree():
   assert agrees({**good, "k=8": k(1.001, 0.1, 8.0, 0.02, spread=2.0)})[2] is None
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_vae_likelihood_writes_its_report(tmp_path):
   path = vae_likelihood.run(str(tmp_path), quick=True, smoke=True)

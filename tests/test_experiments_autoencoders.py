@@ -58,6 +58,7 @@ def test_psnr_of_known_errors():
   assert np.allclose(image_quality.psnr(x, x - 0.01), 40.0, atol=1e-3)
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_denoising_vs_median_writes_its_report(tmp_path):
   d = denoising_vs_median
@@ -112,6 +113,7 @@ def test_denoising_vs_median_verdicts_can_disagree():
   assert agrees(results(gain=-1.0))[2] is False
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_overcomplete_identity_writes_its_report(tmp_path):
   o = overcomplete_identity

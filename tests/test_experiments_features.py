@@ -34,6 +34,7 @@ def _clipped_noise_sq(x, std: float):
   return std**2 * inside + x**2 * cdf(a) + (1.0 - x)**2 * (1.0 - cdf(b))
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_contractive_vs_denoising_writes_its_report(tmp_path):
   cvd = contractive_vs_denoising
@@ -85,6 +86,7 @@ def test_contractive_vs_denoising_writes_its_report(tmp_path):
       *(sweep[f"dae_{s:g}_seed0"]["recon_loss"] for s in sigmas))
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_codes_as_features_writes_its_report(tmp_path):
   caf = codes_as_features

@@ -102,6 +102,7 @@ def test_gaps_of_known_discriminators():
   assert optimal_discriminator._gaps(d_star, d_star, mask) == (0.0, 0.0)
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_minimax_vs_nonsaturating_writes_its_report(tmp_path):
   path = minimax_vs_nonsaturating.run(str(tmp_path), quick=True, smoke=True)
@@ -197,6 +198,7 @@ def test_sample_quality_measures_of_known_inputs():
   assert accuracy == pytest.approx(np.bincount(labels).max() / len(labels))
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_conditional_and_infogan_writes_its_report(tmp_path):
   path = conditional_and_infogan.run(str(tmp_path), quick=True, smoke=True)
@@ -310,6 +312,7 @@ def test_conditional_and_infogan_verdicts_can_disagree():
   assert agrees(*good[:3], stuck) == [True, True, True, True, False]
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_semi_supervised_gan_writes_its_report(tmp_path):
   ssg = semi_supervised_gan

@@ -66,6 +66,7 @@ def test_verdicts_follow_the_success_counts():
   assert "5/5 [0.57, 1.00]" in gs.verdicts(agree)[0][0]
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_gan_stability_writes_its_report(tmp_path):
   path = gs.run(str(tmp_path), quick=True, smoke=True)

@@ -10,6 +10,7 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from conftest import REPO, requires_mnist
 from test_train import load_params
@@ -33,6 +34,7 @@ def _launch(workdir, *extra):
                           stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_process(tmp_path):
   port = _free_port()
   multi = tmp_path / "two_processes"

@@ -105,6 +105,7 @@ def _check_summary(name: str, s: dict, full: bool) -> None:
       assert s["early_grad_ratio"] < 0.5  # minimax's G gradient saturates early
 
 
+@pytest.mark.slow
 @requires_mnist
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_notebook_runs_in_quick_mode(name, tmp_path, monkeypatch):

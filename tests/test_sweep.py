@@ -73,6 +73,7 @@ def test_dry_run_prints_one_command_per_run():
   assert lines[0].endswith("--config.model.code_dim=8 --workdir=/tmp/x/code_dim=8")
 
 
+@pytest.mark.slow
 @requires_mnist
 def test_sweep_end_to_end_then_resumed_does_no_training(config_file, tmp_path):
   workdir = tmp_path / "sw"

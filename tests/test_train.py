@@ -117,6 +117,7 @@ def _launch(workdir):
       cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_sigkill_then_sigterm_then_resume_equals_uninterrupted(tmp_path):
   killed = tmp_path / "killed"
   proc = _launch(killed)
