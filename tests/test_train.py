@@ -154,6 +154,26 @@ def test_sigkill_then_sigterm_then_resume_equals_uninterrupted(tmp_path):
   assert set(range(500, 3001, 500)) <= set(steps) <= set(range(500, 3001, 500)) | {stopped_at}
 
 
+def test_at_most_two_chunks_are_in_flight(tmp_path, monkeypatch):
+  # So that a SIGTERM is acted on within about a chunk: when chunk i is
+  # dispatched, every chunk before i - 1 has finished.
+  dispatched, late = [], []
+  original = train.Trainer.train_chunk
+
+  def recording(self, *args, **kwargs):
+    late.extend(i for i, m in enumerate(dispatched[:-1])
+                if not all(leaf.is_ready() for leaf in jax.tree.leaves(m)))
+    state, metrics = original(self, *args, **kwargs)
+    dispatched.append(metrics)
+    return state, metrics
+
+  monkeypatch.setattr(train.Trainer, "train_chunk", recording)
+  train.train_and_evaluate(load_config("ae_mnist", "runlocal", total_steps=400,
+                                       steps_per_dispatch=5, log_every_steps=400,
+                                       evals={}), str(tmp_path))
+  assert len(dispatched) == 80 and not late, late
+
+
 @methods.register("test_nan_after_25")
 def _build_nan_method(config, *, data_info, num_train_steps):
   """The autoencoder, with its loss turned to NaN from step 26 on."""
