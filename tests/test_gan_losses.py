@@ -166,11 +166,11 @@ def test_feature_matching_loss_by_hand():
   # Different batches with equal feature means: zero.
   real = jnp.array([[0.0, 2.0], [2.0, 0.0]])
   assert float(losses.feature_matching_loss(real, jnp.array([[1.0, 1.0]]))) == 0.0
-  # Means (1, 0) and (0, 1): squared distance 1 + 1 = 2.
+  # Means (1, 0) and (0, 1): squared gaps 1 and 1, averaged over the 2 features.
   fake = jnp.array([[0.0, 0.0], [0.0, 2.0]])
-  assert float(losses.feature_matching_loss(jnp.array([[1.0, 0.0]]), fake)) == pytest.approx(2.0)
-  # Its gradient moves each fake feature towards the real mean, by 2 * gap / B.
+  assert float(losses.feature_matching_loss(jnp.array([[1.0, 0.0]]), fake)) == pytest.approx(1.0)
+  # Its gradient moves each fake feature towards the real mean, by 2 * gap / (B * F).
   grad = jax.grad(losses.feature_matching_loss, argnums=1)(jnp.array([[1.0, 0.0]]), fake)
-  np.testing.assert_allclose(grad, [[-1.0, 1.0], [-1.0, 1.0]], rtol=1e-6)
+  np.testing.assert_allclose(grad, [[-0.5, 0.5], [-0.5, 0.5]], rtol=1e-6)
   with pytest.raises(ValueError, match="feature_matching_loss"):
     losses.generator_loss_per_example(fake[:, 0], "feature_matching")

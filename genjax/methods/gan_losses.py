@@ -170,7 +170,12 @@ def categorical_mi_lower_bound(q: jax.Array, categories: jax.Array,
 
 
 def feature_matching_loss(real_features: jax.Array, fake_features: jax.Array) -> jax.Array:
-  """||mean_batch f(x) - mean_batch f(G(z))||^2, Salimans et al.'s generator loss.
+  """mean_features (mean_batch f(x) - mean_batch f(G(z)))^2, Salimans et al.'s generator loss.
+
+  Averaged over the F features, as in their code: Adam undoes a constant
+  scale of the loss except through its epsilon, which with their Adam
+  (epsilon inside the square root, `optimizer.eps_root`) damps G's small
+  gradients, so the scale is kept as theirs.
 
   Args:
     real_features: f(x) [B, F] on a real batch (no gradient is needed here).
@@ -180,7 +185,7 @@ def feature_matching_loss(real_features: jax.Array, fake_features: jax.Array) ->
     A scalar; zero when the two batches have the same feature means.
   """
   gap = jnp.mean(real_features, 0) - jnp.mean(fake_features, 0)
-  return jnp.sum(jnp.square(gap))
+  return jnp.mean(jnp.square(gap))
 
 
 def real_fake_logit(class_logits: jax.Array) -> jax.Array:
