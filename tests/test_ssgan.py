@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import jax
 import jax.numpy as jnp
@@ -236,3 +237,19 @@ def test_data_init_weight_norm_normalises_the_init_batch_and_can_freeze_its_scal
   grads = jax.grad(lambda p: jnp.sum(layer.apply({"params": p}, x) ** 3))(params)
   assert bool(np.any(np.asarray(grads["scale"]) != 0)) == train_scale
   assert np.any(np.asarray(grads["kernel"]) != 0) and np.any(np.asarray(grads["bias"]) != 0)
+
+
+def test_gaussian_noise_is_standard_normal_to_16_bits():
+  z = np.asarray(gan_models.gaussian_noise(jax.random.key(0), (500, 401)))
+  assert z.shape == (500, 401) and z.dtype == np.float32
+  # Kolmogorov-Smirnov distance to N(0, 1) on 200,500 values: 0.003 is the
+  # 5% critical value; a wrong scale (std 1.05) or shift (0.01) exceeds it.
+  v = np.sort(z.ravel())
+  cdf = 0.5 * (1.0 + np.vectorize(math.erf)(v / math.sqrt(2.0)))
+  ks = np.max(np.abs(cdf - np.arange(1, v.size + 1) / v.size))
+  assert ks < 0.003
+  assert np.abs(z).max() <= 4.33  # the last of 65,536 levels
+  # Neighbouring values come from one word's two halves: not equal, not correlated.
+  assert abs(np.corrcoef(z[:, 0:400:2].ravel(), z[:, 1:401:2].ravel())[0, 1]) < 0.01
+  np.testing.assert_array_equal(z, gan_models.gaussian_noise(jax.random.key(0), (500, 401)))
+  assert not np.array_equal(z, gan_models.gaussian_noise(jax.random.key(1), (500, 401)))

@@ -58,6 +58,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax.scipy import special
 
 from genjax.models.conv import conv_layers
 
@@ -291,6 +292,22 @@ class SSGANGenerator(nn.Module):
     return out.reshape((z.shape[0],) + tuple(self.data_shape))
 
 
+def gaussian_noise(key: jax.Array, shape: Sequence[int]) -> jax.Array:
+  """float32 N(0, 1) noise drawn from 16 random bits per value.
+
+  Each 32-bit threefry word gives two values (inverse CDF of a uniform on
+  65,536 levels, so |z| <= 4.33): half the random bits `jax.random.normal`
+  draws, whose threefry hashing is the bulk of its cost on CPU. Words pair
+  neighbouring values of the last axis, so the values do not depend on how
+  the leading (batch) axis is sharded.
+  """
+  *lead, n = shape
+  words = jax.random.bits(key, (*lead, (n + 1) // 2), jnp.uint32)
+  halves = jnp.stack([words >> 16, words & 0xFFFF], -1).reshape(*lead, -1)[..., :n]
+  u = (halves.astype(jnp.float32) + 0.5) * (2.0 / 65536) - 1.0  # in (-1, 1), symmetric
+  return math.sqrt(2.0) * special.erfinv(u)
+
+
 class SSGANDiscriminator(nn.Module):
   """x -> (logsumexp of the class logits, class logits [B, K]).
 
@@ -306,7 +323,9 @@ class SSGANDiscriminator(nn.Module):
   def _noisy(self, h: jax.Array, std: float, train: bool) -> jax.Array:
     if not train or std <= 0:
       return h
-    return h + std * jax.random.normal(self.make_rng("dropout"), h.shape, h.dtype)
+    # 16-bit Gaussian noise: the SSGAN step draws 1.5M values, and with
+    # `jax.random.normal` they took about a third of its time on a 2-core CPU.
+    return h + std * gaussian_noise(self.make_rng("dropout"), h.shape).astype(h.dtype)
 
   @nn.compact
   def __call__(self, x: jax.Array, cond: jax.Array | None = None, train: bool = False):
