@@ -1,11 +1,13 @@
 """scripts/reference.py's --serve protocol, which scripts/benchmark.py drives
-(the frameworks themselves live in another environment and are not tested here)."""
+(the frameworks themselves live in another environment and are not tested
+here), and benchmark.py's one-line errors."""
 
 from __future__ import annotations
 
 import importlib.util
 import io
 import json
+import subprocess
 import sys
 
 from conftest import REPO
@@ -31,3 +33,12 @@ def test_serve_answers_one_timed_round_per_request(monkeypatch, capsys):
   assert lines == [{"ready": "torch 0.0"}, {"examples_per_sec": 3000.0},
                    {"examples_per_sec": 30000.0}]
   assert asked == [30, 300]  # blank lines are not requests
+
+
+def test_benchmark_names_a_misspelt_key_in_one_line():
+  proc = subprocess.run(
+      [sys.executable, "scripts/benchmark.py", "--config=configs/ae_mnist.py:runlocal",
+       "--config.optimizer.lrr=1"], cwd=REPO, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 1 and proc.stdout == ""
+  assert proc.stderr.strip().splitlines() == [
+      "genjax: error: unknown config key 'optimizer.lrr'; did you mean 'optimizer.lr'?"]
