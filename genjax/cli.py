@@ -4,14 +4,16 @@
 `--config.a.b=v` overrides, loaded with the method's defaults filled in
 before the config is locked (so every key a method reads can be
 overridden). `parse_flags` is absl's flag parsing with every bad flag,
-unknown key or bad value turned into one `UserError` line.
+unknown key or bad value turned into one `UserError` line; `run_app` runs
+a main function so that any `UserError` ends it with that one line.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 
-from absl import flags
+from absl import app, flags
 from ml_collections import config_flags
 
 from genjax import config as config_lib
@@ -83,3 +85,12 @@ def _raise_unknown_override(argv: list[str]) -> None:
           if a.startswith("--config.")]
   if specs and keys:
     config_lib.check_keys_exist(config_lib.load_launcher_config(specs[-1]), keys)
+
+
+def run_app(main, flags_parser=parse_flags) -> None:
+  """`absl.app.run(main)`; a `UserError` ends it with one `genjax: error:` line, status 1."""
+  try:
+    app.run(main, flags_parser=flags_parser)
+  except UserError as e:
+    print(f"genjax: error: {e}", file=sys.stderr)
+    sys.exit(1)

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import logging as std_logging
 import os
-import sys
 
 # TensorFlow is only TFDS's reader here: keep its C++ start-up chatter out.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from genjax import cli  # noqa: E402
 from genjax.errors import UserError  # noqa: E402
@@ -68,11 +67,7 @@ def main(argv):
 
 def run() -> None:
   """`python -m genjax.main`: a `UserError` anywhere ends it with one line, status 1."""
-  try:
-    app.run(main, flags_parser=cli.parse_flags)
-  except UserError as e:
-    print(f"genjax: error: {e}", file=sys.stderr)
-    sys.exit(1)
+  cli.run_app(main)
 
 
 if __name__ == "__main__":

@@ -18,12 +18,12 @@ bad flags) ends it with one `genjax: error: ...` line and exit status 1.
 from __future__ import annotations
 
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
+from genjax import cli  # noqa: E402
 from genjax.errors import UserError  # noqa: E402
 
 # Its own flag set, so importing this module beside genjax.main (which also
@@ -121,11 +121,7 @@ def _parse(argv):
 
 def run() -> None:
   """`python -m genjax.sample`: a `UserError` ends it with one line, status 1."""
-  try:
-    app.run(main, flags_parser=_parse)
-  except UserError as e:
-    print(f"genjax: error: {e}", file=sys.stderr)
-    sys.exit(1)
+  cli.run_app(main, flags_parser=_parse)
 
 
 if __name__ == "__main__":

@@ -46,12 +46,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 from genjax import cli  # noqa: E402
 from genjax import config as config_lib  # noqa: E402
-from genjax.errors import UserError  # noqa: E402
 
 _CONFIG = cli.define_config_flag()
 _OUT = flags.DEFINE_string("out", None, "Write the JSON result here too.")
@@ -390,8 +389,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  try:  # a bad flag, key or value: one line, status 1 (as the launcher)
-    app.run(main, flags_parser=cli.parse_flags)
-  except UserError as e:
-    print(f"genjax: error: {e}", file=sys.stderr)
-    sys.exit(1)
+  cli.run_app(main)  # a bad flag, key or value: one line, status 1
