@@ -36,6 +36,7 @@ known exactly by `experiments/denoising_score.py`.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from typing import Any
@@ -109,34 +110,38 @@ def manifold_directions(x: np.ndarray, train_x: np.ndarray, key) -> dict[str, np
           "tangent": unit(tangent), "normal": unit(normal)}
 
 
-def _ratios(encode, reconstruct, x: jax.Array, u: jax.Array) -> tuple[list, list]:
+# The state and the inputs are arguments, not constants baked into the
+# program: one compile per model serves every direction, and XLA does not copy
+# megabytes of weights and images into each executable.
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _moved(encode, reconstruct, state, x, u, d):
+  """Mean ||f(x + d u) - f(x)|| / d for f = encode and f = reconstruct."""
+  def ratio(fn):
+    diff = (fn(state, x + d * u) - fn(state, x)).reshape(x.shape[0], -1)
+    return jnp.sqrt(jnp.sum(diff**2, -1)).mean() / d
+  return ratio(encode), ratio(reconstruct)
+
+
+def _ratios(encode, reconstruct, state, x: jax.Array, u: jax.Array) -> tuple[list, list]:
   """Mean ||f(x + d u) - f(x)|| / d and the same for r, for d in DELTAS."""
-  n = x.shape[0]
-
-  @jax.jit
-  def at(d):
-    def moved(fn):
-      diff = (fn(x + d * u) - fn(x)).reshape(n, -1)
-      return jnp.sqrt(jnp.sum(diff**2, -1)).mean() / d
-    return moved(encode), moved(reconstruct)
-
-  feature, recon = zip(*[[float(v) for v in at(d)] for d in DELTAS])
+  feature, recon = zip(*[[float(v) for v in _moved(encode, reconstruct, state, x, u,
+                                                    jnp.float32(d))] for d in DELTAS])
   return list(feature), list(recon)
 
 
 def sensitivities(trained: train.TrainedRun, x: jax.Array, directions: dict) -> dict:
   """One trained model's Jacobian norm, ratios per direction kind, test losses."""
   model = trained.model
-  encode, reconstruct = model.function("encode"), model.function("reconstruct")
-  jac_fn = jax.jit(lambda x: jacobian_frobenius(encode, x))
-  jac = np.concatenate([np.asarray(jac_fn(x[i:i + JACOBIAN_BATCH]))
+  encode, reconstruct = model.state_function("encode"), model.state_function("reconstruct")
+  jac_fn = jax.jit(lambda state, x: jacobian_frobenius(functools.partial(encode, state), x))
+  jac = np.concatenate([np.asarray(jac_fn(model.state, x[i:i + JACOBIAN_BATCH]))
                         for i in range(0, x.shape[0], JACOBIAN_BATCH)])
   out = {"jacobian_frobenius": float(jac.mean()), "num_examples": int(x.shape[0]),
          "input_dim": int(np.prod(x.shape[1:])),
          "recon_loss": trained.final["recon_loss"], "mse": trained.final["mse"]}
   for kind, u in directions.items():
     out[f"feature_ratio_{kind}"], out[f"reconstruction_ratio_{kind}"] = _ratios(
-        encode, reconstruct, x, jnp.asarray(u).reshape(x.shape))
+        encode, reconstruct, model.state, x, jnp.asarray(u).reshape(x.shape))
   noise = trained.trainer.config.noise  # the run's config, defaults filled in
   if noise.kind != "none":  # where the DAE's own corruption sits on the delta axis
     noisy = corruption.corrupt(jax.random.key(1), x, noise.kind, std=noise.std,

@@ -167,7 +167,7 @@ def load(workdir: str, step: int | None = None) -> "Model":
   config = read_config(workdir)  # before importing jax: a bad workdir fails fast
 
   from genjax import config as config_lib
-  from genjax import methods, train
+  from genjax import train
 
   config = train.check_config(config)
   info = read_data_info(workdir, config)
@@ -175,10 +175,9 @@ def load(workdir: str, step: int | None = None) -> "Model":
     total = config_lib.num_train_steps(config, info.num_train)
   except UserError:
     total = 1  # only the optimiser's schedule uses it, not any shape
-  method = methods.build(config, data_info=info, num_train_steps=max(total, 1))
+  method, abstract = _build_method(config, info, max(total, 1))
   if not method.model_fns:
     raise UserError(f"method {config.method!r} declares no model functions")
-  abstract = _abstract_state(method, config, info)
   if os.path.isfile(os.path.join(workdir, WEIGHTS)):
     state, step = _read_weights(workdir, method.model_state(abstract), step)
   else:
@@ -186,6 +185,30 @@ def load(workdir: str, step: int | None = None) -> "Model":
     state = method.model_state(state)
   return Model(config=config, step=step, state=state, data_info=info,
                model_fns=method.model_fns, workdir=workdir)
+
+
+_BUILT: dict = {}  # (config JSON, data info, steps) -> (method, abstract state), a few
+
+
+def _build_method(config, info, total: int):
+  """`methods.build` and the state's shapes, remembered per (config, data info,
+  steps) in this process.
+
+  Loading several checkpoints of one run (a trajectory of samples, a sweep's
+  evaluation) then reuses one set of model functions, and with them the
+  traced and compiled programs of `Model`'s jitted functions (jax caches them
+  per function): a method is a pure function of these three, its state an
+  argument.
+  """
+  from genjax import methods
+  key = (config.to_json_best_effort(sort_keys=True), tuple(info.image_shape),
+         int(info.num_classes), int(info.num_train), total)
+  if key not in _BUILT:
+    if len(_BUILT) >= 8:
+      del _BUILT[next(iter(_BUILT))]
+    method = methods.build(config, data_info=info, num_train_steps=total)
+    _BUILT[key] = method, _abstract_state(method, config, info)
+  return _BUILT[key]
 
 
 def _abstract_state(method, config, info) -> dict:
@@ -329,8 +352,7 @@ class Model:
     self.supports = tuple(n for n in FUNCTIONS if n in model_fns)
     self._fns = dict(model_fns)
     import jax
-    self._jitted = {n: jax.jit(fn, static_argnums=_STATIC.get(n, ()))
-                    for n, fn in model_fns.items()}
+    self._jitted = {n: jax.jit(fn, static_argnums=_STATIC.get(n, ())) for n, fn in model_fns.items()}
 
   def __getattribute__(self, name: str):
     if name in FUNCTIONS and name not in object.__getattribute__(self, "supports"):

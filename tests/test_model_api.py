@@ -244,6 +244,28 @@ def test_trained_run_model_is_the_loaded_model(ae_run, no_data):
     in_memory.function("sample")
 
 
+def test_loading_a_run_again_reuses_its_traced_functions(ae_run, no_data):
+  """A second `load` of the same run (another checkpoint of a trajectory, the
+  same run in a loop) neither traces nor compiles its functions again."""
+  workdir, run = ae_run
+  x = _test_images(run, 8)
+  first = genjax.load(workdir).encode(x)
+  traces = []
+
+  def count(event, duration, **kwargs):
+    del duration, kwargs
+    if event.endswith(("jaxpr_trace_duration", "backend_compile_duration")):
+      traces.append(event)
+
+  jax.monitoring.register_event_duration_secs_listener(count)
+  try:
+    again = genjax.load(workdir).encode(x)
+  finally:
+    jax.monitoring.unregister_event_duration_listener(count)
+  assert traces == []
+  np.testing.assert_array_equal(again, first)
+
+
 def test_training_outside_absl_prints_progress(tmp_path, capsys, monkeypatch):
   """Called as from a notebook (absl's flags unparsed: its INFO lines hidden),
   training prints its progress and a summary; grids also go to TensorBoard."""
