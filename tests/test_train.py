@@ -168,10 +168,10 @@ def test_at_most_two_chunks_are_in_flight(tmp_path, monkeypatch):
     return state, metrics
 
   monkeypatch.setattr(train.Trainer, "train_chunk", recording)
-  train.train_and_evaluate(load_config("ae_mnist", "runlocal", total_steps=400,
-                                       steps_per_dispatch=5, log_every_steps=400,
+  train.train_and_evaluate(load_config("ae_mnist", "runlocal", total_steps=150,
+                                       steps_per_dispatch=5, log_every_steps=150,
                                        evals={}), str(tmp_path))
-  assert len(dispatched) == 80 and not late, late
+  assert len(dispatched) == 30 and not late, late
 
 
 @methods.register("test_nan_after_25")
