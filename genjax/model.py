@@ -9,7 +9,9 @@
 config) and `WORKDIR/data_info.json` (image shape and classes, written by
 `train`; older workdirs fall back to the prepared TFDS dataset's metadata),
 then restores the latest (or a given) checkpoint onto this process's first
-device. The training data is never read.
+device. The training data is never read. Loading the same run again in one
+process (another checkpoint, the same model in a loop) reuses its compiled
+functions: only the weights are read.
 
 The `Model`'s functions are the method's `model_fns` (see `genjax.methods`)
 bound to the restored state and jitted; which ones a model has depends on its
