@@ -199,8 +199,8 @@ def _build_method(config, info, total: int):
   Loading several checkpoints of one run (a trajectory of samples, a sweep's
   evaluation) then reuses one set of model functions, and with them the
   traced and compiled programs of `Model`'s jitted functions (jax caches them
-  per function): a method is a pure function of these three, its state an
-  argument.
+  per function): a method is a pure function of these three (a method name
+  cannot be registered twice), its state an argument.
   """
   from genjax import methods
   key = (config.to_json_best_effort(sort_keys=True), tuple(info.image_shape),
@@ -354,7 +354,8 @@ class Model:
     self.supports = tuple(n for n in FUNCTIONS if n in model_fns)
     self._fns = dict(model_fns)
     import jax
-    self._jitted = {n: jax.jit(fn, static_argnums=_STATIC.get(n, ())) for n, fn in model_fns.items()}
+    self._jitted = {n: jax.jit(fn, static_argnums=_STATIC.get(n, ()))
+                    for n, fn in model_fns.items()}
 
   def __getattribute__(self, name: str):
     if name in FUNCTIONS and name not in object.__getattribute__(self, "supports"):
