@@ -415,6 +415,11 @@ class Model:
     `m.encode(x)` returns, without chunking or numpy conversion. Arguments
     follow the method's model functions (`genjax.methods`): random functions
     take a key after the inputs, `sample(rng, n, ...)`.
+
+    The state is closed over, so `jax.jit` of this function compiles the
+    weights into the executable as constants: a new compile per model, and a
+    slow one for a large model. To compile once and feed several models or
+    checkpoints, jit `state_function(name)` and pass `m.state`.
     """
     fn, state = self.state_function(name), self.state
     return lambda *args, **kwargs: fn(state, *args, **kwargs)

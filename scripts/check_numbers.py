@@ -149,6 +149,9 @@ def _sigma_mean(sigmas: tuple[str, ...], key: str, fmt: str, sep: str = " / ",
 
 _BENCH_VAE, _BENCH_DCGAN, _BENCH_CONV_VAE = (
     f"benchmarks/{name}.json" for name in ("vae_mnist", "dcgan_mnist", "conv_vae_mnist"))
+# The same runs on the slower CPU of 2026-12-04.
+_BENCH_VAE_1204, _BENCH_DCGAN_1204 = (
+    f"benchmarks/{name}_2026-12-04.json" for name in ("vae_mnist", "dcgan_mnist"))
 
 
 def _bench(file: str, key: str, fmt: str = ",.0f", variant: str = "config", scale: float = 1):
@@ -391,6 +394,29 @@ QUOTES = [
            "fresh": _over(_BENCH_DCGAN, "chunk", "pytorch+fresh_noise"),
            "step": _over(_BENCH_DCGAN, "per_step", "pytorch"),
            "step_fresh": _over(_BENCH_DCGAN, "per_step", "pytorch+fresh_noise")}),
+    Quote("README.md", "a 1024x1024 matmul at {mm} GFLOP/s in the run",
+          {"mm": num(_BENCH_VAE_1204, ("matmul_flops_per_sec",), ".0f", scale=1e-9)}),
+    Quote("README.md", "`vae_mnist` chunk {chunk} examples/s, {torch}x PyTorch eager ({pt}), "
+          "{keras}x Keras `fit` ({k}) and {k100}x Keras `fit` with 100 steps per execution "
+          "({k100v}); `dcgan_mnist` chunk {dc} examples/s, {dtorch}x PyTorch ({dpt}) and "
+          "{dfresh}x with a fresh z ({dfv})",
+          {"chunk": _bench(_BENCH_VAE_1204, "chunk_examples_per_sec"),
+           "torch": _over(_BENCH_VAE_1204, "chunk", "pytorch"),
+           "pt": _reference(_BENCH_VAE_1204, "pytorch"),
+           "keras": _over(_BENCH_VAE_1204, "chunk", "keras"),
+           "k": _reference(_BENCH_VAE_1204, "keras"),
+           "k100": _over(_BENCH_VAE_1204, "chunk", "keras+steps_per_execution=100"),
+           "k100v": _reference(_BENCH_VAE_1204, "keras+steps_per_execution=100"),
+           "dc": _bench(_BENCH_DCGAN_1204, "chunk_examples_per_sec"),
+           "dtorch": _over(_BENCH_DCGAN_1204, "chunk", "pytorch"),
+           "dpt": _reference(_BENCH_DCGAN_1204, "pytorch"),
+           "dfresh": _over(_BENCH_DCGAN_1204, "chunk", "pytorch+fresh_noise"),
+           "dfv": _reference(_BENCH_DCGAN_1204, "pytorch+fresh_noise")}),
+    Quote("README.md", "its chunk runs at {v}x / {d}x the minimal scanned loop of the same step",
+          {"v": _bench(_BENCH_VAE_1204, "chunk_over_minimal_scan", ".2f"),
+           "d": _bench(_BENCH_DCGAN_1204, "chunk_over_minimal_scan", ".2f")}),
+    Quote("README.md", "its matmuls at {util}% of the matmul rate",
+          {"util": _bench(_BENCH_VAE_1204, "flop_utilisation", ".0f", scale=100)}),
     Quote("README.md", "genjax's loop adds nothing to its step (chunk / minimal scan {x}x)",
           {"x": _bench(_BENCH_DCGAN, "chunk_over_minimal_scan", ".2f")}),
     Quote("README.md", "decoded {mlp}k posterior samples/s with the MLP VAE (k={k}; {mlp_x}x "
