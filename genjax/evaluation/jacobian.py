@@ -9,6 +9,8 @@ test images (0: all), so runs with and without the penalty can be compared.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax.numpy as jnp
 
 from genjax.errors import ConfigError
@@ -41,7 +43,17 @@ def evaluate(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   """{"jacobian_frobenius": the mean ||df/dx||_F over the measured test images}."""
   del name
   x = ctx.dataset.images("eval", spec.examples or None)
-  code = registry.codes(ctx.model)
-  norms = registry.batched(lambda xb: jnp.sqrt(squared_jacobian_norm(code, xb, spec.mode)),
-                           x, batch_size=min(_CHUNK, len(x)))
+  norms = registry.batched(_Norms(registry.code_function(ctx.model), spec.mode), x,
+                           batch_size=min(_CHUNK, len(x)), state=ctx.model.state)
   return {"jacobian_frobenius": float(norms.mean())}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Norms:
+  """||df/dx||_F of each example of a batch, a function of (state, x): equal
+  for the same model functions, so every evaluation of a run shares one trace."""
+  code: registry.Code
+  mode: str
+
+  def __call__(self, state, x):
+    return jnp.sqrt(squared_jacobian_norm(lambda xb: self.code(state, xb), x, self.mode))

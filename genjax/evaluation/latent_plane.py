@@ -97,8 +97,8 @@ def evaluate(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   if ctx.workdir is not None and jax.process_index() == 0:
     figures = os.path.join(ctx.workdir, "figures")
     viz.save_grid(os.path.join(figures, "latent_manifold.png"), manifold)
-    means = registry.batched(registry.codes(ctx.model), ctx.dataset.images("eval"),
-                             batch_size=ctx.config.eval_batch_size)
+    means = registry.batched(registry.code_function(ctx.model), ctx.dataset.images("eval"),
+                             batch_size=ctx.config.eval_batch_size, state=ctx.model.state)
     write_latent_scatter(os.path.join(figures, "latent_scatter.png"), means,
                          np.asarray(ctx.dataset.labels("eval")))
   return manifold_digits(manifold, ctx.dataset.name)

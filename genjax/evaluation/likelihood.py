@@ -24,6 +24,7 @@ leading sample axis; nothing depends on Flax.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from typing import Callable
@@ -260,14 +261,14 @@ def evaluate_nll(ctx: registry.Context, spec, name: str) -> dict[str, float]:
     name + "_samples": k, name + "_seconds"} (named after the evaluator, so a
     cheap per-eval IWAE-5 and the final k = 5000 estimate can both run).
   """
-  x = ctx.dataset.images("eval")
+  x = registry.local(ctx.dataset.images("eval"))  # on the state's device
   batch, k = ctx.config.eval_batch_size, spec.samples
-  log_likelihood = ctx.model.function("log_likelihood")
-  nll_fn = jax.jit(lambda xb, key: log_likelihood(xb, key, k, True))
+  nll_fn = _log_likelihood_program(ctx.model.state_function("log_likelihood"), k)
   t0, nll, variance = time.perf_counter(), [], []
   starts = range(0, len(x), batch)
   for i, start in enumerate(starts):
-    log_p, var = nll_fn(x[start:start + batch], jax.random.fold_in(ctx.rng, i))
+    log_p, var = nll_fn(ctx.model.state, x[start:start + batch],
+                        jax.random.fold_in(ctx.rng, i))
     nll.append(-np.asarray(log_p, np.float64))
     variance.append(np.asarray(var, np.float64))
     if len(starts) > 1:
@@ -285,13 +286,21 @@ def evaluate_nll(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   return out
 
 
+@functools.lru_cache(maxsize=16)
+def _log_likelihood_program(log_likelihood: Callable, k: int):
+  """(state, x, key) -> (log p(x) estimates, their variances), jitted once per
+  (model function, k): every evaluation of a run reuses the trace, and the
+  weights are arguments, not constants compiled into the program."""
+  return jax.jit(lambda state, xb, key: log_likelihood(state, xb, key, k, True))
+
+
 @registry.register("active_units", needs=("encode",), threshold=1e-2)
 def evaluate_active_units(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   """{"active_units", "latent_dim"}: Burda et al.'s count of latent units whose
   posterior mean moves with the input, over the test split."""
   del name
-  means = registry.batched(registry.codes(ctx.model), ctx.dataset.images("eval"),
-                           batch_size=ctx.config.eval_batch_size)
+  means = registry.batched(registry.code_function(ctx.model), ctx.dataset.images("eval"),
+                           batch_size=ctx.config.eval_batch_size, state=ctx.model.state)
   count, activity = active_units(jnp.asarray(means), spec.threshold)
   logging.info("active units %d / %d; activities %s", int(count), means.shape[1],
                np.array2string(np.sort(np.asarray(activity))[::-1], precision=3))

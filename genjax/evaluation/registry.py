@@ -24,7 +24,11 @@ trained `genjax.model.Model` (`ctx.model`: its public functions only, never a
 method's internals) and the run's `genjax.data.Dataset` (`ctx.dataset`:
 `images(split)`, `labels(split)`, the on-device splits). Random evaluators
 use `ctx.rng`, fixed per evaluator name and seed, so every eval of a run sees
-the same draws. Figures go under `ctx.workdir` (process 0 only).
+the same draws. Figures go under `ctx.workdir` (process 0 only). An evaluator
+that jits the model's functions takes them with the state as an argument
+(`ctx.model.state_function`, `code_function`, `batched(..., state=...)`), so
+one that runs at every eval traces and compiles once per run, not with each
+eval's weights as constants.
 
   type                   needs            metrics
   linear_probe           encode           probe_{codes,pixels}_acc_<N>
@@ -48,6 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import importlib
 import zlib
 from typing import Any, Callable
@@ -223,23 +228,68 @@ def key_for(rng: jax.Array, name: str) -> jax.Array:
   return jax.random.fold_in(rng, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
-def codes(model) -> Callable[[jax.Array], jax.Array]:
-  """The model's code of an input batch, as a jit-able function: an
-  autoencoder's h = f(x), a VAE's posterior mean E_q[z|x]."""
-  encode = model.function("encode")
+@dataclasses.dataclass(frozen=True)
+class Code:
+  """h = f(x) of a model's `encode(state, x)` (an autoencoder's code, a VAE's
+  posterior mean), as a function of (state, x).
 
-  def code(x):
-    out = encode(x)
+  Two of them compare equal when their encode is the same function, so an
+  evaluator jitted over one (`batched(..., state=...)`) traces once per run,
+  not at every evaluation, and the weights stay arguments, not constants.
+  """
+  encode: Callable[..., Any]
+
+  def __call__(self, state, x):
+    out = self.encode(state, x)
     return out[0] if isinstance(out, tuple) else out
-  return code
 
 
-def batched(fn: Callable[..., Any], *arrays, batch_size: int) -> Any:
+def code_function(model) -> Code:
+  """The model's code as a function of (state, x); pass `model.state`."""
+  return Code(model.state_function("encode"))
+
+
+def codes(model) -> Callable[[jax.Array], jax.Array]:
+  """The model's code of an input batch with its state bound in, as a
+  jit-able function of x (for evaluators that run once per run)."""
+  code, state = code_function(model), model.state
+  return lambda x: code(state, x)
+
+
+def local(tree):
+  """Arrays replicated over several devices (the dataset's splits, on every
+  device of the run's mesh, across processes too) as this process's copy on
+  its first device, where a `Model` keeps its state: a jitted function of the
+  state and such inputs then runs on that one device, in every process alike."""
+  device = jax.local_devices()[0]
+
+  def one(a):
+    if isinstance(a, jax.Array) and len(a.sharding.device_set) > 1 and a.is_fully_replicated:
+      return jax.device_put(a.addressable_data(0), device)
+    return a
+  return jax.tree.map(one, tree)
+
+
+@functools.lru_cache(maxsize=64)
+def _jitted(fn: Callable[..., Any]):
+  # Keyed by fn's equality: a `Code`-like dataclass of the same model
+  # functions finds the jitted function (and its traces) of earlier calls.
+  return jax.jit(fn)
+
+
+def batched(fn: Callable[..., Any], *arrays, batch_size: int, state: Any = None) -> Any:
   """`fn` (jit-able, rows independent) over equal-length arrays in batches of
-  `batch_size`; the last batch is padded, so `fn` compiles once. Returns numpy."""
+  `batch_size`; the last batch is padded, so `fn` compiles once. With `state`,
+  `fn(state, *batches)`: then give a hashable fn that is equal across calls
+  (e.g. a frozen dataclass of model functions, as `Code`), and every call
+  reuses one trace; replicated inputs are taken on the state's device
+  (`local`). Returns numpy."""
   import numpy as np
   n = len(arrays[0])
-  jitted = jax.jit(fn)
+  jitted = _jitted(fn) if state is not None else jax.jit(fn)
+  lead = () if state is None else (state,)
+  if state is not None:
+    arrays = local(arrays)
   outs = []
   for start in range(0, n, batch_size):
     parts = [a[start:start + batch_size] for a in arrays]
@@ -248,6 +298,6 @@ def batched(fn: Callable[..., Any], *arrays, batch_size: int) -> Any:
     if pad:
       parts = [np.concatenate([np.asarray(p), np.zeros((pad,) + p.shape[1:], p.dtype)])
                for p in parts]
-    out = jax.device_get(jitted(*parts))
+    out = jax.device_get(jitted(*lead, *parts))
     outs.append(jax.tree.map(lambda o, r=real: np.asarray(o)[:r], out))
   return jax.tree.map(lambda *o: np.concatenate(o), *outs)

@@ -35,6 +35,7 @@ accuracy).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Callable
 
@@ -211,44 +212,65 @@ def _classify(dataset_name: str, scale: float, n: int):
   return run
 
 
-def generate_outputs(generate: Callable[[jax.Array, jax.Array], jax.Array], rng: jax.Array,
-                     labels: jax.Array, dataset_name: str, batch_size: int = 500
+def generate_outputs(generate: Callable[..., jax.Array], rng: jax.Array, labels: jax.Array,
+                     dataset_name: str, batch_size: int = 500, state=None
                      ) -> tuple[jax.Array, jax.Array]:
   """Generates images batch by batch and classifies them, never holding all images.
 
   Args:
-    generate: (key, labels int [b]) -> images [b, H, W, C] in [0, 1] (jit-able;
-      unconditional generators ignore the labels).
+    generate: (state, key, labels int [b]) -> images [b, H, W, C] in [0, 1]
+      (jit-able; unconditional generators ignore the labels). Hashable and
+      equal across calls (a `Generator`), so that every call reuses one trace.
     rng: key; batch i uses fold_in(rng, i).
     labels: int [N] labels requested per sample (or any ints if unused);
       N must be a multiple of batch_size.
     dataset_name: which classifier.
+    state: generate's first argument (the model's weights).
 
   Returns:
     (logits [N, K], features [N, 128]).
   """
-  model, params, _ = classifier_lib.load(dataset_name)
+  _, params, _ = classifier_lib.load(dataset_name)
   label_blocks = jnp.asarray(labels).reshape(-1, batch_size)
+  return _generate_and_classify(generate, dataset_name)(state, rng, label_blocks, params)
+
+
+@functools.lru_cache(maxsize=16)
+def _generate_and_classify(generate, dataset_name: str):
+  """The jitted generation + classification, one per (generator, classifier)."""
+  model, _, _ = classifier_lib.load(dataset_name)
 
   @jax.jit
-  def run(label_blocks, params):
+  def run(state, rng, label_blocks, params):
     def one(args):
       i, lab = args
-      x = generate(jax.random.fold_in(rng, i), lab)
+      x = generate(state, jax.random.fold_in(rng, i), lab)
       return model.apply({"params": params}, x)
     logits, feats = lax.map(one, (jnp.arange(label_blocks.shape[0]), label_blocks))
     return logits.reshape(-1, logits.shape[-1]), feats.reshape(-1, feats.shape[-1])
+  return run
 
-  return run(label_blocks, params)
+
+@dataclasses.dataclass(frozen=True)
+class Generator:
+  """A model's `sample(state, key, n[, labels])` as `generate(state, key,
+  labels)`; equal for the same sample function, so evaluations share a trace."""
+  sample: Callable[..., jax.Array]
+  conditional: bool
+
+  def __call__(self, state, key, labels):
+    n = labels.shape[0]
+    return self.sample(state, key, n, labels) if self.conditional else self.sample(state, key, n)
 
 
 def evaluate_generator(generate, dataset, rng: jax.Array, *, num_samples: int = 10_000,
-                       batch_size: int = 500, k: int = 3, conditional: bool = False
-                       ) -> dict[str, float]:
+                       batch_size: int = 500, k: int = 3, conditional: bool = False,
+                       state=None) -> dict[str, float]:
   """Every sample-quality metric of a generator, each beside its real-data floor.
 
   Args:
-    generate: (key, labels [b]) -> images [b, H, W, C] in [0, 1].
+    generate: (state, key, labels [b]) -> images [b, H, W, C] in [0, 1]
+      (see `generate_outputs`).
     dataset: a `genjax.data.Dataset` whose `name` has a shipped classifier.
     rng: key for the samples.
     num_samples: N generated images, compared with N test and N train images
@@ -257,6 +279,7 @@ def evaluate_generator(generate, dataset, rng: jax.Array, *, num_samples: int = 
     k: k-NN radius of precision/recall.
     conditional: request labels 0..K-1 in turn and report the classifier's
       accuracy on the samples against them.
+    state: generate's first argument.
 
   Returns:
     {"fd", "fd_floor", "classifier_score", "classifier_score_real",
@@ -269,7 +292,7 @@ def evaluate_generator(generate, dataset, rng: jax.Array, *, num_samples: int = 
   n = (n // batch_size) * batch_size
   num_classes = max(dataset.num_classes, 1)
   requested = jnp.arange(n, dtype=jnp.int32) % num_classes
-  fake_logits, fake = generate_outputs(generate, rng, requested, name, batch_size)
+  fake_logits, fake = generate_outputs(generate, rng, requested, name, batch_size, state)
   test_logits, test = classifier_outputs(dataset.images("eval", n), name, 1.0, batch_size)
   _, train = classifier_outputs(dataset.images("train", n), name, 1.0, batch_size)
   precision, recall = precision_recall(test, fake, k)
@@ -319,12 +342,11 @@ def evaluate(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   """Every metric of `evaluate_generator` on the model's samples (a
   conditional GAN's requested as classes 0, 1, .., K-1 in turn)."""
   del name
-  sample = ctx.model.function("sample")
   conditional = ctx.model.conditional
-  generate = ((lambda key, labels: sample(key, labels.shape[0], labels)) if conditional
-              else (lambda key, labels: sample(key, labels.shape[0])))
+  generate = Generator(ctx.model.state_function("sample"), conditional)
   return evaluate_generator(generate, ctx.dataset, ctx.rng, num_samples=spec.num_samples,
-                            batch_size=spec.batch_size, k=spec.knn_k, conditional=conditional)
+                            batch_size=spec.batch_size, k=spec.knn_k, conditional=conditional,
+                            state=ctx.model.state)
 
 
 def _check_labels(spec, config, data_info) -> None:
