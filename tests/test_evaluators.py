@@ -93,14 +93,14 @@ def test_periodic_and_final_evaluators_write_their_rows(tmp_path):
 
 
 @requires_mnist
-@pytest.mark.parametrize("config_name,spec", [
-    ("ae_mnist", dict(type="jacobian_norm", with_evals=True, examples=8)),
-    ("vae_mnist", dict(type="iwae_nll", samples=3, with_evals=True)),
-    ("ae_mnist", dict(type="active_units", with_evals=True)),
-    ("dcgan_mnist", dict(type="sample_quality", with_evals=True, num_samples=100,
-                         batch_size=50)),
+@pytest.mark.parametrize("config_name,evals", [
+    ("ae_mnist", dict(jacobian=dict(type="jacobian_norm", with_evals=True, examples=8),
+                      units=dict(type="active_units", with_evals=True))),
+    ("vae_mnist", dict(nll=dict(type="iwae_nll", samples=3, with_evals=True))),
+    ("dcgan_mnist", dict(quality=dict(type="sample_quality", with_evals=True,
+                                      num_samples=100, batch_size=50))),
 ])
-def test_a_periodic_evaluator_traces_once_per_run(tmp_path, monkeypatch, config_name, spec):
+def test_periodic_evaluators_trace_once_per_run(tmp_path, monkeypatch, config_name, evals):
   """The model's weights reach a periodic evaluator as arguments: its
   programs are traced at the run's first evaluation and reused by the
   others, not traced and compiled again with each evaluation's weights."""
@@ -120,7 +120,7 @@ def test_a_periodic_evaluator_traces_once_per_run(tmp_path, monkeypatch, config_
 
   monkeypatch.setattr(registry, "run", counting)
   config = load_config(config_name, "runlocal", total_steps=30, eval_every_steps=10,
-                       checkpoint_every_steps=30, evals=dict(periodic=spec))
+                       checkpoint_every_steps=30, evals=evals)
   train.train_and_evaluate(config, str(tmp_path))
   assert len(traces_per_call) == 3  # steps 10, 20, 30
   assert traces_per_call[0] and traces_per_call[1:] == [[], []], traces_per_call
