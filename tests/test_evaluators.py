@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -124,6 +127,40 @@ def test_periodic_evaluators_trace_once_per_run(tmp_path, monkeypatch, config_na
   train.train_and_evaluate(config, str(tmp_path))
   assert len(traces_per_call) == 3  # steps 10, 20, 30
   assert traces_per_call[0] and traces_per_call[1:] == [[], []], traces_per_call
+
+
+TWO_DEVICE_SCRIPT = r"""
+import json, sys
+sys.path.insert(0, "tests")
+import jax
+from conftest import load_config
+from genjax import train
+out = {"devices": jax.device_count()}
+for name, evals in (
+    ("dcgan_mnist", dict(quality=dict(type="sample_quality", with_evals=True,
+                                      num_samples=100, batch_size=50))),
+    ("vae_mnist", dict(nll=dict(type="iwae_nll", samples=3, with_evals=True),
+                       units=dict(type="active_units", with_evals=True)))):
+  config = load_config(name, "runlocal", total_steps=10, eval_every_steps=10,
+                       checkpoint_every_steps=10, evals=evals)
+  out[name] = train.train_and_evaluate(config, f"{sys.argv[1]}/{name}")
+print(json.dumps(out))
+"""
+
+
+@requires_mnist
+def test_evaluators_run_with_the_data_on_several_devices(tmp_path):
+  """The dataset's splits live on every device of the mesh, a model's state on
+  the first: evaluators that take the state as an argument bring the data to it."""
+  flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2"
+  proc = subprocess.run([sys.executable, "-c", TWO_DEVICE_SCRIPT, str(tmp_path)], cwd=REPO,
+                        env={**os.environ, "XLA_FLAGS": flags.strip()}, capture_output=True,
+                        text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  out = json.loads(proc.stdout.strip().splitlines()[-1])
+  assert out["devices"] == 2
+  values = [out["dcgan_mnist"]["fd"], out["vae_mnist"]["nll"], out["vae_mnist"]["active_units"]]
+  assert all(np.isfinite(values)), values
 
 
 @requires_mnist

@@ -293,11 +293,14 @@ def evaluate_generator(generate, dataset, rng: jax.Array, *, num_samples: int = 
   num_classes = max(dataset.num_classes, 1)
   requested = jnp.arange(n, dtype=jnp.int32) % num_classes
   fake_logits, fake = generate_outputs(generate, rng, requested, name, batch_size, state)
-  test_logits, test = classifier_outputs(dataset.images("eval", n), name, 1.0, batch_size)
-  _, train = classifier_outputs(dataset.images("train", n), name, 1.0, batch_size)
+  # The real images on the device of the samples (the model's state's).
+  test_images, train_images, test_labels = registry.local(
+      (dataset.images("eval", n), dataset.images("train", n), dataset.labels("eval", n)))
+  test_logits, test = classifier_outputs(test_images, name, 1.0, batch_size)
+  _, train = classifier_outputs(train_images, name, 1.0, batch_size)
   precision, recall = precision_recall(test, fake, k)
   precision_floor, recall_floor = precision_recall(test, train, k)
-  test_acc = jnp.mean(jnp.argmax(test_logits, -1) == dataset.labels("eval", n))
+  test_acc = jnp.mean(jnp.argmax(test_logits, -1) == test_labels)
   out = {
       "fd": frechet_distance(fake, test),
       "fd_floor": frechet_distance(train, test),
