@@ -419,7 +419,7 @@ class Model:
     The state is closed over, so `jax.jit` of this function compiles the
     weights into the executable as constants: a new compile per model, and a
     slow one for a large model. To compile once and feed several models or
-    checkpoints, jit `state_function(name)` and pass `m.state`.
+    checkpoints, call `jitted_state_function(name)` with `m.state`.
     """
     fn, state = self.state_function(name), self.state
     return lambda *args, **kwargs: fn(state, *args, **kwargs)
@@ -435,6 +435,15 @@ class Model:
     """
     getattr(self, name)  # an unsupported name raises UnsupportedFunctionError
     return self._fns[name]
+
+  def jitted_state_function(self, name: str):
+    """`state_function(name)` under `jax.jit`, its size arguments static
+    (`sample`'s n; `log_likelihood`'s k and with_variance), as the model's
+    own calls run it. jax keys its traces on the underlying function, so
+    every `Model` of one method (each checkpoint of a run, each of a run's
+    evaluations) reuses one trace and compiled program per argument shape."""
+    getattr(self, name)
+    return self._jitted[name]
 
   # ---- helpers ----------------------------------------------------------
 

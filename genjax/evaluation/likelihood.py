@@ -24,7 +24,6 @@ leading sample axis; nothing depends on Flax.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from typing import Callable
@@ -263,12 +262,13 @@ def evaluate_nll(ctx: registry.Context, spec, name: str) -> dict[str, float]:
   """
   x = registry.local(ctx.dataset.images("eval"))  # on the state's device
   batch, k = ctx.config.eval_batch_size, spec.samples
-  nll_fn = _log_likelihood_program(ctx.model.state_function("log_likelihood"), k)
+  # The weights as an argument: every evaluation of a run reuses one program.
+  nll_fn = ctx.model.jitted_state_function("log_likelihood")
   t0, nll, variance = time.perf_counter(), [], []
   starts = range(0, len(x), batch)
   for i, start in enumerate(starts):
     log_p, var = nll_fn(ctx.model.state, x[start:start + batch],
-                        jax.random.fold_in(ctx.rng, i))
+                        jax.random.fold_in(ctx.rng, i), k, True)
     nll.append(-np.asarray(log_p, np.float64))
     variance.append(np.asarray(var, np.float64))
     if len(starts) > 1:
@@ -284,14 +284,6 @@ def evaluate_nll(ctx: registry.Context, spec, name: str) -> dict[str, float]:
                "s.e. %.3f), %.1fs", k, out[name], out[f"{name}_is_stderr"],
                out[f"{name}_test_stderr"], seconds)
   return out
-
-
-@functools.lru_cache(maxsize=16)
-def _log_likelihood_program(log_likelihood: Callable, k: int):
-  """(state, x, key) -> (log p(x) estimates, their variances), jitted once per
-  (model function, k): every evaluation of a run reuses the trace, and the
-  weights are arguments, not constants compiled into the program."""
-  return jax.jit(lambda state, xb, key: log_likelihood(state, xb, key, k, True))
 
 
 @registry.register("active_units", needs=("encode",), threshold=1e-2)

@@ -34,7 +34,6 @@ is close to p_data shows D* near 1/2 except where G misplaces mass.
 
 from __future__ import annotations
 
-import functools
 import os
 
 from typing import Callable
@@ -271,13 +270,8 @@ def _check_toy(spec, config, data_info) -> None:
 def _toy_sampler(model) -> Callable[[jax.Array, int], jax.Array]:
   """(key, n) -> the model's n samples, compiled once per run (the state is
   an argument, so every evaluation of the run reuses the program)."""
-  sample, state = _jitted_sampler(model.state_function("sample")), model.state
+  sample, state = model.jitted_state_function("sample"), model.state
   return lambda key, n: sample(state, key, n)
-
-
-@functools.lru_cache(maxsize=16)
-def _jitted_sampler(sample: Callable):
-  return jax.jit(lambda state, key, n: sample(state, key, n), static_argnums=2)
 
 
 @registry.register("toy_modes", needs=("sample",), check=_check_toy, num_samples=10_000)

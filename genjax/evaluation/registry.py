@@ -26,7 +26,7 @@ method's internals) and the run's `genjax.data.Dataset` (`ctx.dataset`:
 use `ctx.rng`, fixed per evaluator name and seed, so every eval of a run sees
 the same draws. Figures go under `ctx.workdir` (process 0 only). An evaluator
 that jits the model's functions takes them with the state as an argument
-(`ctx.model.state_function`, `code_function`, `batched(..., state=...)`), so
+(`ctx.model.jitted_state_function`, `code_function`, `batched(..., state=...)`), so
 one that runs at every eval traces and compiles once per run, not with each
 eval's weights as constants.
 
@@ -286,10 +286,10 @@ def batched(fn: Callable[..., Any], *arrays, batch_size: int, state: Any = None)
   (`local`). Returns numpy."""
   import numpy as np
   n = len(arrays[0])
-  jitted = _jitted(fn) if state is not None else jax.jit(fn)
-  lead = () if state is None else (state,)
-  if state is not None:
-    arrays = local(arrays)
+  if state is None:
+    jitted, lead = jax.jit(fn), ()
+  else:
+    jitted, lead, arrays = _jitted(fn), (state,), local(arrays)
   outs = []
   for start in range(0, n, batch_size):
     parts = [a[start:start + batch_size] for a in arrays]
