@@ -47,6 +47,19 @@ def test_frechet_distance_of_shifted_gaussian_samples():
   assert sq.frechet_distance(x, y) == pytest.approx(5.25, abs=0.2)
 
 
+@pytest.mark.parametrize("k", [1, 3])
+def test_knn_radii_are_the_kth_nearest_other_point(k):
+  # Against a full sort, with exact duplicates (ties: a point's copy is its
+  # nearest neighbour at distance 0) and a last block that needs padding.
+  x = np.random.default_rng(0).normal(size=(300, 5)).astype(np.float32)
+  x[10] = x[11] = x[12] = x[13]
+  d = np.maximum(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1), 0.0)
+  expected = np.sort(d, axis=1)[:, k]
+  radii = np.asarray(sq.knn_radii(x, k=k, block=128))
+  np.testing.assert_allclose(radii, expected, rtol=1e-4, atol=1e-5)
+  assert radii[10] == 0.0 and radii.shape == (300,)
+
+
 def test_precision_recall_identical_and_disjoint_sets():
   x = np.random.default_rng(3).normal(size=(600, 8)).astype(np.float32)
   assert sq.precision_recall(x, x, k=3, block=256) == (1.0, 1.0)
@@ -132,3 +145,46 @@ def test_mode_statistics_detects_a_dropped_mode():
   assert stats["modes_covered"] == 7
   spread = x + np.random.default_rng(0).normal(scale=0.5, size=x.shape)
   assert toy_data.mode_statistics("toy_ring8", spread)["high_quality_fraction"] < 0.1
+
+
+def _noise_images(state, key, n):
+  return jax.random.uniform(key, (n, 28, 28, 1)) * state
+
+
+@requires_mnist
+def test_evaluations_of_one_dataset_share_its_real_side(monkeypatch):
+  import gc
+  from genjax import config as config_lib, data as data_lib, parallel
+  c = config_lib.base_config().data
+  c.update(name="mnist", max_train_examples=600, max_eval_examples=600)
+  dataset = data_lib.load(c, mesh=parallel.make_mesh(), eval_batch_size=100)
+  classified = []
+  real_classify = sq.classifier_outputs
+  monkeypatch.setattr(sq, "classifier_outputs",
+                      lambda images, *a: classified.append(len(images)) or real_classify(images, *a))
+  generate = sq.Generator(_noise_images, conditional=False)
+
+  def evaluate(ds, seed):
+    return sq.evaluate_generator(generate, ds, jax.random.key(seed), num_samples=500,
+                                 batch_size=250, state=jnp.float32(1.0))
+  first, second = evaluate(dataset, 0), evaluate(dataset, 1)
+  assert classified == [500, 500]  # the test and train images once, not per evaluation
+  floors = ("fd_floor", "precision_floor", "recall_floor", "classifier_score_real",
+            "eval_classifier_accuracy")
+  assert {k: second[k] for k in floors} == {k: first[k] for k in floors}
+  assert second["fd"] != first["fd"]  # new samples, measured anew
+  # The same numbers as the metrics computed directly from the features.
+  test_logits, test = real_classify(dataset.images("eval", 500), "mnist")
+  _, train = real_classify(dataset.images("train", 500), "mnist")
+  _, fake = sq.generate_outputs(generate, jax.random.key(1), jnp.zeros(500, jnp.int32),
+                                "mnist", 250, jnp.float32(1.0))
+  assert (second["precision"], second["recall"]) == sq.precision_recall(test, fake)
+  assert (first["precision_floor"], first["recall_floor"]) == sq.precision_recall(test, train)
+  assert first["fd_floor"] == sq.frechet_distance(train, test)
+  assert second["fd"] == sq.frechet_distance(fake, test)
+  # The cache goes with its dataset.
+  key = id(dataset)
+  assert key in sq._REAL_SIDES
+  del dataset
+  gc.collect()
+  assert key not in sq._REAL_SIDES
