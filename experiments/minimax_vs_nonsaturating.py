@@ -120,7 +120,19 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       data: {loss: [{k: v for k, v in r.items() if k != "early"} for r in runs]
              for loss, runs in by_loss.items()} for data, by_loss in results.items()}}
   first = {data: s[0] for data, s in seeds.items()}
-  toy_cfg, mnist_cfg = (configs[data](LOSSES[0], first[data]) for data in ("ring8", "mnist"))
+  toy_cfg = configs["ring8"](LOSSES[0], first["ring8"])
+  _method_text(rep, toy_cfg, configs["mnist"](LOSSES[0], first["mnist"]), seeds, num_samples)
+  _tables(rep, results, seeds, toy_cfg.evals.modes.num_samples)
+  _early_figures(rep, workdir, {(data, loss): measured[f"{data}_{loss}_seed{first[data]}"]["early"]
+                                for data in configs for loss in LOSSES})
+  _sample_figures(rep, workdir, first)
+  for statement, holds in verdicts(results):
+    rep.verdict(statement, holds)
+  return rep.write(workdir)
+
+
+def _method_text(rep, toy_cfg, mnist_cfg, seeds: dict, num_samples: int) -> None:
+  """The report's budgets and the note on Adam (from the first seed's configs)."""
   rep.text(
       f"Budgets: ring8 `configs/gan_toy.py:dist=ring8` (MLP G and D, batch "
       f"{toy_cfg.batch_size}, Adam {toy_cfg.optimizer.lr:g} {toy_cfg.optimizer.schedule}, "
@@ -140,18 +152,16 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
       "a smaller minimax gradient norm need not mean proportionally slower learning. What "
       "Adam cannot undo is the weighting inside the gradient: minimax weighs each sample "
       "by D(G(z)), so the samples D rejects most confidently (the worst ones) move least.")
-  _tables(rep, results, seeds, toy_cfg.evals.modes.num_samples)
-  _early_figures(rep, workdir, {(data, loss): measured[f"{data}_{loss}_seed{first[data]}"]["early"]
-                                for data in configs for loss in LOSSES})
-  for data, loss in ((d, l) for d in configs for l in LOSSES):
+
+
+def _sample_figures(rep, workdir: str, first: dict) -> None:
+  """The first seed's samples of each (dataset, loss)."""
+  for data, loss in ((d, l) for d in first for l in LOSSES):
     shown = os.path.join(workdir, f"{data}_{loss}_seed{first[data]}", "samples.png")
     if os.path.exists(shown):
       shutil.copy(shown, os.path.join(workdir, f"{data}_{loss}.png"))
       what = "data (left) and G's samples (right)" if data == "ring8" else "DCGAN samples"
       rep.figure(f"{data}, {loss}: {what}, seed {first[data]}", f"{data}_{loss}.png")
-  for statement, holds in verdicts(results):
-    rep.verdict(statement, holds)
-  return rep.write(workdir)
 
 
 _LOGGING = {"log_every_steps": LOG_EVERY, "steps_per_dispatch": LOG_EVERY}
