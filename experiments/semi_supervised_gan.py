@@ -1,6 +1,6 @@
 r"""Claim: a GAN can be used for semi-supervised learning.
 
-    python -m experiments.semi_supervised_gan --workdir=runs/ssgan          # 3-6 h per SSGAN run (2-core CPU)
+    python -m experiments.semi_supervised_gan --workdir=runs/ssgan          # ~1 h per SSGAN run (2-core CPU)
     python -m experiments.semi_supervised_gan --workdir=runs/ssgan --quick  # 6000 steps a run
 
 Salimans et al. 2016 (Improved Techniques for Training GANs, Table 1): a
@@ -18,9 +18,12 @@ Verdicts, fixed before the full runs, on the 95% t interval over seeds
 below the labels-only D's, paired by seed. The median over seeds is reported
 beside the mean.
 
-Budgets: the config's own, 300 epochs (180,000 steps of batch 100) per run;
---quick 6000 steps and two seeds. Two invocations on one workdir share the
-runs (one per core).
+Budgets: FULL_EPOCHS = 60 epochs (36,000 steps of batch 100) per run, a
+fifth of the config's (and Salimans et al.'s) 300, so that a run finishes
+within one working session (see HISTORY); --quick 6000 steps and two seeds.
+Two invocations on one workdir share the runs (one per core). A finished
+run's `measured.json` is kept in experiments/results/semi_supervised_gan/runs/
+(copy it to `WORKDIR/<run>/measured.json` to reuse it).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from genjax import writers
 
 SEEDS = (0, 1, 2)
 QUICK_STEPS = 6000
+FULL_EPOCHS = 60.0
 ERROR_GOAL = 0.015  # issue 20's bar; Salimans et al. measured 0.0093
 PAPER_ERROR = 0.0093
 ARMS = {"ssgan": None, "labels_only": "supervised_only"}  # run name -> config variant
@@ -48,6 +52,14 @@ HISTORY = (
                    "the machine before any report. The config then took Salimans et al.'s "
                    "Adam (epsilon inside the square root) and feature-matching scale (mean "
                    "over features), and 16-bit Gaussian noise; every run restarted under it."),
+    ("2026-12-05", "Under those rules (300 epochs a run) seed 0 reached ~150,000 of its "
+                   "180,000 steps, test error 2.24% / 2.22% / 2.15% / 2.11% / 2.06% at steps "
+                   "36,000 / 60,000 / 84,000 / 114,000 / 144,000, and was lost with the "
+                   "machine (its second loss) before any other run. Runs must now finish "
+                   "within one ~3-hour session, so the budget became 60 epochs (36,000 "
+                   "steps, ~1 h a run alone); the threshold (1.5%), the seeds and the "
+                   "aggregation are unchanged. Seed 0's trajectory above says the cut costs "
+                   "~0.2 points of test error."),
 )
 
 
@@ -64,7 +76,8 @@ def run(workdir: str, quick: bool, smoke: bool = False) -> str:
                  "trained on the 100 labels alone.",
       quick=quick, history=HISTORY)
   seeds = SEEDS[1:2] if smoke else SEEDS[:2] if quick else SEEDS  # smoke: seed 1 alone
-  budget = {"total_steps": QUICK_STEPS, "total_epochs": None} if quick else {}
+  budget = ({"total_steps": QUICK_STEPS, "total_epochs": None} if quick
+            else {"total_epochs": FULL_EPOCHS})
   tasks = {f"{arm}_seed{seed}": _task(os.path.join(workdir, f"{arm}_seed{seed}"), variant,
                                       seed, budget, smoke)
            for arm, variant in ARMS.items() for seed in seeds}
@@ -143,8 +156,9 @@ def _write_tables(rep, workdir: str, results: dict) -> None:
     rep.figure("Test class error during training (D's parameter average)", "test_error.png")
   rep.text("Runs: `configs/ssgan_mnist.py` (SSGAN) and `configs/ssgan_mnist.py:"
            "supervised_only` (labels only) with `--config.seed=S --config.data."
-           "labelled_seed=S`; the networks, optimiser and budget are the config's "
-           "(experiments/results/configs/ssgan_mnist.md). Errors count all 10,000 test images. "
+           "labelled_seed=S`; the networks and optimiser are the config's "
+           "(experiments/results/configs/ssgan_mnist.md), the budget "
+           f"{FULL_EPOCHS:.0f} epochs (the config's: 300; see the history). Errors count all 10,000 test images. "
            "Intervals: 95% Student t over seeds.")
 
 
