@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -329,6 +330,36 @@ def test_measure_runs_keeps_results_and_shares_a_workdir(tmp_path):
   assert report_lib.measure_runs(tasks, str(tmp_path)) == got and calls == ["b", "c"]
   rep.write(str(tmp_path))
   assert json.loads((tmp_path / "results.json").read_text())["reused_runs"] == ["b", "a", "c"]
+
+
+def test_kept_runs_are_restored_into_a_fresh_workdir_and_not_trained_again(tmp_path):
+  spec = importlib.util.spec_from_file_location(
+      "keep_runs", pathlib.Path(report_lib.REPO) / "scripts" / "keep_runs.py")
+  keep_runs = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(keep_runs)
+  first, kept, second = (str(tmp_path / d) for d in ("first", "kept", "second"))
+  calls = []
+
+  def task(workdir, name):
+    def measure():
+      calls.append(name)
+      os.makedirs(os.path.join(workdir, name, "checkpoints", "100"))
+      with open(os.path.join(workdir, name, "metrics.jsonl"), "w") as f:
+        f.write(name)
+      return {"value": len(calls)}
+    return measure
+  report_lib.measure_runs({"a": task(first, "a")}, first)
+  os.makedirs(os.path.join(first, "b"))  # a run that never finished is not kept
+  assert keep_runs.copy_runs(first, kept) == ["a"]
+  assert sorted(os.listdir(os.path.join(kept, "a"))) == ["measured.json", "metrics.jsonl"]
+  assert keep_runs.copy_runs(first, kept) == []  # already kept
+  # A fresh workdir with a's unfinished leftovers: the kept a replaces them, b trains.
+  os.makedirs(os.path.join(second, "a", "checkpoints", "50"))
+  assert keep_runs.copy_runs(kept, second) == ["a"]
+  got = report_lib.measure_runs({"a": task(second, "a"), "b": task(second, "b")}, second)
+  assert got == {"a": {"value": 1}, "b": {"value": 2}} and calls == ["a", "b"]
+  assert sorted(os.listdir(os.path.join(second, "a"))) == [".measure.lock", "measured.json",
+                                                           "metrics.jsonl"]
 
 
 def test_report_lists_inconclusive_verdicts_and_sanity_checks_apart(tmp_path):
