@@ -1,6 +1,6 @@
 r"""Claim: a GAN can be used for semi-supervised learning.
 
-    python -m experiments.semi_supervised_gan --workdir=runs/ssgan          # ~1 h per SSGAN run (2-core CPU)
+    python -m experiments.semi_supervised_gan --workdir=runs/ssgan          # ~25 min per SSGAN run (2-core CPU)
     python -m experiments.semi_supervised_gan --workdir=runs/ssgan --quick  # 6000 steps a run
 
 Salimans et al. 2016 (Improved Techniques for Training GANs, Table 1): a
@@ -21,9 +21,9 @@ beside the mean.
 Budgets: FULL_EPOCHS = 60 epochs (36,000 steps of batch 100) per run, a
 fifth of the config's (and Salimans et al.'s) 300, so that a run finishes
 within one working session (see HISTORY); --quick 6000 steps and two seeds.
-Two invocations on one workdir share the runs (one per core). A finished
-run's `measured.json` is kept in experiments/results/semi_supervised_gan/runs/
-(copy it to `WORKDIR/<run>/measured.json` to reuse it).
+Two invocations on one workdir share the runs (one per core). Finished runs
+are kept in experiments/results/semi_supervised_gan/kept_runs/
+(`scripts/keep_runs.py`; `--restore` puts them into a fresh workdir).
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ HISTORY = (
                    "36,000 / 60,000 / 84,000 / 114,000 / 144,000, and was lost with the "
                    "machine (its second loss) before any other run. Runs must now finish "
                    "within one ~3-hour session, so the budget became 60 epochs (36,000 "
-                   "steps, ~1 h a run alone); the threshold (1.5%), the seeds and the "
-                   "aggregation are unchanged. Seed 0's trajectory above says the cut costs "
+                   "steps, ~25 min a run alone on the 2-core CPU); the threshold (1.5%), "
+                   "the seeds and the aggregation are unchanged. Seed 0's trajectory above says the cut costs "
                    "~0.2 points of test error."),
 )
 

@@ -1,7 +1,7 @@
 r"""Keeps an experiment's finished runs in the repository, and puts them back.
 
-    python scripts/keep_runs.py --workdir=runs/ssgan --to=experiments/results/semi_supervised_gan/runs
-    python scripts/keep_runs.py --workdir=runs/ssgan --to=experiments/results/semi_supervised_gan/runs --restore
+    python scripts/keep_runs.py --workdir=runs/ssgan --to=experiments/results/semi_supervised_gan/kept_runs
+    python scripts/keep_runs.py --workdir=runs/ssgan --to=experiments/results/semi_supervised_gan/kept_runs --restore
 
 An experiment (`experiments/report.measure_runs`) keeps each finished run's
 result in `WORKDIR/<run>/measured.json` and reads it instead of training the
