@@ -57,8 +57,8 @@ HISTORY = (
                    "36,000 / 60,000 / 84,000 / 114,000 / 144,000, and was lost with the "
                    "machine (its second loss) before any other run. Runs must now finish "
                    "within one ~3-hour session, so the budget became 60 epochs (36,000 "
-                   "steps, ~25 min a run alone on the 2-core CPU); the threshold (1.5%), "
-                   "the seeds and the aggregation are unchanged. Seed 0's trajectory above says the cut costs "
+                   "steps, ~1 h a run alone); the threshold (1.5%), the seeds and the "
+                   "aggregation are unchanged. Seed 0's trajectory above says the cut costs "
                    "~0.2 points of test error."),
 )
 
