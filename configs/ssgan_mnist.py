@@ -7,14 +7,12 @@ r"""Semi-supervised GAN (Salimans et al. 2016) on MNIST with 100 labels.
 D has K = 10 class logits and an implicit "fake" class (D = Z / (Z + 1), Z =
 sum_k exp(l_k)); cross-entropy on 100 labelled images (10 per class, chosen
 by `data.labelled_seed`), real / fake loss on the rest; G by feature
-matching. `:supervised_only` trains the same D on the 100 labels alone.
-Both report `ssgan_test_error` of D's parameter average on all 10,000 test
-images (paper: 0.93%). Adam as their Theano one. 300 epochs: 7-9 steps/s
-(~6 h) on a 2-core AVX2 CPU, ~25 steps/s on a faster 2-core one. Measured:
-60 epochs, seeds 0 / 1 / 2: 2.34% / 2.48% / 2.34% test error, labels alone
-22.97% / 22.61% / 22.56% (experiments/semi_supervised_gan.py, 2026-12-05);
-300 epochs, seed 0: 2.06% at 144,000 of its 180,000 steps (run lost there).
-History and the networks: experiments/results/configs/ssgan_mnist.md.
+matching. `:supervised_only`: the same D on the 100 labels alone. Both report
+`ssgan_test_error` of D's parameter average on all 10,000 test images.
+Adam as their Theano one. experiments/semi_supervised_gan.py, 60 epochs,
+seeds 0 / 1 / 2: 2.34% / 2.48% / 2.34% test error, labels alone 22.97% /
+22.61% / 22.56% (paper, 300 epochs: 0.93%); 300 epochs, seed 0: 2.06% at
+144,000 of 180,000 steps. History: experiments/results/configs/ssgan_mnist.md.
 """
 
 from genjax import config as config_lib

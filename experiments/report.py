@@ -29,6 +29,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import time
 from typing import Any, Callable
 
@@ -241,6 +242,38 @@ def _measured_once(run_dir: str, measure, wait: bool) -> dict[str, Any] | None:
       _REUSED.append(os.path.basename(os.path.normpath(run_dir)))
     with open(path) as f:
       return json.load(f)
+
+
+# What keep_runs leaves out of a kept run: large, and read by no report.
+_NOT_KEPT = ("checkpoints", "tensorboard", ".measure.lock")
+
+
+def finished_runs(directory: str) -> list[str]:
+  """Names of the run directories under `directory` that hold a measured.json."""
+  if not os.path.isdir(directory):
+    return []
+  return sorted(name for name in os.listdir(directory)
+                if os.path.isfile(os.path.join(directory, name, "measured.json")))
+
+
+def keep_runs(source: str, destination: str) -> list[str]:
+  """Copies each finished run of `source` that `destination` lacks; returns their names.
+
+  A run is copied without its checkpoints and TensorBoard files (what is
+  left, kilobytes, is what `measure_runs` and the reports read), so a folder
+  of kept runs can be committed and copied back into a fresh workdir, where
+  `measure_runs` reuses them (scripts/keep_runs.py).
+  """
+  copied = []
+  for name in finished_runs(source):
+    target = os.path.join(destination, name)
+    if os.path.isfile(os.path.join(target, "measured.json")):
+      continue
+    if os.path.exists(target):  # an unfinished run's leftovers: the kept run replaces them
+      shutil.rmtree(target)
+    shutil.copytree(os.path.join(source, name), target, ignore=shutil.ignore_patterns(*_NOT_KEPT))
+    copied.append(name)
+  return copied
 
 
 def _latest_saved_step(workdir: str) -> int:

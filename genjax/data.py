@@ -37,6 +37,12 @@ from genjax.errors import DataError
 
 Batch = dict[str, jax.Array]
 
+# TensorFlow only decodes TFDS files here, so its oneDNN graph rewrites buy
+# nothing; on CPUs with AVX-512 VNNI, where TF turns them on by default, they
+# also print two lines on stderr at import (before a genjax error line, say).
+# Set before TFDS first imports TF; a user's own setting wins.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
 # One fixed draw for evaluation under dynamic binarisation, the same for every
 # run and seed, so test likelihoods are comparable across runs.
 _EVAL_BINARIZATION_SEED = 20160229

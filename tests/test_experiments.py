@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import ast
 import importlib
-import importlib.util
 import inspect
 import json
 import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -333,10 +334,6 @@ def test_measure_runs_keeps_results_and_shares_a_workdir(tmp_path):
 
 
 def test_kept_runs_are_restored_into_a_fresh_workdir_and_not_trained_again(tmp_path):
-  spec = importlib.util.spec_from_file_location(
-      "keep_runs", pathlib.Path(report_lib.REPO) / "scripts" / "keep_runs.py")
-  keep_runs = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(keep_runs)
   first, kept, second = (str(tmp_path / d) for d in ("first", "kept", "second"))
   calls = []
 
@@ -350,12 +347,16 @@ def test_kept_runs_are_restored_into_a_fresh_workdir_and_not_trained_again(tmp_p
     return measure
   report_lib.measure_runs({"a": task(first, "a")}, first)
   os.makedirs(os.path.join(first, "b"))  # a run that never finished is not kept
-  assert keep_runs.copy_runs(first, kept) == ["a"]
+  assert report_lib.keep_runs(first, kept) == ["a"]
   assert sorted(os.listdir(os.path.join(kept, "a"))) == ["measured.json", "metrics.jsonl"]
-  assert keep_runs.copy_runs(first, kept) == []  # already kept
+  assert report_lib.keep_runs(first, kept) == []  # already kept
   # A fresh workdir with a's unfinished leftovers: the kept a replaces them, b trains.
   os.makedirs(os.path.join(second, "a", "checkpoints", "50"))
-  assert keep_runs.copy_runs(kept, second) == ["a"]
+  # The command line, as a user restores kept runs.
+  out = subprocess.run([sys.executable, "scripts/keep_runs.py", f"--workdir={second}",
+                        f"--to={kept}", "--restore"], cwd=report_lib.REPO, capture_output=True,
+                       text=True, check=True).stdout
+  assert out.strip() == f"copied 1 runs to {second}: a"
   got = report_lib.measure_runs({"a": task(second, "a"), "b": task(second, "b")}, second)
   assert got == {"a": {"value": 1}, "b": {"value": 2}} and calls == ["a", "b"]
   assert sorted(os.listdir(os.path.join(second, "a"))) == [".measure.lock", "measured.json",
