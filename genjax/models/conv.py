@@ -489,7 +489,46 @@ def _apply(fn, inputs, kernel_size, kernel, bias, strides, padding, precision):
   return y
 
 
-class Conv(nn.Module):
+class _ConvModule(nn.Module):
+  """What Conv and ConvTranspose share: their attributes, parameters and call.
+
+  A subclass sets `_op` (conv2d or conv2d_transpose) and its strides default.
+  """
+
+  features: int
+  kernel_size: int | Sequence[int]
+  strides: int | Sequence[int] | None = 1
+  padding: PaddingLike = "SAME"
+  use_bias: bool = True
+  dtype: Any = None
+  param_dtype: Any = jnp.float32
+  precision: Any = None
+  kernel_init: Callable = nn.initializers.lecun_normal()
+  bias_init: Callable = nn.initializers.zeros_init()
+
+  @nn.compact
+  def __call__(self, inputs: jax.Array) -> jax.Array:
+    """Applies the (transposed) convolution.
+
+    Args:
+      inputs: ``(*batch_dims, *spatial, features_in)``; zero or several
+        batch dims are flattened and restored, as in flax.
+
+    Returns:
+      ``(*batch_dims, *out_spatial, features)``.
+    """
+    kernel_size = _kernel_size(self.kernel_size)
+    kernel = self.param("kernel", self.kernel_init,
+                        kernel_size + (inputs.shape[-1], self.features), self.param_dtype)
+    bias = (self.param("bias", self.bias_init, (self.features,), self.param_dtype)
+            if self.use_bias else None)
+    inputs, kernel, bias = promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+    strides = _as_tuple(self.strides, len(kernel_size), "strides")
+    return _apply(type(self)._op, inputs, kernel_size, kernel, bias, strides, self.padding,
+                  self.precision)
+
+
+class Conv(_ConvModule):
   """Drop-in for ``flax.linen.Conv`` (NHWC), with canonical-layout gradients.
 
   Same parameter names, shapes, initialisers and outputs as ``nn.Conv``; only
@@ -511,48 +550,10 @@ class Conv(nn.Module):
     bias_init: bias initialiser (zeros).
   """
 
-  features: int
-  kernel_size: int | Sequence[int]
-  strides: int | Sequence[int] | None = 1
-  padding: PaddingLike = "SAME"
-  use_bias: bool = True
-  dtype: Any = None
-  param_dtype: Any = jnp.float32
-  precision: Any = None
-  kernel_init: Callable = nn.initializers.lecun_normal()
-  bias_init: Callable = nn.initializers.zeros_init()
-
-  @nn.compact
-  def __call__(self, inputs: jax.Array) -> jax.Array:
-    """Applies the convolution.
-
-    Args:
-      inputs: ``(*batch_dims, *spatial, features_in)``; zero or several
-        batch dims are flattened and restored, as in flax.
-
-    Returns:
-      ``(*batch_dims, *out_spatial, features)``.
-    """
-    kernel_size = _kernel_size(self.kernel_size)
-    kernel = self.param(
-        "kernel",
-        self.kernel_init,
-        kernel_size + (inputs.shape[-1], self.features),
-        self.param_dtype,
-    )
-    bias = (
-        self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-        if self.use_bias
-        else None
-    )
-    inputs, kernel, bias = promote_dtype(inputs, kernel, bias, dtype=self.dtype)
-    strides = _as_tuple(self.strides, len(kernel_size), "strides")
-    return _apply(
-        conv2d, inputs, kernel_size, kernel, bias, strides, self.padding, self.precision
-    )
+  _op = conv2d
 
 
-class ConvTranspose(nn.Module):
+class ConvTranspose(_ConvModule):
   """Drop-in for ``flax.linen.ConvTranspose`` (NHWC, ``transpose_kernel=False``).
 
   Same parameter names, shapes, initialisers and outputs as
@@ -563,64 +564,15 @@ class ConvTranspose(nn.Module):
     features: number of output channels.
     kernel_size: sequence of ints (one per spatial dim); an int means a 1-D
       kernel, as in flax.
-    strides: int or one int per spatial dim, the upsampling factor (None
-      means 1).
+    strides: int or one int per spatial dim, the upsampling factor (None,
+      the default, means 1).
     padding: ``"SAME"`` (out = in * stride), ``"VALID"``, an int, or a
       sequence of ints / ``(lo, hi)`` pairs padding the dilated input.
-    use_bias: whether to add a bias.
-    dtype: computation dtype (default: inferred from inputs and params).
-    param_dtype: parameter dtype.
-    precision: ``lax.Precision`` for the convolutions.
-    kernel_init: kernel initialiser (flax's default, lecun_normal).
-    bias_init: bias initialiser (zeros).
+    use_bias, dtype, param_dtype, precision, kernel_init, bias_init: as Conv.
   """
 
-  features: int
-  kernel_size: int | Sequence[int]
+  _op = conv2d_transpose
   strides: int | Sequence[int] | None = None
-  padding: PaddingLike = "SAME"
-  use_bias: bool = True
-  dtype: Any = None
-  param_dtype: Any = jnp.float32
-  precision: Any = None
-  kernel_init: Callable = nn.initializers.lecun_normal()
-  bias_init: Callable = nn.initializers.zeros_init()
-
-  @nn.compact
-  def __call__(self, inputs: jax.Array) -> jax.Array:
-    """Applies the transposed convolution.
-
-    Args:
-      inputs: ``(*batch_dims, *spatial, features_in)``; zero or several
-        batch dims are flattened and restored, as in flax.
-
-    Returns:
-      ``(*batch_dims, *out_spatial, features)``.
-    """
-    kernel_size = _kernel_size(self.kernel_size)
-    kernel = self.param(
-        "kernel",
-        self.kernel_init,
-        kernel_size + (inputs.shape[-1], self.features),
-        self.param_dtype,
-    )
-    bias = (
-        self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-        if self.use_bias
-        else None
-    )
-    inputs, kernel, bias = promote_dtype(inputs, kernel, bias, dtype=self.dtype)
-    strides = _as_tuple(self.strides, len(kernel_size), "strides")
-    return _apply(
-        conv2d_transpose,
-        inputs,
-        kernel_size,
-        kernel,
-        bias,
-        strides,
-        self.padding,
-        self.precision,
-    )
 
 
 def conv_layers(impl: str) -> tuple[type[nn.Module], type[nn.Module]]:
