@@ -248,6 +248,19 @@ def _measured_once(run_dir: str, measure, wait: bool) -> dict[str, Any] | None:
 _NOT_KEPT = ("checkpoints", "tensorboard", ".measure.lock")
 
 
+def _not_kept(directory: str, names: list[str]) -> set[str]:
+  """copytree's ignore: _NOT_KEPT, and all but the last of each periodic image
+  (`<kind>_<step>.png`, ~20 of each kind in a run; a report shows the last)."""
+  del directory
+  periodic = {}  # kind -> its images
+  for name in names:
+    kind, _, step = name.removesuffix(".png").rpartition("_")
+    if name.endswith(".png") and step.isdigit():
+      periodic.setdefault(kind, []).append(name)
+  older = {n for images in periodic.values() for n in sorted(images)[:-1]}  # zero-padded steps
+  return {n for n in names if n in _NOT_KEPT} | older
+
+
 def finished_runs(directory: str) -> list[str]:
   """Names of the run directories under `directory` that hold a measured.json."""
   if not os.path.isdir(directory):
@@ -259,8 +272,9 @@ def finished_runs(directory: str) -> list[str]:
 def keep_runs(source: str, destination: str) -> list[str]:
   """Copies each finished run of `source` that `destination` lacks; returns their names.
 
-  A run is copied without its checkpoints and TensorBoard files (what is
-  left, kilobytes, is what `measure_runs` and the reports read), so a folder
+  A run is copied without its checkpoints, TensorBoard files and all but the
+  last of each periodic image (what is left, kilobytes, is what
+  `measure_runs` and the reports read), so a folder
   of kept runs can be committed and copied back into a fresh workdir, where
   `measure_runs` reuses them (scripts/keep_runs.py).
   """
@@ -271,7 +285,7 @@ def keep_runs(source: str, destination: str) -> list[str]:
       continue
     if os.path.exists(target):  # an unfinished run's leftovers: the kept run replaces them
       shutil.rmtree(target)
-    shutil.copytree(os.path.join(source, name), target, ignore=shutil.ignore_patterns(*_NOT_KEPT))
+    shutil.copytree(os.path.join(source, name), target, ignore=_not_kept)
     copied.append(name)
   return copied
 

@@ -6,8 +6,9 @@ r"""Keeps an experiment's finished runs in the repository, and puts them back.
 An experiment keeps each finished run's result in `WORKDIR/<run>/measured.json`
 and reads it instead of training the run again. A long experiment spread over
 several machines or sessions keeps those runs by copying each finished run
-directory, without its checkpoints and TensorBoard files (kilobytes: config,
-metrics, images, figures, measured.json), to `--to`, which is committed;
+directory, without its checkpoints, TensorBoard files and all but the last of
+each periodic image (what is left is ~100 KB: config, metrics, the last
+images, figures, measured.json), to `--to`, which is committed;
 `--restore` copies kept runs back into a fresh WORKDIR, so the experiment
 trains only the runs still missing and its report lists the restored ones as
 reused. Runs already finished at the destination are left as they are.

@@ -343,12 +343,19 @@ def test_kept_runs_are_restored_into_a_fresh_workdir_and_not_trained_again(tmp_p
       os.makedirs(os.path.join(workdir, name, "checkpoints", "100"))
       with open(os.path.join(workdir, name, "metrics.jsonl"), "w") as f:
         f.write(name)
+      os.makedirs(os.path.join(workdir, name, "images"))
+      for image in ("samples_00000900.png", "samples_00001000.png", "recon_00000900.png"):
+        open(os.path.join(workdir, name, "images", image), "w").close()
       return {"value": len(calls)}
     return measure
   report_lib.measure_runs({"a": task(first, "a")}, first)
   os.makedirs(os.path.join(first, "b"))  # a run that never finished is not kept
   assert report_lib.keep_runs(first, kept) == ["a"]
-  assert sorted(os.listdir(os.path.join(kept, "a"))) == ["measured.json", "metrics.jsonl"]
+  assert sorted(os.listdir(os.path.join(kept, "a"))) == ["images", "measured.json",
+                                                         "metrics.jsonl"]
+  # The last image of each kind only.
+  assert sorted(os.listdir(os.path.join(kept, "a", "images"))) == ["recon_00000900.png",
+                                                                   "samples_00001000.png"]
   assert report_lib.keep_runs(first, kept) == []  # already kept
   # A fresh workdir with a's unfinished leftovers: the kept a replaces them, b trains.
   os.makedirs(os.path.join(second, "a", "checkpoints", "50"))
@@ -359,8 +366,8 @@ def test_kept_runs_are_restored_into_a_fresh_workdir_and_not_trained_again(tmp_p
   assert out.strip() == f"copied 1 runs to {second}: a"
   got = report_lib.measure_runs({"a": task(second, "a"), "b": task(second, "b")}, second)
   assert got == {"a": {"value": 1}, "b": {"value": 2}} and calls == ["a", "b"]
-  assert sorted(os.listdir(os.path.join(second, "a"))) == [".measure.lock", "measured.json",
-                                                           "metrics.jsonl"]
+  assert sorted(os.listdir(os.path.join(second, "a"))) == [".measure.lock", "images",
+                                                           "measured.json", "metrics.jsonl"]
 
 
 def test_report_lists_inconclusive_verdicts_and_sanity_checks_apart(tmp_path):
