@@ -449,6 +449,11 @@ QUOTES = [
           {"ssgan": _ssgan("ssgan", " / "), "alone": _ssgan("labels_only", " / "),
            **{k: num(_SSGAN, f"results.summary.ssgan.{k}", ".2f", scale=100)
               for k in ("mean", "low", "high")}}),
+    Quote(f"{RESULTS}/README.md", "Burda's VAE {vae} +- {vae_se} against their 88.71, IWAE "
+          "k=5 {iwae} +- {iwae_se} against 87.63",
+          {f"{k}{suffix}": num(f"vae_likelihood/kept_runs/burda_{k}_seed0/measured.json",
+                               key, ".2f")
+           for k in ("vae", "iwae") for suffix, key in (("", "nll"), ("_se", "nll_test_stderr"))}),
 ] + [
     Quote(f"{RESULTS}/README.md", f"[{name}]({name}/report.md) | {{when}} | {{verdicts}}",
           {"when": lambda root: ANY_CELL, "verdicts": agreed(name)})
