@@ -274,9 +274,9 @@ def keep_runs(source: str, destination: str) -> list[str]:
 
   A run is copied without its checkpoints, TensorBoard files and all but the
   last of each periodic image (what is left, kilobytes, is what
-  `measure_runs` and the reports read), so a folder
-  of kept runs can be committed and copied back into a fresh workdir, where
-  `measure_runs` reuses them (scripts/keep_runs.py).
+  `measure_runs` and the reports read), so a folder of kept runs can be
+  committed and copied back into a fresh workdir, where `measure_runs`
+  reuses them (scripts/keep_runs.py).
   """
   copied = []
   for name in finished_runs(source):

@@ -37,10 +37,12 @@ from genjax.errors import DataError
 
 Batch = dict[str, jax.Array]
 
-# TensorFlow only decodes TFDS files here, so its oneDNN graph rewrites buy
-# nothing; on CPUs with AVX-512 VNNI, where TF turns them on by default, they
-# also print two lines on stderr at import (before a genjax error line, say).
-# Set before TFDS first imports TF; a user's own setting wins.
+# TensorFlow only decodes TFDS files here (this module is the only one that
+# imports it), so keep its C++ start-up chatter off stderr, where it would
+# precede a genjax error line: its info logs, and the oneDNN notice it prints
+# on CPUs with AVX-512 VNNI (its oneDNN graph rewrites buy nothing here). Set
+# before TFDS first imports TF; a user's own settings win.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 # One fixed draw for evaluation under dynamic binarisation, the same for every

@@ -20,15 +20,11 @@ with one line on stderr and exit status 1.
 from __future__ import annotations
 
 import logging as std_logging
-import os
 
-# TensorFlow is only TFDS's reader here: keep its C++ start-up chatter out.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import flags, logging
 
-from absl import flags, logging  # noqa: E402
-
-from genjax import cli  # noqa: E402
-from genjax.errors import UserError  # noqa: E402
+from genjax import cli
+from genjax.errors import UserError
 
 _CONFIG = cli.define_config_flag()
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and images.")

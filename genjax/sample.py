@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import flags
 
-from absl import flags  # noqa: E402
-
-from genjax import cli  # noqa: E402
-from genjax.errors import UserError  # noqa: E402
+from genjax import cli
+from genjax.errors import UserError
 
 # Its own flag set, so importing this module beside genjax.main (which also
 # defines --workdir on absl's global FLAGS) never clashes.

@@ -44,13 +44,11 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import flags, logging
+from ml_collections import config_flags
 
-from absl import flags, logging  # noqa: E402
-from ml_collections import config_flags  # noqa: E402
-
-from genjax import cli  # noqa: E402
-from genjax import config as config_lib  # noqa: E402
+from genjax import cli
+from genjax import config as config_lib
 
 _CONFIG = cli.define_config_flag()
 _OUT = flags.DEFINE_string("out", None, "Write the JSON result here too.")
