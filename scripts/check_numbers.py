@@ -166,9 +166,11 @@ def _vae_seeds(model: str, sep: str = " / ") -> Callable[[pathlib.Path], str]:
 
 _BENCH_VAE, _BENCH_DCGAN, _BENCH_CONV_VAE = (
     f"benchmarks/{name}.json" for name in ("vae_mnist", "dcgan_mnist", "conv_vae_mnist"))
-# The same runs on the slower CPU of 2026-12-04.
+# The same runs on the slower CPU of 2026-12-04 and the AVX-512 one of 2026-12-05.
 _BENCH_VAE_1204, _BENCH_DCGAN_1204 = (
     f"benchmarks/{name}_2026-12-04.json" for name in ("vae_mnist", "dcgan_mnist"))
+_BENCH_VAE_1205, _BENCH_DCGAN_1205 = (
+    f"benchmarks/{name}_2026-12-05.json" for name in ("vae_mnist", "dcgan_mnist"))
 
 
 def _bench(file: str, key: str, fmt: str = ",.0f", variant: str = "config", scale: float = 1):
@@ -435,7 +437,27 @@ QUOTES = [
            "dpt": _reference(_BENCH_DCGAN_1204, "pytorch"),
            "dfresh": _over(_BENCH_DCGAN_1204, "chunk", "pytorch+fresh_noise"),
            "dfv": _reference(_BENCH_DCGAN_1204, "pytorch+fresh_noise")}),
-    Quote("README.md", "its chunk runs at {v}x / {d}x the minimal scanned loop of the same step",
+    Quote("README.md", "a 1024x1024 matmul at\n{mm} GFLOP/s in the run",
+          {"mm": num(_BENCH_VAE_1205, ("matmul_flops_per_sec",), ".0f", scale=1e-9)}),
+    Quote("README.md", "`vae_mnist` chunk\n{chunk} examples/s, {torch}x PyTorch eager ({pt}), "
+          "{keras}x Keras `fit` ({k})\nand {k100}x Keras `fit` with 100 steps per execution "
+          "({k100v}); `dcgan_mnist`\nchunk {dc} examples/s, {dtorch}x PyTorch ({dpt}) and "
+          "{dfresh}x with a fresh z\n({dfv}); one step per dispatch {st}x / {stf}x",
+          {"chunk": _bench(_BENCH_VAE_1205, "chunk_examples_per_sec"),
+           "torch": _over(_BENCH_VAE_1205, "chunk", "pytorch"),
+           "pt": _reference(_BENCH_VAE_1205, "pytorch"),
+           "keras": _over(_BENCH_VAE_1205, "chunk", "keras"),
+           "k": _reference(_BENCH_VAE_1205, "keras"),
+           "k100": _over(_BENCH_VAE_1205, "chunk", "keras+steps_per_execution=100"),
+           "k100v": _reference(_BENCH_VAE_1205, "keras+steps_per_execution=100"),
+           "dc": _bench(_BENCH_DCGAN_1205, "chunk_examples_per_sec"),
+           "dtorch": _over(_BENCH_DCGAN_1205, "chunk", "pytorch"),
+           "dpt": _reference(_BENCH_DCGAN_1205, "pytorch"),
+           "dfresh": _over(_BENCH_DCGAN_1205, "chunk", "pytorch+fresh_noise"),
+           "dfv": _reference(_BENCH_DCGAN_1205, "pytorch+fresh_noise"),
+           "st": _over(_BENCH_DCGAN_1205, "per_step", "pytorch"),
+           "stf": _over(_BENCH_DCGAN_1205, "per_step", "pytorch+fresh_noise")}),
+    Quote("README.md", "Its chunk runs at\n{v}x / {d}x the minimal scanned loop of the same step",
           {"v": _bench(_BENCH_VAE_1204, "chunk_over_minimal_scan", ".2f"),
            "d": _bench(_BENCH_DCGAN_1204, "chunk_over_minimal_scan", ".2f")}),
     Quote("README.md", "its matmuls at {util}% of the matmul rate",
