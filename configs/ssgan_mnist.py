@@ -42,6 +42,7 @@ def get_config(arg=None):
     opt.eps = 0.0
     opt.eps_root = 1e-8
   c.batch_size = 100
+  c.init_examples = 500  # D's data-dependent init statistics, as theirs
   c.eval_batch_size = 1000
   c.total_epochs = 300.0
   c.steps_per_dispatch = 100

@@ -48,6 +48,9 @@ def base_config() -> ConfigDict:
 
   c.batch_size = 128  # global batch, split over all devices
   c.eval_batch_size = 1000
+  # Training examples the method's init sees (None: one batch): data-dependent
+  # initialisations (the SSGAN D's weight norm) take their statistics from them.
+  c.init_examples = config_dict.placeholder(int)
   c.total_steps = config_dict.placeholder(int)
   c.total_epochs = config_dict.placeholder(float)
   c.steps_per_dispatch = 100  # optimiser steps per compiled lax.scan chunk
@@ -254,6 +257,9 @@ def validate(config: ConfigDict) -> None:
     value = config.data[key]
     if value is not None and value <= 0:
       raise ConfigError(f"config.data.{key} must be positive or None, got {value}")
+  if config.init_examples is not None and config.init_examples <= 0:
+    raise ConfigError(f"config.init_examples must be positive or None, got "
+                      f"{config.init_examples}")
   validate_optimizer(config.optimizer, "optimizer")
 
 

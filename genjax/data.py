@@ -15,9 +15,13 @@ Semi-supervised runs (`data.num_labelled` > 0) keep a balanced labelled
 subset of the training set: `num_labelled / num_classes` examples of each
 class, chosen at load time by `data.labelled_seed` (`choose_labelled`). Every
 training batch then also carries a labelled minibatch drawn from that subset
-alone with the step's key; the unlabelled batch is unchanged (it still walks
-the whole training set). With `num_labelled` = 0 (the default) batches are
-exactly what they are without the feature.
+alone with the step's key, and a second unlabelled batch ("second_image":
+rows drawn uniformly, with replacement, with the step's key) that the
+semi-supervised GAN's generator matches features against, so that its
+target is not the batch D has just stepped on (Salimans et al. 2016 draw it
+from a second permutation). The unlabelled batch is unchanged (it still
+walks the whole training set). With `num_labelled` = 0 (the default)
+batches are exactly what they are without the feature.
 """
 
 from __future__ import annotations
@@ -96,12 +100,16 @@ class Dataset:
     Returns:
       {"image": float32 [B, H, W, C] in [0, 1], "label": int32 [B]}; with a
       labelled subset also "labelled_image" [B, H, W, C] and
-      "labelled_label" [B] (`labelled_batch`).
+      "labelled_label" [B] (`labelled_batch`), and "second_image" [B, H, W, C]
+      (B rows of the whole training set, drawn with `rng`).
     """
     batch = {"image": self._pixels(train["image"][indices], rng),
              "label": train["label"][indices]}
     if self.labelled_indices is not None:
       batch.update(self.labelled_batch(train, indices.shape[0], jax.random.fold_in(rng, 1)))
+      key = jax.random.fold_in(rng, 2)
+      rows = jax.random.randint(key, indices.shape, 0, self.num_train)
+      batch["second_image"] = self._pixels(train["image"][rows], jax.random.fold_in(key, 1))
     return batch
 
   def labelled_batch(self, train: dict[str, jax.Array], size: int, rng: jax.Array) -> Batch:

@@ -174,9 +174,11 @@ class Trainer:
     return {k: v.sum() / self.dataset.num_eval for k, v in sums.items()}
 
   def init_state(self, rng):
-    """A fresh, replicated method state (shapes from the first training batch)."""
+    """A fresh, replicated method state, initialised on the first training rows
+    (`config.init_examples` of them, at most the training set; default one batch)."""
     ds = self.dataset
-    return self.init(rng, ds.train_batch(ds.train, jnp.arange(self.config.batch_size), rng))
+    n = min(self.config.get("init_examples") or self.config.batch_size, ds.num_train)
+    return self.init(rng, ds.train_batch(ds.train, jnp.arange(n), rng))
 
   def abstract_state(self):
     """Shapes, dtypes and shardings of the state, without computing it (restores)."""

@@ -61,6 +61,19 @@ def test_labelled_batches_hold_only_the_subset_balanced():
   assert not np.array_equal(other["labelled_image"], batch["labelled_image"])
 
 
+def test_semi_supervised_batches_carry_a_second_independent_unlabelled_batch():
+  ds = _toy_dataset(data_lib.choose_labelled(np.arange(60) % 3, 6, 3, seed=4))
+  idx = jnp.arange(12)
+  batch = jax.jit(ds.train_batch)(ds.train, idx, jax.random.key(0))
+  rows = np.asarray(batch["second_image"])[:, 0, 0, 0].astype(int)
+  # Rows of the whole training set, not the step's own rows 0..11.
+  assert rows.shape == (12,) and rows.min() >= 0 and rows.max() < 60 and rows.max() >= 12
+  again = ds.train_batch(ds.train, idx, jax.random.key(0))["second_image"]
+  np.testing.assert_array_equal(again, batch["second_image"])
+  other = ds.train_batch(ds.train, idx, jax.random.key(1))["second_image"]
+  assert not np.array_equal(other, batch["second_image"])
+
+
 def test_without_a_subset_batches_are_unchanged():
   idx, key = jnp.array([5, 1, 7, 30]), jax.random.key(3)
   plain = _toy_dataset(None).train_batch(_toy_dataset(None).train, idx, key)
@@ -81,7 +94,8 @@ def _steps_and_batch(arg="runlocal", **overrides):
   key = jax.random.key(0)
   batch = {"image": jax.random.uniform(key, (20, 28, 28, 1)), "label": jnp.arange(20) % 10,
            "labelled_image": jax.random.uniform(jax.random.fold_in(key, 1), (20, 28, 28, 1)),
-           "labelled_label": jnp.arange(20) % 10}
+           "labelled_label": jnp.arange(20) % 10,
+           "second_image": jax.random.uniform(jax.random.fold_in(key, 2), (20, 28, 28, 1))}
   return steps, steps.init(jax.random.key(1), batch), batch
 
 
@@ -152,6 +166,95 @@ def test_d_classifies_with_the_debiased_average_of_its_parameters():
                              jax.nn.softmax(class_logits, -1), rtol=1e-5, atol=1e-6)
 
 
+def test_g_matches_features_of_the_second_batch_not_of_ds():
+  steps, state, batch = _steps_and_batch()
+  step = jax.jit(steps.train_step)
+  after = step(state, batch, jax.random.key(2))[0]
+  # The same step with G's target replaced by D's batch: only G differs.
+  same = step(state, {**batch, "second_image": batch["image"]}, jax.random.key(2))[0]
+  assert _changed(after.g["params"], same.g["params"])
+  assert not _changed(after.d["params"], same.d["params"])
+  # Without a second batch G targets D's batch.
+  without = {k: v for k, v in batch.items() if k != "second_image"}
+  alone = step(state, without, jax.random.key(2))[0]
+  assert not _changed(alone.g["params"], same.g["params"])
+
+
+def _reference_step(state, batch, z_d, z_g, lr, w):
+  """Salimans et al.'s first training step (their train_mnist_feature_matching.py
+  and nn.py, noise off), in plain jnp on genjax's initial parameters: D's
+  Adam step on L_lab + w L_unl, then G's on feature matching against the
+  second batch through the updated D. Returns (D's, G's) new parameters."""
+  d_names = sorted(k for k in state.d["params"] if k.startswith("DataInit")) + ["class_logits"]
+
+  def disc(d, x, features=False):
+    h = x.reshape(x.shape[0], -1)
+    for i, name in enumerate(d_names):
+      v = d[name]["kernel"]
+      h = h @ (v * d[name]["scale"] / jnp.sqrt(jnp.sum(v * v, 0))) + d[name]["bias"]
+      if name != "class_logits":
+        h = jax.nn.relu(h)
+        if features and name == d_names[-2]:
+          return h
+    return h
+
+  def gen(g, z):
+    h = z
+    for i in range(len([k for k in g if k.startswith("BatchNorm")])):
+      a = h @ g[f"Dense_{i}"]["kernel"] + g[f"Dense_{i}"]["bias"]
+      a = (a - a.mean(0)) / jnp.sqrt(a.var(0) + 1e-5)
+      h = jax.nn.softplus(a * g[f"BatchNorm_{i}"]["scale"] + g[f"BatchNorm_{i}"]["bias"])
+    last = [k for k in g if k.startswith("Dense")][-1]
+    v = g[last]["kernel"]
+    scale = g["WeightNorm_0"][f"{last}/kernel/scale"]
+    return jax.nn.sigmoid(h @ (v * scale / jnp.sqrt(jnp.sum(v * v, 0))) + g[last]["bias"])
+
+  lse = jax.nn.logsumexp
+
+  def d_loss(d):
+    labelled, real, fake = disc(d, batch["labelled_image"]), disc(d, batch["image"]), disc(
+        d, gen(state.g["params"], z_d))
+    picked = jnp.take_along_axis(labelled, batch["labelled_label"][:, None], 1)[:, 0]
+    l_real = lse(real, 1)
+    unl = -l_real.mean() + jax.nn.softplus(l_real).mean() + jax.nn.softplus(lse(fake, 1)).mean()
+    return -picked.mean() + lse(labelled, 1).mean() + w * unl
+
+  def adam_first_step(p, grads):  # m_hat = g, v_hat = g^2; their 1e-8 inside the root
+    return jax.tree.map(lambda p, g: p - lr * g / jnp.sqrt(g * g + 1e-8), p, grads)
+
+  d_grads = jax.grad(d_loss)(state.d["params"])
+  d_grads = {k: {**v, "scale": v["scale"] * (k == "class_logits")} for k, v in d_grads.items()}
+  d_new = adam_first_step(state.d["params"], d_grads)
+
+  def g_loss(g):
+    gap = disc(d_new, gen(g, z_g), True).mean(0) - disc(d_new, batch["second_image"], True).mean(0)
+    return jnp.mean(gap * gap)
+
+  return d_new, adam_first_step(state.g["params"], jax.grad(g_loss)(state.g["params"]))
+
+
+def test_one_train_step_is_salimans_et_als_update():
+  """D's and G's parameters after one step equal a plain-jnp transcription of
+  their update (noise off so both sides draw nothing but z). Tolerance 5% of
+  the learning rate: Adam's first step moves every parameter by ~lr, and a
+  wrong loss term, target batch or layer flips or shrinks such moves."""
+  noise_off = {"model.d_input_noise": 0.0, "model.d_hidden_noise": 0.0}
+  steps, state, batch = _steps_and_batch(**noise_off)
+  config = load_config("ssgan_mnist", "runlocal", **noise_off)
+  parts = gan.make_parts(config, data_info=INFO, num_train_steps=100)
+  rng = jax.random.key(5)
+  after, _ = jax.jit(steps.train_step)(state, batch, rng)
+  # The z's the step draws, by gan_steps' key derivation (train_step -> d_update / g_update).
+  key_d, key_g = jax.random.split(rng)
+  z_d = gan_steps.draw(parts, jax.random.split(key_d, 3)[0], batch["label"]).z
+  z_g = gan_steps.draw(parts, jax.random.split(key_g)[0], batch["label"]).z
+  d_new, g_new = _reference_step(state, batch, z_d, z_g, config.optimizer.lr,
+                                 config.gan.unsupervised_weight)
+  for ours, theirs in ((after.d["params"], d_new), (after.g["params"], g_new)):
+    for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(theirs), strict=True):
+      np.testing.assert_allclose(a, b, atol=0.05 * config.optimizer.lr, rtol=0)
+
+
 def test_feature_matching_g_step_leaves_d_alone():
   steps, state, batch = _steps_and_batch()
   after, metrics = jax.jit(steps.g_update)(state, batch["label"], jax.random.key(3),
@@ -180,6 +283,23 @@ def test_bad_ssgan_configs_are_rejected():
 
 def _supervised_losses(workdir):
   return [row["d_supervised_loss"] for row in writers.read_metrics(str(workdir), "train")]
+
+
+@requires_mnist
+def test_d_init_statistics_come_from_init_examples_rows():
+  """config.init_examples sets how many training rows D's weight-norm init
+  sees: the trainer's state is the method's init on those first rows."""
+  config = load_config("ssgan_mnist", "runlocal", init_examples=300)
+  trainer, _ = train.build(config)
+  ds, rng = trainer.dataset, jax.random.key(0)
+  state = trainer.init_state(rng)
+  scale = lambda s: np.asarray(s.d["params"]["DataInitWeightNormDense_0"]["scale"])
+  on_300 = trainer.init(rng, ds.train_batch(ds.train, jnp.arange(300), rng))
+  np.testing.assert_array_equal(scale(state), scale(on_300))
+  one_batch = trainer.init(rng, ds.train_batch(ds.train, jnp.arange(20), rng))
+  assert not np.allclose(scale(state), scale(one_batch))
+  with pytest.raises(ConfigError, match="init_examples must be positive"):
+    train.build(load_config("ssgan_mnist", "runlocal", init_examples=0))
 
 
 @requires_mnist

@@ -15,7 +15,8 @@ labelled minibatch too: D's loss is `gan_losses.semi_supervised_d_loss`, and
 with `unsupervised_weight` = 0 a step is `supervised_update` alone (the
 labels-only baseline: no G, no unlabelled data). With generator loss
 "feature_matching" G matches the mean of D's last hidden features on the
-step's real batch.
+batch's "second_image" if it has one (semi-supervised data: a real batch
+drawn independently of D's), else on the step's real batch.
 """
 
 from __future__ import annotations
@@ -323,8 +324,9 @@ def train_step(parts: GanParts, state: GanState, batch, rng: jax.Array):
   """k = d_steps D updates (fresh z each, same real batch), then one G update.
 
   The semi-supervised GAN's D updates also read the batch's "labelled_image"
-  and "labelled_label"; with `unsupervised_weight` = 0 the step is one
-  `supervised_update` and nothing else.
+  and "labelled_label", and its G's feature matching the "second_image";
+  with `unsupervised_weight` = 0 the step is one `supervised_update` and
+  nothing else.
   """
   labelled = None
   if parts.semi_supervised:
@@ -335,7 +337,10 @@ def train_step(parts: GanParts, state: GanState, batch, rng: jax.Array):
   for i in range(parts.d_steps):
     state, d_metrics = d_update(parts, state, batch["image"], batch["label"], keys[i],
                                 labelled)
-  state, g_metrics = g_update(parts, state, batch["label"], keys[-1], batch["image"])
+  # Feature matching targets a batch D has not just stepped on, if the data
+  # holds one (semi-supervised runs: `genjax.data`), as Salimans et al.'s code.
+  target = batch.get("second_image", batch["image"])
+  state, g_metrics = g_update(parts, state, batch["label"], keys[-1], target)
   return state, {**d_metrics, **g_metrics}
 
 
