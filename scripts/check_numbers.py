@@ -187,6 +187,20 @@ def _over(file: str, kind: str, name: str):
   """A field: genjax's `kind` examples/s over reference `name`, "1.23x"-style."""
   return num(file, (f"genjax {kind}_examples_per_sec / {name}",), ".2f")
 
+def _cpu_run(vae: str, dcgan: str) -> dict:
+  """The fields of one CPU's benchmark sentence: the VAE chunk against PyTorch and
+  Keras, the DCGAN chunk against PyTorch (examples/s and ratios)."""
+  return {"chunk": _bench(vae, "chunk_examples_per_sec"),
+          "torch": _over(vae, "chunk", "pytorch"), "pt": _reference(vae, "pytorch"),
+          "keras": _over(vae, "chunk", "keras"), "k": _reference(vae, "keras"),
+          "k100": _over(vae, "chunk", "keras+steps_per_execution=100"),
+          "k100v": _reference(vae, "keras+steps_per_execution=100"),
+          "dc": _bench(dcgan, "chunk_examples_per_sec"),
+          "dtorch": _over(dcgan, "chunk", "pytorch"), "dpt": _reference(dcgan, "pytorch"),
+          "dfresh": _over(dcgan, "chunk", "pytorch+fresh_noise"),
+          "dfv": _reference(dcgan, "pytorch+fresh_noise")}
+
+
 QUOTES = [
     # The headline table of README.md.
     Quote("README.md", "200 epochs: test negative ELBO {elbo}, NLL {nll} nats (k=5000",
@@ -425,36 +439,14 @@ QUOTES = [
           "{keras}x Keras `fit` ({k}) and {k100}x Keras `fit` with 100 steps per execution "
           "({k100v}); `dcgan_mnist` chunk {dc} examples/s, {dtorch}x PyTorch ({dpt}) and "
           "{dfresh}x with a fresh z ({dfv})",
-          {"chunk": _bench(_BENCH_VAE_1204, "chunk_examples_per_sec"),
-           "torch": _over(_BENCH_VAE_1204, "chunk", "pytorch"),
-           "pt": _reference(_BENCH_VAE_1204, "pytorch"),
-           "keras": _over(_BENCH_VAE_1204, "chunk", "keras"),
-           "k": _reference(_BENCH_VAE_1204, "keras"),
-           "k100": _over(_BENCH_VAE_1204, "chunk", "keras+steps_per_execution=100"),
-           "k100v": _reference(_BENCH_VAE_1204, "keras+steps_per_execution=100"),
-           "dc": _bench(_BENCH_DCGAN_1204, "chunk_examples_per_sec"),
-           "dtorch": _over(_BENCH_DCGAN_1204, "chunk", "pytorch"),
-           "dpt": _reference(_BENCH_DCGAN_1204, "pytorch"),
-           "dfresh": _over(_BENCH_DCGAN_1204, "chunk", "pytorch+fresh_noise"),
-           "dfv": _reference(_BENCH_DCGAN_1204, "pytorch+fresh_noise")}),
+          _cpu_run(_BENCH_VAE_1204, _BENCH_DCGAN_1204)),
     Quote("README.md", "a 1024x1024 matmul at\n{mm} GFLOP/s in the run",
           {"mm": num(_BENCH_VAE_1205, ("matmul_flops_per_sec",), ".0f", scale=1e-9)}),
     Quote("README.md", "`vae_mnist` chunk\n{chunk} examples/s, {torch}x PyTorch eager ({pt}), "
           "{keras}x Keras `fit` ({k})\nand {k100}x Keras `fit` with 100 steps per execution "
           "({k100v}); `dcgan_mnist`\nchunk {dc} examples/s, {dtorch}x PyTorch ({dpt}) and "
           "{dfresh}x with a fresh z\n({dfv}); one step per dispatch {st}x / {stf}x",
-          {"chunk": _bench(_BENCH_VAE_1205, "chunk_examples_per_sec"),
-           "torch": _over(_BENCH_VAE_1205, "chunk", "pytorch"),
-           "pt": _reference(_BENCH_VAE_1205, "pytorch"),
-           "keras": _over(_BENCH_VAE_1205, "chunk", "keras"),
-           "k": _reference(_BENCH_VAE_1205, "keras"),
-           "k100": _over(_BENCH_VAE_1205, "chunk", "keras+steps_per_execution=100"),
-           "k100v": _reference(_BENCH_VAE_1205, "keras+steps_per_execution=100"),
-           "dc": _bench(_BENCH_DCGAN_1205, "chunk_examples_per_sec"),
-           "dtorch": _over(_BENCH_DCGAN_1205, "chunk", "pytorch"),
-           "dpt": _reference(_BENCH_DCGAN_1205, "pytorch"),
-           "dfresh": _over(_BENCH_DCGAN_1205, "chunk", "pytorch+fresh_noise"),
-           "dfv": _reference(_BENCH_DCGAN_1205, "pytorch+fresh_noise"),
+          {**_cpu_run(_BENCH_VAE_1205, _BENCH_DCGAN_1205),
            "st": _over(_BENCH_DCGAN_1205, "per_step", "pytorch"),
            "stf": _over(_BENCH_DCGAN_1205, "per_step", "pytorch+fresh_noise")}),
     Quote("README.md", "Its chunk runs at\n{v}x / {d}x the minimal scanned loop of the same step",
@@ -477,7 +469,7 @@ QUOTES = [
     Quote("README.md", "test error {ssgan}% over seeds 0 / 1 / 2 against {alone}% for the "
           "same D on the labels alone",
           {"ssgan": _ssgan("ssgan", "% / "), "alone": _ssgan("labels_only", "% / ")}),
-    Quote("configs/ssgan_mnist.py", "seeds 0 / 1 / 2: {ssgan}% test error, labels alone "
+    Quote("configs/ssgan_mnist.py", "seeds 0 / 1 / 2: {ssgan}% test error, labels alone\n"
           "{alone}%", {"ssgan": _ssgan("ssgan", "% / "), "alone": _ssgan("labels_only", "% / ")}),
     Quote(f"{RESULTS}/README.md", "SSGAN {ssgan}%, mean {mean}% [{low}, {high}], above the "
           "1.5% goal (Salimans et al. 0.93% at 300 epochs); the same D on the 100 labels alone "
