@@ -257,9 +257,10 @@ def validate(config: ConfigDict) -> None:
     value = config.data[key]
     if value is not None and value <= 0:
       raise ConfigError(f"config.data.{key} must be positive or None, got {value}")
-  if config.init_examples is not None and config.init_examples <= 0:
-    raise ConfigError(f"config.init_examples must be positive or None, got "
-                      f"{config.init_examples}")
+  # .get: configs saved before the key existed (old workdirs, shipped models) lack it.
+  init_examples = config.get("init_examples")
+  if init_examples is not None and init_examples <= 0:
+    raise ConfigError(f"config.init_examples must be positive or None, got {init_examples}")
   validate_optimizer(config.optimizer, "optimizer")
 
 
