@@ -187,6 +187,7 @@ def _over(file: str, kind: str, name: str):
   """A field: genjax's `kind` examples/s over reference `name`, "1.23x"-style."""
   return num(file, (f"genjax {kind}_examples_per_sec / {name}",), ".2f")
 
+
 def _cpu_run(vae: str, dcgan: str) -> dict:
   """The fields of one CPU's benchmark sentence: the VAE chunk against PyTorch and
   Keras, the DCGAN chunk against PyTorch (examples/s and ratios)."""
