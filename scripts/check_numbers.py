@@ -471,7 +471,8 @@ QUOTES = [
           "for the same D on the labels alone",
           {"ssgan": _ssgan("ssgan", "% / "), "alone": _ssgan("labels_only", "% / ")}),
     Quote("configs/ssgan_mnist.py", "seeds 0-4:\n{ssgan}% test error (crossed sevens "
-          "misclassified\nabove 2%), labels alone {alone}% (paper, 300\nepochs", {"ssgan": _ssgan("ssgan", "% / "), "alone": _ssgan("labels_only", "% / ")}),
+          "misclassified\nabove 2%), labels alone {alone}% (paper, 300\nepochs",
+          {"ssgan": _ssgan("ssgan", "% / "), "alone": _ssgan("labels_only", "% / ")}),
     Quote(f"{RESULTS}/README.md", "SSGAN {ssgan}%, mean {mean}% [{low}, {high}], above the "
           "1.5% goal (Salimans et al. 0.93% at 300 epochs); the same D on the 100 labels alone "
           "{alone}%",
