@@ -13,7 +13,9 @@ makes a resumed run replay exactly the batches of an uninterrupted one.
 
 Semi-supervised runs (`data.num_labelled` > 0) keep a balanced labelled
 subset of the training set: `num_labelled / num_classes` examples of each
-class, chosen at load time by `data.labelled_seed` (`choose_labelled`). Every
+class, chosen at load time by `data.labelled_seed` (`choose_labelled`; or, with
+`data.labelled_draw="salimans2016"`, the examples Salimans et al.'s MNIST
+script labels with that seed: `salimans2016_labelled`). Every
 training batch then also carries a labelled minibatch drawn from that subset
 alone with the step's key, and a second unlabelled batch ("second_image":
 rows drawn uniformly, with replacement, with the step's key) that the
@@ -27,6 +29,7 @@ batches are exactly what they are without the feature.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from typing import Any
 
@@ -182,19 +185,81 @@ def choose_labelled(labels: np.ndarray, num_labelled: int, num_classes: int,
     DataError: a size that does not split evenly over the classes, or a
       class with fewer examples than its share.
   """
+  per_class = _per_class(labels, num_labelled, num_classes)
+  rng = np.random.default_rng(seed)
+  chosen = [rng.choice(np.flatnonzero(labels == k), per_class, replace=False)
+            for k in range(num_classes)]
+  return np.sort(np.concatenate(chosen)).astype(np.int32)
+
+
+def _per_class(labels: np.ndarray, num_labelled: int, num_classes: int) -> int:
+  """num_labelled / num_classes, checked against the classes' sizes."""
   if num_classes < 1 or num_labelled % num_classes:
     raise DataError(f"config.data.num_labelled={num_labelled} must be a multiple of the "
                     f"dataset's {num_classes} classes (a balanced subset)")
   per_class = num_labelled // num_classes
-  rng = np.random.default_rng(seed)
-  chosen = []
   for k in range(num_classes):
-    rows = np.flatnonzero(labels == k)
-    if len(rows) < per_class:
+    if (labels == k).sum() < per_class:
       raise DataError(f"config.data.num_labelled={num_labelled} needs {per_class} "
-                      f"examples of class {k}; the training split has {len(rows)}")
-    chosen.append(rng.choice(rows, per_class, replace=False))
-  return np.sort(np.concatenate(chosen)).astype(np.int32)
+                      f"examples of class {k}; the training split has {(labels == k).sum()}")
+  return per_class
+
+
+# MNIST's training labels as they open its source file (train-labels-idx1-ubyte):
+# what `salimans2016_labelled` checks its recovered file order against.
+_MNIST_TRAIN_FIRST_LABELS = (5, 0, 4, 1, 9, 2, 1, 3, 1, 4, 3, 5, 3, 6, 1, 7, 2, 8, 6, 9)
+
+
+def tfds_source_order(num_examples: int, split: str) -> np.ndarray:
+  """int [N]: for each row of a TFDS split, its example's index in the source file.
+
+  TFDS writes a split's examples sorted by the md5 of split name + key, and
+  datasets such as mnist key each example by its index in the source file;
+  sorting those indices the same way gives the rows' source indices.
+  """
+  salted = hashlib.md5(split.encode())
+
+  def row_key(index: int) -> bytes:
+    md5 = salted.copy()
+    md5.update(str(index).encode())
+    return md5.digest()  # big-endian bytes sort as TFDS's 128-bit integers
+
+  return np.array(sorted(range(num_examples), key=row_key))
+
+
+def salimans2016_labelled(labels: np.ndarray, num_labelled: int, num_classes: int,
+                          seed: int) -> np.ndarray:
+  """The labelled subset Salimans et al.'s MNIST script draws with `--seed_data=seed`.
+
+  Their train_mnist_feature_matching.py permutes MNIST's training set, in its
+  source file's order, with `np.random.RandomState(seed_data)` and labels the
+  first num_labelled / K examples of each class in that order (their default
+  seed_data is 1). This finds the same examples among TFDS's rows.
+
+  Args:
+    labels: int [60000] TFDS mnist's whole "train" split, in TFDS's row order.
+    num_labelled, num_classes, seed: as `choose_labelled`.
+
+  Returns:
+    int32 [num_labelled] sorted TFDS row indices.
+
+  Raises:
+    DataError: `labels` are not MNIST's whole training split in TFDS's order.
+  """
+  per_class = _per_class(labels, num_labelled, num_classes)
+  source = tfds_source_order(len(labels), "train")
+  in_file_order = np.empty_like(labels)
+  in_file_order[source] = labels
+  if len(labels) != 60000 or tuple(in_file_order[:20]) != _MNIST_TRAIN_FIRST_LABELS:
+    raise DataError("config.data.labelled_draw='salimans2016' needs TFDS mnist's whole "
+                    "'train' split (their draw is defined on MNIST's file order)")
+  order = np.random.RandomState(seed).permutation(len(labels))
+  chosen = [order[in_file_order[order] == k][:per_class] for k in range(num_classes)]
+  row_of = np.argsort(source)  # source index -> TFDS row
+  return np.sort(row_of[np.concatenate(chosen)]).astype(np.int32)
+
+
+_LABELLED_DRAWS = {"genjax": choose_labelled, "salimans2016": salimans2016_labelled}
 
 
 def tfds_data_dir(data: ConfigDict) -> str | None:
@@ -373,8 +438,9 @@ def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
   num_labelled = data.get("num_labelled", 0) or 0
   labelled = None
   if num_labelled:
-    labelled = choose_labelled(train["label"], num_labelled, train["num_classes"],
-                               data.get("labelled_seed", 0))
+    draw = _LABELLED_DRAWS[data.get("labelled_draw", "genjax")]
+    labelled = draw(train["label"], num_labelled, train["num_classes"],
+                    data.get("labelled_seed", 0))
   return Dataset(
       name=data.name,
       train=parallel.put_replicated({"image": train["image"], "label": train["label"]}, mesh),

@@ -339,17 +339,24 @@ def test_semi_supervised_gan_writes_its_report(tmp_path):
 
 
 def test_semi_supervised_gan_verdicts_can_disagree():
-  def results(ssgan, alone):
-    return {"ssgan": {str(i): {"test_error": e} for i, e in enumerate(ssgan)},
-            "labels_only": {str(i): {"test_error": e} for i, e in enumerate(alone)}}
+  def results(ssgan, alone, theirs=(), theirs_alone=()):
+    by_seed = lambda errors: {str(i): {"test_error": e} for i, e in enumerate(errors)}  # noqa: E731
+    return {"ssgan": by_seed(ssgan), "labels_only": by_seed(alone),
+            "ssgan_their_subset": by_seed(theirs),
+            "labels_only_their_subset": by_seed(theirs_alone)}
   agrees = lambda r: [ok for _, ok in semi_supervised_gan.verdicts(r)]  # noqa: E731
   alone = [0.20, 0.22, 0.21]
-  assert agrees(results([0.010, 0.011, 0.009], alone)) == [True, True]
+  assert agrees(results([0.010, 0.011, 0.009], alone)) == [True, True, None, None]
   # The published-level goal missed on every seed (genjax's first full run: 2.4%).
-  assert agrees(results([0.024, 0.023, 0.025], alone)) == [False, True]
+  assert agrees(results([0.024, 0.023, 0.025], alone))[:2] == [False, True]
   # Seeds straddling the goal: inconclusive; a GAN that hurts: disagrees.
   assert agrees(results([0.005, 0.025, 0.013], alone))[0] is None
   assert agrees(results([0.30, 0.33, 0.31], alone))[1] is False
-  # The median is reported beside the interval.
-  assert semi_supervised_gan.summarize(results([0.01, 0.02, 0.05], alone))["ssgan"][
-      "median"] == 0.02
+  # Each protocol is judged on its own runs.
+  assert agrees(results([0.024, 0.023, 0.025], alone, [0.012, 0.011, 0.0115], alone)) == [
+      False, True, True, True]
+  assert agrees(results([0.010, 0.011, 0.009], alone, [0.024, 0.023, 0.025], alone)) == [
+      True, True, False, True]
+  # The median is reported beside the interval; an arm without runs is left out.
+  summary = semi_supervised_gan.summarize(results([0.01, 0.02, 0.05], alone))
+  assert summary["ssgan"]["median"] == 0.02 and "ssgan_their_subset" not in summary

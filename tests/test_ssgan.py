@@ -45,6 +45,31 @@ def test_labelled_subset_is_balanced_and_reproducible_per_seed():
     data_lib.choose_labelled(labels, 700, 10, seed=0)
 
 
+def test_tfds_source_order_is_the_order_tfds_writes_keys_in():
+  from tensorflow_datasets.core import hashing
+  hasher = hashing.Hasher("train")
+  expected = sorted(range(3000), key=hasher.hash_key)
+  np.testing.assert_array_equal(data_lib.tfds_source_order(3000, "train"), expected)
+  assert not np.array_equal(data_lib.tfds_source_order(3000, "test"), expected)
+
+
+def test_salimans2016_subset_is_their_scripts_draw_in_file_order():
+  # MNIST-shaped labels with a known file order: the real first 20, then a cycle.
+  in_file = np.concatenate([data_lib._MNIST_TRAIN_FIRST_LABELS, np.arange(59980) % 10])
+  source = data_lib.tfds_source_order(60000, "train")
+  rows = data_lib.salimans2016_labelled(in_file[source], 100, 10, seed=1)  # TFDS's row order
+  # Their script: permute the file with RandomState(seed_data), first 10 of each class.
+  perm, firsts = np.random.RandomState(1).permutation(60000), {k: [] for k in range(10)}
+  for i in perm:
+    if len(firsts[in_file[i]]) < 10:
+      firsts[in_file[i]].append(i)
+  theirs = np.concatenate(list(firsts.values()))
+  np.testing.assert_array_equal(np.sort(source[rows]), np.sort(theirs))
+  assert not np.array_equal(rows, data_lib.salimans2016_labelled(in_file[source], 100, 10, 2))
+  with pytest.raises(DataError, match="needs TFDS mnist's whole 'train' split"):
+    data_lib.salimans2016_labelled(in_file, 100, 10, seed=1)  # not TFDS's row order
+
+
 def test_labelled_batches_hold_only_the_subset_balanced():
   labels = np.arange(60) % 3
   subset = data_lib.choose_labelled(labels, 6, 3, seed=4)

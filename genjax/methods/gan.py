@@ -80,7 +80,8 @@ list their own (toy_modes, optimal_discriminator, code_accuracy,
 classifier_error).
 
 Config groups read here (missing keys take `DEFAULTS`): model, gan,
-`data.num_labelled` / `data.labelled_seed` (read by `genjax.data`), plus
+`data.num_labelled` / `data.labelled_seed` / `data.labelled_draw` (read by
+`genjax.data`), plus
 `optimizer` (G) and `d_optimizer` (D), both `optimizer_config()` groups.
 """
 
@@ -123,8 +124,9 @@ DEFAULTS = {
                 semi_supervised=False, unsupervised_weight=0.5,
                 # > 0: D classifies with its parameter average (their 0.9999).
                 d_ema_decay=0.0),
-    # The labelled subset of the training set (`genjax.data`); 0: none.
-    "data": dict(num_labelled=0, labelled_seed=0),
+    # The labelled subset of the training set (`genjax.data`); 0: none. Draw:
+    # "genjax" (`choose_labelled`) or "salimans2016" (their script's subset).
+    "data": dict(num_labelled=0, labelled_seed=0, labelled_draw="genjax"),
     "evals": {"sample_quality": dict(type="sample_quality")},
 }
 
@@ -208,6 +210,9 @@ def _check_semi_supervised(m: ConfigDict, g: ConfigDict, data: ConfigDict) -> No
   if not isinstance(data.num_labelled, int) or data.num_labelled < 0:
     raise ConfigError(f"config.data.num_labelled must be an integer >= 0, got "
                       f"{data.num_labelled!r}")
+  if data.labelled_draw not in ("genjax", "salimans2016"):
+    raise ConfigError(f"config.data.labelled_draw={data.labelled_draw!r}; valid: genjax, "
+                      "salimans2016")
   if g.unsupervised_weight < 0:
     raise ConfigError(f"config.gan.unsupervised_weight must be >= 0, got "
                       f"{g.unsupervised_weight}")
