@@ -98,12 +98,14 @@ def smoke_overrides(smoke: bool, **extra: Any) -> dict[str, Any]:
 
 
 def line_plot(path: str, xs, series: dict[str, Any], *, xlabel: str, ylabel: str,
-              log_x: bool = False, log_y: bool = False, title: str | None = None) -> None:
-  """One PNG with a line per entry of `series` (label -> y values over `xs`)."""
+              log_x: bool = False, log_y: bool = False, title: str | None = None,
+              legend_outside: bool = False) -> None:
+  """One PNG with a line per entry of `series` (label -> y values over `xs`);
+  `legend_outside` puts the legend right of the axes (many series)."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
-  fig, ax = plt.subplots(figsize=(5, 3.5))
+  fig, ax = plt.subplots(figsize=(7.5 if legend_outside else 5, 3.5))
   for label, ys in series.items():
     ax.plot(xs, ys, "o-", label=label)
   if log_x:
@@ -114,7 +116,10 @@ def line_plot(path: str, xs, series: dict[str, Any], *, xlabel: str, ylabel: str
   ax.set_ylabel(ylabel)
   if title:
     ax.set_title(title)
-  ax.legend()
+  if legend_outside:
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
+  else:
+    ax.legend()
   ax.grid(alpha=0.3)
   fig.tight_layout()
   fig.savefig(path, dpi=120)

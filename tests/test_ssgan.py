@@ -70,6 +70,18 @@ def test_salimans2016_subset_is_their_scripts_draw_in_file_order():
     data_lib.salimans2016_labelled(in_file, 100, 10, seed=1)  # not TFDS's row order
 
 
+@requires_mnist
+def test_the_config_picks_their_subset_on_real_mnist():
+  from genjax import parallel
+  c = load_config("ssgan_mnist", **{"data.labelled_draw": "salimans2016",
+                                    "data.labelled_seed": 1}).data
+  ds = data_lib.load(c, mesh=parallel.make_mesh(), eval_batch_size=1000)
+  labels = np.asarray(ds.train["label"])
+  np.testing.assert_array_equal(ds.labelled_indices,
+                                data_lib.salimans2016_labelled(labels, 100, 10, 1))
+  assert not np.array_equal(ds.labelled_indices, data_lib.choose_labelled(labels, 100, 10, 1))
+
+
 def test_labelled_batches_hold_only_the_subset_balanced():
   labels = np.arange(60) % 3
   subset = data_lib.choose_labelled(labels, 6, 3, seed=4)
