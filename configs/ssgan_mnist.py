@@ -5,14 +5,14 @@ r"""Semi-supervised GAN (Salimans et al. 2016) on MNIST with 100 labels.
     python -m genjax.main --config=configs/ssgan_mnist.py:runlocal --workdir=runs/ssgan_smoke
 
 D has K = 10 class logits and an implicit "fake" class (D = Z / (Z + 1), Z =
-sum_k exp(l_k)); cross-entropy on 100 labelled images (10 per class, chosen
-by `data.labelled_seed`), real / fake loss on the rest; G by feature
-matching. `:supervised_only`: the same D on the 100 labels alone. Both report
-`ssgan_test_error` of D's parameter average on all 10,000 test images. Adam,
-G's second real batch, D's 500-image init as theirs. 60 epochs, seeds 0-4:
-2.26% / 2.28% / 1.19% / 2.72% / 1.48% test error (crossed sevens misclassified
-above 2%), labels alone 22.76% / 22.47% / 22.31% / 20.42% / 20.08% (paper, 300
-epochs: 0.93%; history: experiments/results/configs/ssgan_mnist.md).
+sum_k exp(l_k)); cross-entropy on 100 labelled images (10 per class, chosen by
+`data.labelled_seed`; `data.labelled_draw="salimans2016"`: as their script),
+real / fake loss on the rest; G by feature matching; `:supervised_only`: the
+same D on the labels alone. `ssgan_test_error`: D's parameter average on the
+10,000 test images. 60 epochs, seeds 0-4 (labels alone: 20-25%):
+2.26% / 2.28% / 1.19% / 2.72% / 1.48%; their subset (labelled_seed=1), seeds 0-2:
+2.51% / 1.39% / 1.40% (paper, 300 epochs: 0.93%; the runs above 2% misclassify
+crossed sevens; history: experiments/results/configs/ssgan_mnist.md).
 """
 
 from genjax import config as config_lib
