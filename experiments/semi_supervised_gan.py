@@ -204,9 +204,7 @@ def _write_tables(rep, workdir: str, results: dict) -> None:
            f"--config.data.labelled_seed={THEIR_SEED_DATA}`); the networks and optimiser are "
            "the config's (experiments/results/configs/ssgan_mnist.md), the budget "
            f"{FULL_EPOCHS:.0f} epochs (the config's: 300; see the history). Errors count all "
-           "10,000 test images. "
-           "Intervals: 95% Student t over seeds.")
-
+           "10,000 test images. Intervals: 95% Student t over seeds.")
 
 
 def _write_figure(rep, workdir: str, results: dict) -> None:
