@@ -259,7 +259,8 @@ def salimans2016_labelled(labels: np.ndarray, num_labelled: int, num_classes: in
   return np.sort(row_of[np.concatenate(chosen)]).astype(np.int32)
 
 
-_LABELLED_DRAWS = {"genjax": choose_labelled, "salimans2016": salimans2016_labelled}
+# config.data.labelled_draw -> how the labelled subset is chosen.
+LABELLED_DRAWS = {"genjax": choose_labelled, "salimans2016": salimans2016_labelled}
 
 
 def tfds_data_dir(data: ConfigDict) -> str | None:
@@ -438,7 +439,7 @@ def load(data: ConfigDict, *, mesh: Mesh, eval_batch_size: int) -> Dataset:
   num_labelled = data.get("num_labelled", 0) or 0
   labelled = None
   if num_labelled:
-    draw = _LABELLED_DRAWS[data.get("labelled_draw", "genjax")]
+    draw = LABELLED_DRAWS[data.get("labelled_draw", "genjax")]
     labelled = draw(train["label"], num_labelled, train["num_classes"],
                     data.get("labelled_seed", 0))
   return Dataset(

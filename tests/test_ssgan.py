@@ -305,6 +305,8 @@ def test_feature_matching_g_step_leaves_d_alone():
 def test_bad_ssgan_configs_are_rejected():
   for overrides, match in [({"model.kind": "mlp"}, "needs config.model.kind='ssgan_mlp'"),
                            ({"data.num_labelled": 0}, "needs labelled examples"),
+                           ({"data.labelled_draw": "theirs"},
+                            "labelled_draw='theirs'; valid: genjax, salimans2016"),
                            ({"gan.unsupervised_weight": -1.0}, "unsupervised_weight"),
                            ({"model.d_hidden_noise": -0.1}, "d_hidden_noise"),
                            ({"model.conditional": True}, "supports neither"),

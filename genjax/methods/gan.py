@@ -92,6 +92,7 @@ import functools
 from typing import Callable
 
 from genjax import config as config_lib
+from genjax import data as data_lib
 from genjax import methods
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
@@ -210,9 +211,9 @@ def _check_semi_supervised(m: ConfigDict, g: ConfigDict, data: ConfigDict) -> No
   if not isinstance(data.num_labelled, int) or data.num_labelled < 0:
     raise ConfigError(f"config.data.num_labelled must be an integer >= 0, got "
                       f"{data.num_labelled!r}")
-  if data.labelled_draw not in ("genjax", "salimans2016"):
-    raise ConfigError(f"config.data.labelled_draw={data.labelled_draw!r}; valid: genjax, "
-                      "salimans2016")
+  if data.labelled_draw not in data_lib.LABELLED_DRAWS:
+    raise ConfigError(f"config.data.labelled_draw={data.labelled_draw!r}; valid: "
+                      f"{', '.join(data_lib.LABELLED_DRAWS)}")
   if g.unsupervised_weight < 0:
     raise ConfigError(f"config.gan.unsupervised_weight must be >= 0, got "
                       f"{g.unsupervised_weight}")
