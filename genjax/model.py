@@ -353,8 +353,8 @@ class Model:
     self.batch_size = batch_size
     self.supports = tuple(n for n in FUNCTIONS if n in model_fns)
     self._fns = dict(model_fns)
-    import jax
-    self._jitted = {n: jax.jit(fn, static_argnums=_STATIC.get(n, ()))
+    from genjax import xla_options
+    self._jitted = {n: xla_options.jit(fn, static_argnums=_STATIC.get(n, ()))
                     for n, fn in model_fns.items()}
 
   def __getattribute__(self, name: str):

@@ -36,7 +36,7 @@ from jax import lax
 
 from genjax import config as config_lib
 from genjax import data as data_lib
-from genjax import methods, parallel, viz, writers
+from genjax import methods, parallel, viz, writers, xla_options
 from genjax import model as model_lib
 from genjax.checkpointing import Checkpointer
 from genjax.config import ConfigDict
@@ -67,22 +67,23 @@ class Trainer:
     self.num_chunk_traces = 0
     replicated = parallel.replicated(mesh)
     self._batch_sharding = parallel.batch_sharded(mesh)
-    self.compiled_chunk = jax.jit(
+    jit = xla_options.jit  # jax.jit with genjax's XLA:CPU options
+    self.compiled_chunk = jit(
         self._train_chunk, static_argnames="num_steps", donate_argnums=0,
         out_shardings=(replicated, replicated))
-    self._epoch_permutation = jax.jit(
+    self._epoch_permutation = jit(
         lambda rng, epoch: data_lib.epoch_permutation(
             jax.random.split(rng)[0], epoch, dataset.num_train), out_shardings=replicated)
     # Under jit, so that several processes build the same global array.
-    self._stack = jax.jit(lambda *perms: jnp.stack(perms), out_shardings=replicated)
+    self._stack = jit(lambda *perms: jnp.stack(perms), out_shardings=replicated)
     self._permutations: dict[tuple, jax.Array] = {}  # (key, epoch) -> its order (a few kept)
     # One step per dispatch, as a hand-written flax loop does it (the
     # benchmark's baseline): the host passes each step's batch indices.
-    self.train_step = jax.jit(
+    self.train_step = jit(
         self._train_one, donate_argnums=0, out_shardings=(replicated, replicated))
-    self.evaluate = jax.jit(self._evaluate, out_shardings=replicated)
-    self.images = jax.jit(method.images, out_shardings=replicated) if method.images else None
-    self.init = jax.jit(method.init, out_shardings=replicated)
+    self.evaluate = jit(self._evaluate, out_shardings=replicated)
+    self.images = jit(method.images, out_shardings=replicated) if method.images else None
+    self.init = jit(method.init, out_shardings=replicated)
 
   def _constrain(self, tree):
     return lax.with_sharding_constraint(tree, self._batch_sharding)

@@ -25,6 +25,8 @@ Measures, in one process on the real dataset:
              by the trained model's importance-sampled log-likelihood
              (`Model.log_likelihood`, chunked by `model.nll_chunk_size`), and
              that rate over the training chunk's examples/s.
+  xla_options  with --xla_options=genjax,xla_default: every figure twice, with
+             genjax's XLA:CPU options (`genjax.xla_options`) and XLA's defaults.
   references   with --reference=pytorch,keras: examples/s of the same model in
              PyTorch eager and in Keras 3 `fit` (scripts/reference.py, run by
              --reference_python, an environment with torch / keras), timed in
@@ -49,6 +51,7 @@ from ml_collections import config_flags
 
 from genjax import cli
 from genjax import config as config_lib
+from genjax import xla_options
 
 _CONFIG = cli.define_config_flag()
 _OUT = flags.DEFINE_string("out", None, "Write the JSON result here too.")
@@ -61,6 +64,9 @@ _COMPARE = flags.DEFINE_string(
     "e.g. model.conv_impl=fast,flax (ratios are first / others).")
 _NLL_SAMPLES = flags.DEFINE_integer(
     "nll_samples", 0, "VAEs: also time Model.log_likelihood with this many samples (0: no).")
+_XLA_OPTIONS = flags.DEFINE_list(
+    "xla_options", ["genjax"], "genjax (genjax.xla_options: XLA:CPU's own convolutions) "
+    "and/or xla_default (XLA's defaults); two values time both in the same run.")
 _REFERENCE = flags.DEFINE_list(
     "reference", [], "Frameworks from scripts/reference.py timed in the same rounds "
     "(pytorch, keras; +FLAG adds --FLAG, e.g. pytorch+fresh_noise); needs --reference_python.")
@@ -110,18 +116,19 @@ def minimal_scan(train_step, dataset, batch_size: int, num_steps: int):
       return train_step(state, dataset.train_batch(train, idx, key), key)
     return lax.scan(body, state, jnp.arange(num_steps))
 
-  return jax.jit(chunk, donate_argnums=0)
+  return xla_options.jit(chunk, donate_argnums=0)
 
 
 class Bench:
   """One config's compiled chunk and per-step functions, ready to time."""
 
-  def __init__(self, config):
+  def __init__(self, config, options: str = "genjax"):
     import jax
     import jax.numpy as jnp
     from genjax import train
 
     self.config = config
+    xla_options.set_enabled(options == "genjax")  # for the jits built below
     self.trainer, _ = train.build(config)
     ds = self.trainer.dataset
     self.k, self.b = config.steps_per_dispatch, config.batch_size
@@ -335,8 +342,19 @@ def variants(config) -> list[tuple[str, object]]:
   return out
 
 
+def make_benches(config) -> list[tuple[str, Bench]]:
+  """One Bench per variant and --xla_options value (named by both if several)."""
+  unknown = set(_XLA_OPTIONS.value) - {"genjax", "xla_default"}
+  if unknown or not _XLA_OPTIONS.value:
+    raise SystemExit(f"genjax: error: --xla_options takes genjax and/or xla_default, "
+                     f"got {','.join(_XLA_OPTIONS.value)}")
+  several = len(_XLA_OPTIONS.value) > 1
+  return [(f"{name} xla_options={o}" if several else name, Bench(cfg, o))
+          for name, cfg in variants(config) for o in _XLA_OPTIONS.value]
+
+
 def measure(config, config_path: str) -> dict:
-  benches = [(name, Bench(cfg)) for name, cfg in variants(config)]
+  benches = make_benches(config)
   references = start_references(config, config_path)
   # Interleave every variant's chunk and per-step rounds and the references'
   # rounds (as many steps as a per-step round): load on this shared machine
@@ -368,6 +386,7 @@ def measure(config, config_path: str) -> dict:
   if _LAUNCHER_CHUNKS.value:
     name, bench = benches[0]
     r = result["variants"][name]
+    xla_options.set_enabled(_XLA_OPTIONS.value[0] == "genjax")
     r.update(launcher_rate(bench.config, _LAUNCHER_CHUNKS.value))
     # Compared with the chunk figure of the same config measured just before.
     r["launcher_over_chunk"] = r["launcher_examples_per_sec"] / r["chunk_examples_per_sec"]

@@ -59,6 +59,7 @@ from typing import Any, Callable
 
 import jax
 
+from genjax import xla_options
 from genjax.config import ConfigDict
 from genjax.errors import ConfigError
 
@@ -274,7 +275,7 @@ def local(tree):
 def _jitted(fn: Callable[..., Any]):
   # Keyed by fn's equality: a `Code`-like dataclass of the same model
   # functions finds the jitted function (and its traces) of earlier calls.
-  return jax.jit(fn)
+  return xla_options.jit(fn)
 
 
 def batched(fn: Callable[..., Any], *arrays, batch_size: int, state: Any = None) -> Any:
@@ -287,7 +288,7 @@ def batched(fn: Callable[..., Any], *arrays, batch_size: int, state: Any = None)
   import numpy as np
   n = len(arrays[0])
   if state is None:
-    jitted, lead = jax.jit(fn), ()
+    jitted, lead = xla_options.jit(fn), ()
   else:
     jitted, lead, arrays = _jitted(fn), (state,), local(arrays)
   outs = []
