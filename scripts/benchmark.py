@@ -128,6 +128,7 @@ class Bench:
     from genjax import train
 
     self.config = config
+    self.options = options
     xla_options.set_enabled(options == "genjax")  # for the jits built below
     self.trainer, _ = train.build(config)
     ds = self.trainer.dataset
@@ -293,6 +294,7 @@ def nll_rate(bench: Bench, k: int, num_examples: int = 500, repeats: int = 3) ->
   """Decoded posterior samples per second of the VAE's IWAE-k log-likelihood."""
   import numpy as np
   from genjax import train
+  xla_options.set_enabled(bench.options == "genjax")  # for the model's jits
   model = train.trained_model(bench.trainer, bench.state, bench.step, None)
   x = np.random.default_rng(0).random((num_examples, *model.image_shape)) < 0.13
   model.log_likelihood(x, k=k)  # compiles
@@ -386,7 +388,7 @@ def measure(config, config_path: str) -> dict:
   if _LAUNCHER_CHUNKS.value:
     name, bench = benches[0]
     r = result["variants"][name]
-    xla_options.set_enabled(_XLA_OPTIONS.value[0] == "genjax")
+    xla_options.set_enabled(bench.options == "genjax")
     r.update(launcher_rate(bench.config, _LAUNCHER_CHUNKS.value))
     # Compared with the chunk figure of the same config measured just before.
     r["launcher_over_chunk"] = r["launcher_examples_per_sec"] / r["chunk_examples_per_sec"]

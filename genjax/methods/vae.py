@@ -61,6 +61,10 @@ ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 GAUSSIAN_VARIANCES = ("fixed", "learned", "predicted")
 OBJECTIVES = ("elbo", "iwae")
+# The conv decoder's rows per call in log_likelihood (likelihood.map_rows):
+# on the 2-core CPU the conv VAE decoded 8.8k samples/s in 128-row blocks,
+# 4.3k in 256-row ones, 3.8k unblocked; the MLP's decoder was faster unblocked.
+CONV_DECODE_ROWS = 128
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,7 +311,8 @@ def _decode_mean(model: vae_models.VAE, likelihood: Likelihood, params,
   return likelihood.mean(model.apply({"params": params}, z, method=model.decode))
 
 
-def _make_log_likelihood(model: vae_models.VAE, likelihood: Likelihood):
+def _make_log_likelihood(model: vae_models.VAE, likelihood: Likelihood,
+                         decode_rows: int | None):
   """log_likelihood(params, x, rng, num_samples, chunk_size, with_variance=False)
   -> log p(x) [B], IWAE estimate (and its importance-sampling variance [B])."""
 
@@ -316,9 +321,16 @@ def _make_log_likelihood(model: vae_models.VAE, likelihood: Likelihood):
     variables = {"params": params}
     mean, log_variance = model.apply(variables, x, method=model.encode)
 
+    def decode(z):
+      return model.apply(variables, z, method=model.decode)
+
     def log_weights(chunk_rng, n):
       z, eps = sample_posterior(chunk_rng, mean, log_variance, n)
-      outputs = model.apply(variables, z, method=model.decode)
+      if decode_rows is None:
+        outputs = decode(z)
+      else:  # n x batch rows at once would overflow the cache
+        outputs = lik.map_rows(decode, z.reshape((-1, z.shape[-1])), decode_rows)
+        outputs = jax.tree.map(lambda o: o.reshape(z.shape[:2] + o.shape[1:]), outputs)
       return (likelihood.log_prob(outputs, x) + lik.standard_normal_log_prob(z)
               - posterior_log_prob_from_noise(eps, log_variance))
 
@@ -450,7 +462,8 @@ def build(config: ConfigDict, *, data_info: methods.DataInfo,
   model = make_model(config, data_info.image_shape, likelihood)
   tx = make_optimizer(config.optimizer, num_train_steps)
   latent_dim = config.model.latent_dim
-  log_likelihood = _make_log_likelihood(model, likelihood)
+  log_likelihood = _make_log_likelihood(
+      model, likelihood, CONV_DECODE_ROWS if config.model.arch == "conv" else None)
   return methods.Method(
       init=_make_init(model, tx),
       train_step=_make_train_step(model, likelihood, tx, config.loss),
