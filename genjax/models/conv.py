@@ -35,9 +35,10 @@ smaller one (so XLA does not swap it). The compiled DCGAN step then contains no
 naive-loop convolution, per step or inside ``lax.scan``, and costs ~0.36
 CPU-seconds either way: 2.7x faster than flax per step, ~16x inside
 ``lax.scan`` (MNIST DCGAN, batch 128, float32, Adam; medians over repeated
-runs on a shared 2-core machine; ``--xla_cpu_experimental_ynn_fusion_type=``
-made no measurable difference). ``tests/test_conv.py`` checks outputs and all
-gradients against flax.
+runs on a shared 2-core machine, where turning YNNPACK off made no
+difference; on the AVX-512 CPU measured since it did, and genjax's jits keep
+convolutions out of YNNPACK: ``genjax.xla_options``). ``tests/test_conv.py``
+checks outputs and all gradients against flax.
 Against the same DCGAN as a PyTorch eager step
 (``scripts/reference.py``, idle machine, 2026-11-24) the scanned loop
 runs at 0.82-1.05x PyTorch's examples/s and one step per dispatch at
