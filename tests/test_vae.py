@@ -146,8 +146,8 @@ def test_the_conv_log_likelihood_decoded_in_blocks_equals_one_pass():
   model = vae.make_model(config, (8, 8, 1), likelihood)
   x = (jax.random.uniform(jax.random.key(1), (5, 8, 8, 1)) > 0.5).astype(jnp.float32)
   params = model.init(jax.random.key(0), x)["params"]
-  blocked = vae._make_log_likelihood(model, likelihood, decode_rows=4)
-  whole = vae._make_log_likelihood(model, likelihood, decode_rows=None)
+  blocked, whole = (jax.jit(vae._make_log_likelihood(model, likelihood, decode_rows=rows),
+                            static_argnums=(3, 4)) for rows in (4, None))
   args = (params, x, jax.random.key(2), 6, 3)  # 3 samples x 5 examples = 15 rows a chunk
   np.testing.assert_allclose(blocked(*args), whole(*args), rtol=1e-5)
 
