@@ -459,6 +459,15 @@ QUOTES = [
            "ds": _bench(_BENCH_DCGAN_XLA, "per_step_examples_per_sec", variant=_XLA_DEFAULT),
            "r": _options_speedup(_BENCH_DCGAN_XLA, "chunk"),
            "rs": _options_speedup(_BENCH_DCGAN_XLA, "per_step")}),
+    Quote("README.md", "Two more runs of the same command that day "
+          "(`dcgan_mnist_xla_options_run1.json`, `_run3.json`): chunk {c1}x / {c3}x PyTorch "
+          "and {f1}x / {f3}x with a fresh z, one step {s1}x / {s3}x and {sf1}x / {sf3}x.",
+          {f"{key}{run}": _over(f"benchmarks/dcgan_mnist_xla_options_run{run}.json", kind, ref)
+           for run in (1, 3)
+           for key, kind, ref in (("c", "chunk", "pytorch"),
+                                  ("f", "chunk", "pytorch+fresh_noise"),
+                                  ("s", "per_step", "pytorch"),
+                                  ("sf", "per_step", "pytorch+fresh_noise"))}),
     Quote("README.md", "the options make the chunk {r}x faster ({c} against {d} examples/s), "
           "and its importance-sampled log-likelihood decoded {nll} posterior samples/s "
           "(k={k}), {x}x its training examples/s",
