@@ -47,8 +47,9 @@ def compiler_options() -> dict[str, str] | None:
 
 def jit(fn: Callable[..., Any], **kwargs) -> Callable[..., Any]:
   """`jax.jit(fn, **kwargs)` compiled with `compiler_options()` when called
-  from Python; called inside another trace (jit, vmap, eval_shape), where jax
-  refuses compiler options, it is a plain `jax.jit`."""
+  from Python. Called with traced arguments (inside another jit, vmap or
+  eval_shape, where jax refuses compiler options) it is a plain `jax.jit`;
+  to call it inside your own jit, pass it the traced values."""
   options = compiler_options()
   return _Jit(fn, options, kwargs) if options else jax.jit(fn, **kwargs)
 
