@@ -176,7 +176,8 @@ _BENCH_VAE_1205, _BENCH_DCGAN_1205 = (
 # The figures measured before genjax.xla_options, moved out of the README.
 _BENCH_HISTORY = "experiments/results/benchmarks/README.md"
 _BENCH_VAE_XLA, _BENCH_DCGAN_XLA, _BENCH_CONV_VAE_XLA = (
-    f"benchmarks/{name}_xla_options.json" for name in ("vae_mnist", "dcgan_mnist", "conv_vae_mnist"))
+    f"benchmarks/{name}_xla_options.json"
+    for name in ("vae_mnist", "dcgan_mnist", "conv_vae_mnist"))
 _GENJAX, _XLA_DEFAULT = "config xla_options=genjax", "config xla_options=xla_default"
 
 
@@ -525,7 +526,8 @@ QUOTES = [
           {**_cpu_run(_BENCH_VAE_1205, _BENCH_DCGAN_1205),
            "st": _over(_BENCH_DCGAN_1205, "per_step", "pytorch"),
            "stf": _over(_BENCH_DCGAN_1205, "per_step", "pytorch+fresh_noise")}),
-    Quote(_BENCH_HISTORY, "Its chunk runs at\n{v}x / {d}x the minimal scanned loop of the same step",
+    Quote(_BENCH_HISTORY,
+          "Its chunk runs at\n{v}x / {d}x the minimal scanned loop of the same step",
           {"v": _bench(_BENCH_VAE_1204, "chunk_over_minimal_scan", ".2f"),
            "d": _bench(_BENCH_DCGAN_1204, "chunk_over_minimal_scan", ".2f")}),
     Quote(_BENCH_HISTORY, "its matmuls at {util}% of the matmul rate",
