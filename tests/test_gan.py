@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -13,7 +14,8 @@ import pytest
 from genjax import methods, train, writers
 from genjax.evaluation import classifier as classifier_lib
 from genjax.evaluation import optimal_discriminator
-from genjax.methods import gan, gan_conditioning
+from genjax.errors import ConfigError
+from genjax.methods import gan, gan_conditioning, gan_steps
 from conftest import load_config, requires_mnist
 
 
@@ -111,9 +113,14 @@ def nn_output(intermediates, name):
   return jax.nn.leaky_relu(intermediates["intermediates"][name]["__call__"][0], 0.2)
 
 
-def _steps(name, **model):
+def _steps(name, gan_group=None, sgd_lr=None, **model):
   config = load_config(name, "runlocal")
   config.model.update(model)
+  config.gan.update(gan_group or {})
+  if sgd_lr:  # plain SGD for both networks: updates proportional to the gradients
+    for group in ("optimizer", "d_optimizer"):
+      if group in config:
+        config[group].update(name="sgd", lr=sgd_lr)
   shape = (2,) if name == "gan_toy" else (28, 28, 1)
   info = methods.DataInfo(image_shape=shape, num_classes=10, num_train=512)
   steps = gan.make_steps(config, data_info=info, num_train_steps=100)
@@ -177,6 +184,49 @@ def test_train_step_runs_k_d_steps():
   # Adam counts its updates: three for D, one for G.
   assert int(state.d_opt[0].count) == 3 and int(state.g_opt[0].count) == 1
   assert {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"} <= set(metrics)
+
+
+def test_a_reused_fake_g_update_pulls_g_back_through_the_d_steps_fake_batch():
+  # gan.g_update_fake="reused" (PyTorch's DCGAN loop): G's gradient is its loss
+  # under the *updated* D at the D update's own z, through one G forward pass.
+  # Plain SGD with lr 1: parameters move by the gradients themselves (Adam would
+  # blow float noise, e.g. the zero gradients of biases before batch norm, up to lr).
+  steps, state, batch = _steps("dcgan_mnist", gan_group={"g_update_fake": "reused"},
+                               sgd_lr=1.0)
+  parts = steps.train_step.args[0]
+  rng = jax.random.key(5)
+  new, metrics = jax.jit(steps.train_step)(state, batch, rng)
+  key_inputs, key_real, key_fake, key_g = jax.random.split(rng, 4)
+  inputs = gan_steps.draw(parts, key_inputs, batch["label"])
+  fake = parts.networks.generate(state.g, inputs.z, inputs.g_cond, train=True)[0]
+  after_d, _ = gan_steps._d_step(parts, state, batch["image"], fake, inputs,
+                                 (key_real, key_fake))
+  objective = lambda p: gan_steps._g_objective(parts, p, after_d, inputs, key_g, None)
+  (_, (stats, expected_metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
+      state.g["params"])
+  expected = gan_steps._apply_g_gradients(parts, after_d, grads, stats)
+  gap = lambda a, b: max(float(np.abs(np.asarray(x) - np.asarray(y)).max())
+                         for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+  assert gap(new.d, after_d.d) < 1e-6
+  assert gap(new.g, expected.g) < 1e-5
+  assert float(metrics["g_loss"]) == pytest.approx(float(expected_metrics["g_loss"]), rel=1e-5)
+  # What the check can tell apart: G's loss under D before its update, or a fresh z.
+  stale = lambda p: gan_steps._g_objective(parts, p, state, inputs, key_g, None)
+  stale_grads = jax.grad(stale, has_aux=True)(state.g["params"])[0]
+  assert gap(grads, stale_grads) > 1e-3
+  fresh_steps, _, _ = _steps("dcgan_mnist", sgd_lr=1.0)
+  fresh, _ = jax.jit(fresh_steps.train_step)(state, batch, rng)
+  assert gap(fresh.g["params"], new.g["params"]) > 1e-3
+
+
+@pytest.mark.parametrize("gan_group, match", [
+    ({"g_update_fake": "reuse"}, "g_update_fake='reuse'; valid: fresh, reused"),
+    ({"g_update_fake": "reused", "d_steps": 2}, "needs config.gan.d_steps=1, got 2")])
+def test_bad_g_update_fake_is_rejected(gan_group, match):
+  config = load_config("dcgan_mnist", "runlocal")
+  config.gan.update(gan_group)
+  with pytest.raises(ConfigError, match=re.escape(match)):
+    gan.validate(config)
 
 
 @pytest.mark.slow

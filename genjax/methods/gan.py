@@ -18,8 +18,11 @@ One `train_step` is Goodfellow's Algorithm 1 with k = `gan.d_steps`: k
 discriminator updates, each on the step's real batch and a fresh batch of z
 (the trainer hands one real batch per step; reusing it across the k D steps
 keeps the step's data a function of the step number), then one generator
-update against the updated D. Gradients of one network never touch the other
-network's parameters or optimiser state.
+update against the updated D, on its own fresh z. With
+`gan.g_update_fake="reused"` (k = 1) G's update backpropagates through the D
+update's fake batch instead, as PyTorch's DCGAN example does: one G forward
+pass a step. Gradients of one network never touch the other network's
+parameters or optimiser state.
 
 Variants (config `model` group):
   kind="mlp"      the fully connected GAN of Goodfellow et al. 2014 (maxout D
@@ -104,6 +107,7 @@ from genjax.models import conv as conv_lib
 from genjax.models import gan_models
 from genjax.optim import make_optimizer
 
+G_UPDATE_FAKES = ("fresh", "reused")  # config.gan.g_update_fake
 DEFAULTS = {
     "model": dict(
         kind="mlp", latent_dim=100, latent_dist="normal", conditional=False,
@@ -124,7 +128,10 @@ DEFAULTS = {
                 # Semi-supervised GAN; 0.5 is the weight in Salimans et al.'s code.
                 semi_supervised=False, unsupervised_weight=0.5,
                 # > 0: D classifies with its parameter average (their 0.9999).
-                d_ema_decay=0.0),
+                d_ema_decay=0.0,
+                # G's update: "fresh" z (Goodfellow's Algorithm 1) or "reused": through
+                # the D update's fake batch, one G forward a step (PyTorch's DCGAN).
+                g_update_fake="fresh"),
     # The labelled subset of the training set (`genjax.data`); 0: none. Draw:
     # "genjax" (`choose_labelled`) or "salimans2016" (their script's subset).
     "data": dict(num_labelled=0, labelled_seed=0, labelled_draw="genjax"),
@@ -267,6 +274,12 @@ def _check_training(g: ConfigDict) -> None:
                       f"{', '.join(GENERATOR_OBJECTIVES)}")
   if not isinstance(g.d_steps, int) or g.d_steps < 1:
     raise ConfigError(f"config.gan.d_steps must be an integer >= 1, got {g.d_steps}")
+  if g.g_update_fake not in G_UPDATE_FAKES:
+    raise ConfigError(f"config.gan.g_update_fake={g.g_update_fake!r}; valid: "
+                      f"{', '.join(G_UPDATE_FAKES)}")
+  if g.g_update_fake == "reused" and g.d_steps != 1:
+    raise ConfigError(f"config.gan.g_update_fake='reused' needs config.gan.d_steps=1, "
+                      f"got {g.d_steps}")
   for key in ("ema_decay", "d_ema_decay"):
     if not 0.0 <= g[key] < 1.0:
       raise ConfigError(f"config.gan.{key} must be in [0, 1), got {g[key]}")
@@ -364,7 +377,7 @@ def make_parts(config: ConfigDict, *, data_info: methods.DataInfo,
       generator_loss=g.generator_loss, d_steps=g.d_steps, r1_weight=g.r1_weight,
       ema_decay=g.ema_decay, data_shape=data_shape, data_name=config.data.name,
       semi_supervised=g.semi_supervised, unsupervised_weight=g.unsupervised_weight,
-      d_ema_decay=g.d_ema_decay)
+      d_ema_decay=g.d_ema_decay, reuse_fake=g.g_update_fake == "reused")
 
 
 def make_steps(config: ConfigDict, *, data_info: methods.DataInfo,

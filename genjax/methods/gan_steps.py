@@ -77,6 +77,8 @@ class GanParts:
       labelled minibatch (Salimans et al. 2016).
     unsupervised_weight: w of the real / fake loss in the semi-supervised
       D's loss; 0 trains D on the labels alone.
+    reuse_fake: G's update backpropagates through the D update's fake batch
+      (one G forward pass a step) instead of drawing its own z.
   """
   networks: Networks
   conditioning: Conditioning
@@ -92,6 +94,7 @@ class GanParts:
   semi_supervised: bool = False
   unsupervised_weight: float = 0.5
   d_ema_decay: float = 0.0
+  reuse_fake: bool = False
 
   @property
   def toy(self) -> bool:
@@ -226,9 +229,16 @@ def d_update(parts: GanParts, state: GanState, x: jax.Array, labels: jax.Array, 
   """
   rng, key_real, key_fake = jax.random.split(rng, 3)
   inputs = draw(parts, rng, labels)
+  fake = parts.networks.generate(state.g, inputs.z, inputs.g_cond, train=True)[0]
+  return _d_step(parts, state, x, fake, inputs, (key_real, key_fake), labelled)
+
+
+def _d_step(parts: GanParts, state: GanState, x: jax.Array, fake: jax.Array, inputs: Inputs,
+            keys: tuple[jax.Array, jax.Array], labelled=None):
+  """`d_update` on a given fake batch (drawn with `inputs`); keys for D on real, fake."""
+  key_real, key_fake = keys
   # G only supplies a constant sample here: no gradient reaches its params.
-  fake = jax.lax.stop_gradient(
-      parts.networks.generate(state.g, inputs.z, inputs.g_cond, train=True)[0])
+  fake = jax.lax.stop_gradient(fake)
   objective = lambda p: _d_objective(parts, p, state.d, x, fake, inputs, key_real,
                                      key_fake, labelled)
   (_, (stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
@@ -270,6 +280,13 @@ def _g_objective(parts: GanParts, g_params, state: GanState, inputs: Inputs, key
   """G's loss (+ the conditioning's terms) and aux (G's batch statistics, metrics)."""
   fake, batch_stats = parts.networks.generate({**state.g, "params": g_params}, inputs.z,
                                               inputs.g_cond, train=True)
+  loss, metrics = _g_loss_on(parts, state, fake, inputs, key_d, images)
+  return loss, (batch_stats, metrics)
+
+
+def _g_loss_on(parts: GanParts, state: GanState, fake: jax.Array, inputs: Inputs,
+               key_d: jax.Array, images: jax.Array | None):
+  """G's loss (+ the conditioning's terms) as a function of its fake batch, and metrics."""
   if parts.generator_loss == "feature_matching":
     loss, fake_logit, q = _feature_matching(parts, state, fake, images, inputs, key_d)
   else:
@@ -278,8 +295,7 @@ def _g_objective(parts: GanParts, g_params, state: GanState, inputs: Inputs, key
     fake_logit, q, _ = parts.networks.discriminate(state.d, fake, inputs.d_cond, key_d)
     loss = gan_losses.generator_loss(fake_logit, parts.generator_loss)
   metrics = {"g_loss": loss, "d_fake_g_step": jnp.mean(jax.nn.sigmoid(fake_logit))}
-  loss, metrics = parts.conditioning.add_g_terms(loss, metrics, q, inputs.codes)
-  return loss, (batch_stats, metrics)
+  return parts.conditioning.add_g_terms(loss, metrics, q, inputs.codes)
 
 
 def ema_update(ema, params, decay: float):
@@ -309,6 +325,13 @@ def g_update(parts: GanParts, state: GanState, labels: jax.Array, rng: jax.Array
   objective = lambda p: _g_objective(parts, p, state, inputs, key_d, images)
   (_, (batch_stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
       g_vars["params"])
+  return _apply_g_gradients(parts, state, grads, batch_stats), {
+      **metrics, "g_grad_norm": optax.tree.norm(grads)}
+
+
+def _apply_g_gradients(parts: GanParts, state: GanState, grads, batch_stats) -> GanState:
+  """The state after one G optimiser step (G's new batch statistics, its EMA)."""
+  g_vars = state.g
   updates, g_opt = parts.g_tx.update(grads, state.g_opt, g_vars["params"])
   g_params = optax.apply_updates(g_vars["params"], updates)
   new_g = {**g_vars, "params": g_params}
@@ -317,11 +340,34 @@ def g_update(parts: GanParts, state: GanState, labels: jax.Array, rng: jax.Array
   new_state = state.replace(g=new_g, g_opt=g_opt)
   if parts.ema_decay > 0:
     new_state = new_state.replace(g_ema=ema_update(state.g_ema, g_params, parts.ema_decay))
-  return new_state, {**metrics, "g_grad_norm": optax.tree.norm(grads)}
+  return new_state
+
+
+def reused_fake_step(parts: GanParts, state: GanState, x: jax.Array, labels: jax.Array,
+                     rng: jax.Array, images: jax.Array, labelled=None):
+  """One D update, then one G update through the *same* fake batch (`reuse_fake`).
+
+  G runs forward once: D's update sees its output as a constant, and G's
+  gradient is its loss under the updated D, pulled back through that forward
+  pass (`jax.vjp`), as PyTorch's DCGAN example does. `d_update` then
+  `g_update` draw a fresh z for G's update instead (Goodfellow's Algorithm 1).
+  """
+  key_inputs, key_real, key_fake, key_g = jax.random.split(rng, 4)
+  inputs = draw(parts, key_inputs, labels)
+  generate = lambda p: parts.networks.generate({**state.g, "params": p}, inputs.z,
+                                               inputs.g_cond, train=True)
+  fake, pull_back, batch_stats = jax.vjp(generate, state.g["params"], has_aux=True)
+  state, d_metrics = _d_step(parts, state, x, fake, inputs, (key_real, key_fake), labelled)
+  loss_on = lambda f: _g_loss_on(parts, state, f, inputs, key_g, images)
+  d_fake, g_metrics = jax.grad(loss_on, has_aux=True)(fake)
+  (grads,) = pull_back(d_fake)
+  state = _apply_g_gradients(parts, state, grads, batch_stats)
+  return state, {**d_metrics, **g_metrics, "g_grad_norm": optax.tree.norm(grads)}
 
 
 def train_step(parts: GanParts, state: GanState, batch, rng: jax.Array):
-  """k = d_steps D updates (fresh z each, same real batch), then one G update.
+  """k = d_steps D updates (fresh z each, same real batch), then one G update
+  (with `reuse_fake`: `reused_fake_step`).
 
   The semi-supervised GAN's D updates also read the batch's "labelled_image"
   and "labelled_label", and its G's feature matching the "second_image";
@@ -333,13 +379,15 @@ def train_step(parts: GanParts, state: GanState, batch, rng: jax.Array):
     labelled = (batch["labelled_image"], batch["labelled_label"])
     if parts.unsupervised_weight == 0:
       return supervised_update(parts, state, labelled, rng)
+  # Feature matching targets a batch D has not just stepped on, if the data
+  # holds one (semi-supervised runs: `genjax.data`), as Salimans et al.'s code.
+  target = batch.get("second_image", batch["image"])
+  if parts.reuse_fake:  # d_steps == 1 (checked in gan.validate)
+    return reused_fake_step(parts, state, batch["image"], batch["label"], rng, target, labelled)
   keys = jax.random.split(rng, parts.d_steps + 1)
   for i in range(parts.d_steps):
     state, d_metrics = d_update(parts, state, batch["image"], batch["label"], keys[i],
                                 labelled)
-  # Feature matching targets a batch D has not just stepped on, if the data
-  # holds one (semi-supervised runs: `genjax.data`), as Salimans et al.'s code.
-  target = batch.get("second_image", batch["image"])
   state, g_metrics = g_update(parts, state, batch["label"], keys[-1], target)
   return state, {**d_metrics, **g_metrics}
 
