@@ -7,8 +7,9 @@ and the EMA of G's params.
 
 One `train_step` is Goodfellow et al.'s Algorithm 1 with k = `d_steps`: k
 `d_update`s on the step's real batch, each with fresh z, then one `g_update`
-against the updated D. Each update differentiates and changes only its own
-network's variables and optimiser state.
+against the updated D (with `reuse_fake`, `reused_fake_step`: G's update
+goes through the D update's own fake batch). Each update differentiates and
+changes only its own network's variables and optimiser state.
 
 The semi-supervised GAN (`GanParts.semi_supervised`) reads the batch's
 labelled minibatch too: D's loss is `gan_losses.semi_supervised_d_loss`, and
