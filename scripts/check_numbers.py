@@ -494,6 +494,8 @@ QUOTES = [
           "{rt}x PyTorch with the fake batch reused ({rc} against {pt} examples/s) and {ft}x "
           "with a fresh z ({fc} against {pf}); one step per dispatch {rs}x / {fs}x.",
           _reuse_fields(_BENCH_DCGAN_REUSE)),
+    Quote("README.md", "A second run (`_run2.json`): {r}x; {rt}x / {ft}x; one step {rs}x / {fs}x.",
+          _reuse_fields(_BENCH_DCGAN_REUSE.replace(".json", "_run2.json"))),
     Quote("README.md", "the options make the chunk {r}x faster ({c} against {d} examples/s), "
           "and its importance-sampled log-likelihood decoded {nll} posterior samples/s "
           "(k={k}), {x}x its training examples/s",
