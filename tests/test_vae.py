@@ -132,24 +132,19 @@ def _tiny_model(**model_overrides):
   return model, params, likelihood, x
 
 
-def test_map_rows_equals_one_call_for_any_row_count():
-  fn = lambda x: (x @ jnp.arange(6.0).reshape(3, 2), jnp.sin(x).sum(-1))
-  x = jax.random.normal(jax.random.key(0), (11, 3))
-  for block in (4, 11, 32):  # a padded last block, exactly one block, fewer rows than a block
-    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6),
-                 lik.map_rows(fn, x, block), fn(x))
-
-
 def test_the_conv_log_likelihood_decoded_in_blocks_equals_one_pass():
   config = load_config("conv_vae_mnist", "runlocal")
   likelihood = vae.likelihood_from_config(config.model)
   model = vae.make_model(config, (8, 8, 1), likelihood)
   x = (jax.random.uniform(jax.random.key(1), (5, 8, 8, 1)) > 0.5).astype(jnp.float32)
   params = model.init(jax.random.key(0), x)["params"]
-  blocked, whole = (jax.jit(vae._make_log_likelihood(model, likelihood, decode_rows=rows),
-                            static_argnums=(3, 4)) for rows in (4, None))
+  blocked, one_block, whole = (
+      jax.jit(vae._make_log_likelihood(model, likelihood, decode_rows=rows),
+              static_argnums=(3, 4)) for rows in (4, 32, None))
   args = (params, x, jax.random.key(2), 6, 3)  # 3 samples x 5 examples = 15 rows a chunk
+  # Blocks of 4 (the last one short), and fewer rows than one block.
   np.testing.assert_allclose(blocked(*args), whole(*args), rtol=1e-5)
+  np.testing.assert_allclose(one_block(*args), whole(*args), rtol=1e-5)
 
 
 def test_gradients_flow_through_the_reparameterisation():
