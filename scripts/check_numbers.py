@@ -207,11 +207,10 @@ def _reuse_fields(file: str) -> dict:
   """The fields of the g_update_fake sentence: each genjax variant against the
   PyTorch reference that runs the same algorithm."""
   reused, fresh = (f"gan.g_update_fake={v}" for v in ("reused", "fresh"))
-  def rate(variant, kind):
-    return lambda root: _get(_load(root, file), ("variants", variant, kind))
+
   def over(variant, kind, ref):
-    return lambda root: format(rate(variant, kind)(root) / _get(
-        _load(root, file), ("references", ref, "examples_per_sec")), ".2f")
+    return ratio(file, ("variants", variant, kind),
+                 ("references", ref, "examples_per_sec"), ".2f")
   return {"r": num(file, (f"{reused} / {fresh} (chunk_examples_per_sec)",), ".2f"),
           "rt": over(reused, "chunk_examples_per_sec", "pytorch"),
           "rc": _bench(file, "chunk_examples_per_sec", variant=reused),
