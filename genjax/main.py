@@ -50,6 +50,8 @@ def main(argv):
     raise UserError(f"unexpected arguments: {' '.join(argv[1:])} (flags take the form --name=value)")
   logging.get_absl_handler().addFilter(_QuietLibraries())
   import jax  # after flag parsing, so --help stays fast
+  from genjax import host_memory
+  host_memory.keep_freed_memory()  # steps reuse freed memory, not fresh pages
   if _DISTRIBUTED.value:
     jax.distributed.initialize(coordinator_address=_COORDINATOR.value,
                                num_processes=_NUM_PROCESSES.value,

@@ -18,8 +18,9 @@ genjax passes no options, and your flag decides. Other platforms get none.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import jax
 
@@ -29,11 +30,17 @@ CPU_OPTIONS = {YNN_FLAG: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE
 _enabled = True
 
 
-def set_enabled(enabled: bool) -> None:
-  """Off: genjax's jits compile with XLA's defaults (for A/B benchmarks).
-  Affects jits created afterwards."""
+@contextlib.contextmanager
+def enabled(on: bool) -> Iterator[None]:
+  """Jits created inside the block compile with genjax's options (on) or with
+  XLA's defaults (off), e.g. for an A/B benchmark; the setting before the
+  block comes back after it."""
   global _enabled
-  _enabled = bool(enabled)
+  before, _enabled = _enabled, bool(on)
+  try:
+    yield
+  finally:
+    _enabled = before
 
 
 def compiler_options() -> dict[str, str] | None:

@@ -27,6 +27,8 @@ Measures, in one process on the real dataset:
              that rate over the training chunk's examples/s.
   xla_options  with --xla_options=genjax,xla_default: every figure twice, with
              genjax's XLA:CPU options (`genjax.xla_options`) and XLA's defaults.
+  host_memory  glibc keeps freed memory for reuse (`genjax.host_memory`, as the
+             launcher sets it); --host_memory=default measures without.
   references   with --reference=pytorch,keras: examples/s of the same model in
              PyTorch eager and in Keras 3 `fit` (scripts/reference.py, run by
              --reference_python, an environment with torch / keras), timed in
@@ -51,6 +53,7 @@ from ml_collections import config_flags
 
 from genjax import cli
 from genjax import config as config_lib
+from genjax import host_memory
 from genjax import xla_options
 
 _CONFIG = cli.define_config_flag()
@@ -67,6 +70,9 @@ _NLL_SAMPLES = flags.DEFINE_integer(
 _XLA_OPTIONS = flags.DEFINE_list(
     "xla_options", ["genjax"], "genjax (genjax.xla_options: XLA:CPU's own convolutions) "
     "and/or xla_default (XLA's defaults); two values time both in the same run.")
+_HOST_MEMORY = flags.DEFINE_enum(
+    "host_memory", "keep", ["keep", "default"], "keep: genjax.host_memory.keep_freed_memory() "
+    "first, as the launcher does; default: glibc's defaults (freed blocks over 32 MiB unmapped).")
 _REFERENCE = flags.DEFINE_list(
     "reference", [], "Frameworks from scripts/reference.py timed in the same rounds "
     "(pytorch, keras; +FLAG adds --FLAG, e.g. pytorch+fresh_noise); needs --reference_python.")
@@ -129,28 +135,28 @@ class Bench:
 
     self.config = config
     self.options = options
-    xla_options.set_enabled(options == "genjax")  # for the jits built below
-    self.trainer, _ = train.build(config)
-    ds = self.trainer.dataset
-    self.k, self.b = config.steps_per_dispatch, config.batch_size
-    self.rng = jax.random.key(config.seed)
-    self.state = self.trainer.init_state(self.rng)
-    t = time.perf_counter()
-    self.chunk = self.trainer.compiled_chunk.lower(
-        self.state, ds.train, self.trainer.chunk_permutations(self.rng, 0, self.k),
-        jnp.int32(0), self.rng, num_steps=self.k).compile()
-    self.compile_s = time.perf_counter() - t
-    # XLA counts a while loop's body once, so take FLOPs from the single step.
-    step_compiled = self.trainer.train_step.lower(
-        self.state, ds.train, jnp.zeros((self.b,), jnp.int32), self.rng).compile()
-    cost = step_compiled.cost_analysis()
-    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    self.flops_per_step = float(cost.get("flops", 0.0)) if cost else 0.0
-    # With several devices, the gradient all-reduce XLA inserted shows up in the
-    # compiled program (none with one device).
-    self.collectives = {op: step_compiled.as_text().count(f" {op}(")
-                        for op in ("all-reduce", "all-gather", "reduce-scatter")}
-    self.minimal = minimal_scan(self.trainer.method.train_step, ds, self.b, self.k)
+    with xla_options.enabled(options == "genjax"):  # for the jits built here
+      self.trainer, _ = train.build(config)
+      ds = self.trainer.dataset
+      self.k, self.b = config.steps_per_dispatch, config.batch_size
+      self.rng = jax.random.key(config.seed)
+      self.state = self.trainer.init_state(self.rng)
+      t = time.perf_counter()
+      self.chunk = self.trainer.compiled_chunk.lower(
+          self.state, ds.train, self.trainer.chunk_permutations(self.rng, 0, self.k),
+          jnp.int32(0), self.rng, num_steps=self.k).compile()
+      self.compile_s = time.perf_counter() - t
+      # XLA counts a while loop's body once, so take FLOPs from the single step.
+      step_compiled = self.trainer.train_step.lower(
+          self.state, ds.train, jnp.zeros((self.b,), jnp.int32), self.rng).compile()
+      cost = step_compiled.cost_analysis()
+      cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+      self.flops_per_step = float(cost.get("flops", 0.0)) if cost else 0.0
+      # With several devices, the gradient all-reduce XLA inserted shows up in the
+      # compiled program (none with one device).
+      self.collectives = {op: step_compiled.as_text().count(f" {op}(")
+                          for op in ("all-reduce", "all-gather", "reduce-scatter")}
+      self.minimal = minimal_scan(self.trainer.method.train_step, ds, self.b, self.k)
     self.minimal_perm = jax.random.permutation(self.rng, ds.num_train).astype(jnp.int32)
     self.step = 0
     self.perm = None
@@ -294,8 +300,8 @@ def nll_rate(bench: Bench, k: int, num_examples: int = 500, repeats: int = 3) ->
   """Decoded posterior samples per second of the VAE's IWAE-k log-likelihood."""
   import numpy as np
   from genjax import train
-  xla_options.set_enabled(bench.options == "genjax")  # for the model's jits
-  model = train.trained_model(bench.trainer, bench.state, bench.step, None)
+  with xla_options.enabled(bench.options == "genjax"):  # for the model's jits
+    model = train.trained_model(bench.trainer, bench.state, bench.step, None)
   x = np.random.default_rng(0).random((num_examples, *model.image_shape)) < 0.13
   model.log_likelihood(x, k=k)  # compiles
   times = []
@@ -388,8 +394,8 @@ def measure(config, config_path: str) -> dict:
   if _LAUNCHER_CHUNKS.value:
     name, bench = benches[0]
     r = result["variants"][name]
-    xla_options.set_enabled(bench.options == "genjax")
-    r.update(launcher_rate(bench.config, _LAUNCHER_CHUNKS.value))
+    with xla_options.enabled(bench.options == "genjax"):
+      r.update(launcher_rate(bench.config, _LAUNCHER_CHUNKS.value))
     # Compared with the chunk figure of the same config measured just before.
     r["launcher_over_chunk"] = r["launcher_examples_per_sec"] / r["chunk_examples_per_sec"]
   return result
@@ -398,7 +404,9 @@ def measure(config, config_path: str) -> dict:
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
+  kept = _HOST_MEMORY.value == "keep" and host_memory.keep_freed_memory()
   result = measure(_CONFIG.value, config_flags.get_config_filename(flags.FLAGS["config"]))
+  result["host_memory_kept"] = kept  # see --host_memory
   text = json.dumps(result, indent=2)
   print(text)
   if _OUT.value:

@@ -180,6 +180,13 @@ _BENCH_VAE_XLA, _BENCH_DCGAN_XLA, _BENCH_CONV_VAE_XLA = (
     for name in ("vae_mnist", "dcgan_mnist", "conv_vae_mnist"))
 _GENJAX, _XLA_DEFAULT = "config xla_options=genjax", "config xla_options=xla_default"
 _BENCH_DCGAN_REUSE = "benchmarks/dcgan_mnist_g_update_fake.json"
+# README's Benchmarks now: genjax.xla_options and genjax.host_memory (2026-12-05).
+_BENCH_VAE_HM, _BENCH_DCGAN_HM, _BENCH_DCGAN_HM2 = (
+    f"benchmarks/{name}.json" for name in ("vae_mnist_host_memory", "dcgan_mnist_host_memory",
+                                           "dcgan_mnist_host_memory_run2"))
+_HM_PAIRS = "benchmarks/host_memory_pairs.json"
+_FRESH, _REUSED = (f"gan.g_update_fake={v}" for v in ("fresh", "reused"))
+_KEEP = "+keep_freed_memory"
 
 
 def _bench(file: str, key: str, fmt: str = ",.0f", variant: str = "config", scale: float = 1):
@@ -220,6 +227,33 @@ def _reuse_fields(file: str) -> dict:
           "pf": _reference(file, "pytorch+fresh_noise"),
           "rs": over(reused, "per_step_examples_per_sec", "pytorch"),
           "fs": over(fresh, "per_step_examples_per_sec", "pytorch+fresh_noise")}
+
+
+def _host_memory_fields(file: str) -> dict:
+  """The fields of a DCGAN host-memory run's sentence: genjax's fresh-z and
+  reused-fake-batch variants over the PyTorch reference of the same algorithm
+  (glibc's defaults; with genjax's glibc settings: `k`), and the fresh-z
+  default over PyTorch's example as written (`d`)."""
+  def over(variant, kind, ref):
+    return ratio(file, ("variants", variant, f"{kind}_examples_per_sec"),
+                 ("references", ref, "examples_per_sec"), ".2f")
+  fields = {}
+  for tag, kind in (("", "chunk"), ("s", "per_step")):
+    fields.update({f"f{tag}": over(_FRESH, kind, "pytorch+fresh_noise"),
+                   f"r{tag}": over(_REUSED, kind, "pytorch"),
+                   f"fk{tag}": over(_FRESH, kind, "pytorch+fresh_noise" + _KEEP),
+                   f"rk{tag}": over(_REUSED, kind, "pytorch" + _KEEP),
+                   f"d{tag}": over(_FRESH, kind, "pytorch")})
+  return fields
+
+
+def _pairs(config: str, memory: str, key: str = "per_step_examples_per_sec"):
+  """A field "a / b / c": one figure of each `--host_memory=memory` process of
+  the alternating pairs."""
+  def field(root):
+    runs = _load(root, _HM_PAIRS)["runs"][config][memory]
+    return " / ".join(format(r["variants"]["config"][key], ",.0f") for r in runs)
+  return field
 
 
 def _cpu_run(vae: str, dcgan: str) -> dict:
@@ -440,8 +474,58 @@ QUOTES = [
            "df": _seed_mean(_CVD, "dae", "feature_ratio_random", 0),
            "cr": _seed_mean(_CVD, "cae", "reconstruction_ratio_random", 5),
            "dr": _seed_mean(_CVD, "dae", "reconstruction_ratio_random", 5)}),
-    # README's Benchmarks: the runs with genjax.xla_options (2026-12-05).
+    # README's Benchmarks: genjax.xla_options and genjax.host_memory (2026-12-05).
     Quote("README.md", "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "
+          "{torchk} | {keras} | {keras100} |",
+          {"chunk": _bench(_BENCH_VAE_HM, "chunk_examples_per_sec"),
+           "step": _bench(_BENCH_VAE_HM, "per_step_examples_per_sec"),
+           "minimal": _bench(_BENCH_VAE_HM, "minimal_scan_examples_per_sec"),
+           "torch": _reference(_BENCH_VAE_HM, "pytorch"),
+           "torchk": _reference(_BENCH_VAE_HM, "pytorch" + _KEEP),
+           "keras": _reference(_BENCH_VAE_HM, "keras"),
+           "keras100": _reference(_BENCH_VAE_HM, "keras+steps_per_execution=100")}),
+    *(Quote("README.md", f"| `dcgan_mnist` (128, 10), {label} | {{chunk}} | {{step}} | "
+            "{minimal} | {torch} | {torchk} | - | - |",
+            {"chunk": _bench(_BENCH_DCGAN_HM, "chunk_examples_per_sec", variant=variant),
+             "step": _bench(_BENCH_DCGAN_HM, "per_step_examples_per_sec", variant=variant),
+             "minimal": _bench(_BENCH_DCGAN_HM, "minimal_scan_examples_per_sec",
+                               variant=variant),
+             "torch": _reference(_BENCH_DCGAN_HM, ref),
+             "torchk": _reference(_BENCH_DCGAN_HM, ref + _KEEP)})
+      for label, variant, ref in (
+          ("fresh z for G's update (genjax's default)", _FRESH, "pytorch+fresh_noise"),
+          ("G's update reuses D's fake batch (`gan.g_update_fake=reused`; PyTorch's DCGAN "
+           "example)", _REUSED, "pytorch"))),
+    Quote("README.md", "On the MLP VAE genjax's chunk runs at {torch}x PyTorch eager ({torchk}x "
+          "PyTorch with genjax's glibc settings) and {keras}x Keras's `fit` ({k100}x Keras with "
+          "100 steps per execution); one step per dispatch {st}x PyTorch and {sk}x Keras. The "
+          "step is XLA code that Keras runs alike and genjax's loop adds nothing to it (chunk / "
+          "minimal scan {min}x)",
+          {"torch": _over(_BENCH_VAE_HM, "chunk", "pytorch"),
+           "torchk": _over(_BENCH_VAE_HM, "chunk", "pytorch" + _KEEP),
+           "keras": _over(_BENCH_VAE_HM, "chunk", "keras"),
+           "k100": _over(_BENCH_VAE_HM, "chunk", "keras+steps_per_execution=100"),
+           "st": _over(_BENCH_VAE_HM, "per_step", "pytorch"),
+           "sk": _over(_BENCH_VAE_HM, "per_step", "keras"),
+           "min": _bench(_BENCH_VAE_HM, "chunk_over_minimal_scan", ".2f")}),
+    Quote("README.md", "On the DCGAN, like for like, genjax's chunk runs at {f}x PyTorch with a "
+          "fresh z and {r}x with the fake batch reused; one step per dispatch {fs}x / {rs}x. "
+          "Against PyTorch with genjax's glibc settings: chunk {fk}x / {rk}x, one step {fks}x "
+          "/ {rks}x. genjax's default step (fresh z) against PyTorch's example as written: "
+          "chunk {d}x, one step {ds}x.", _host_memory_fields(_BENCH_DCGAN_HM)),
+    Quote("README.md", "(`dcgan_mnist_host_memory_run2.json`): like for like {f}x / {r}x (one "
+          "step {fs}x / {rs}x), with genjax's glibc settings {fk}x / {rk}x (one step {fks}x / "
+          "{rks}x), the default against PyTorch's example {d}x (one step {ds}x).",
+          _host_memory_fields(_BENCH_DCGAN_HM2)),
+    Quote("README.md", "a DCGAN step (batch 64) dispatched one at a time took {faults} page "
+          "faults (one-off, `getrusage`).", {"faults": num(
+              _HM_PAIRS, "page_faults_per_step.default.per_step", ",.0f")}),
+    Quote("README.md", "for the next call ({faults} faults a step;", {"faults": num(
+        _HM_PAIRS, "page_faults_per_step.keep.per_step", ",.0f")}),
+    Quote("README.md", "one step per dispatch went from {default} to {keep} examples/s",
+          {"default": _pairs("dcgan_mnist", "default"), "keep": _pairs("dcgan_mnist", "keep")}),
+    # The runs with genjax.xla_options (2026-12-05), moved out of the README.
+    Quote(_BENCH_HISTORY, "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "
           "{keras} | {keras100} |",
           {"chunk": _bench(_BENCH_VAE_XLA, "chunk_examples_per_sec"),
            "step": _bench(_BENCH_VAE_XLA, "per_step_examples_per_sec"),
@@ -449,7 +533,7 @@ QUOTES = [
            "torch": _reference(_BENCH_VAE_XLA, "pytorch"),
            "keras": _reference(_BENCH_VAE_XLA, "keras"),
            "keras100": _reference(_BENCH_VAE_XLA, "keras+steps_per_execution=100")}),
-    Quote("README.md", "| `dcgan_mnist` (128, 10) | {chunk} | {step} | {minimal} | {torch} "
+    Quote(_BENCH_HISTORY, "| `dcgan_mnist` (128, 10) | {chunk} | {step} | {minimal} | {torch} "
           "(G step reuses D's fake batch) / {fresh} (fresh z, as genjax) | - | - |",
           {"chunk": _bench(_BENCH_DCGAN_XLA, "chunk_examples_per_sec", variant=_GENJAX),
            "step": _bench(_BENCH_DCGAN_XLA, "per_step_examples_per_sec", variant=_GENJAX),
@@ -457,7 +541,7 @@ QUOTES = [
                              variant=_GENJAX),
            "torch": _reference(_BENCH_DCGAN_XLA, "pytorch"),
            "fresh": _reference(_BENCH_DCGAN_XLA, "pytorch+fresh_noise")}),
-    Quote("README.md", "On the MLP VAE genjax's chunk runs at {torch}x PyTorch eager and "
+    Quote(_BENCH_HISTORY, "On the MLP VAE genjax's chunk runs at {torch}x PyTorch eager and "
           "{keras}x Keras's `fit` ({k100}x Keras with 100 steps per execution; one step per "
           "dispatch {st}x PyTorch and {sk}x Keras). The step is XLA code that Keras runs alike "
           "and genjax's loop adds nothing to it (chunk / minimal scan {min}x)",
@@ -467,7 +551,7 @@ QUOTES = [
            "st": _over(_BENCH_VAE_XLA, "per_step", "pytorch"),
            "sk": _over(_BENCH_VAE_XLA, "per_step", "keras"),
            "min": _bench(_BENCH_VAE_XLA, "chunk_over_minimal_scan", ".2f")}),
-    Quote("README.md", "On the DCGAN genjax's chunk is {torch}x PyTorch and {fresh}x against "
+    Quote(_BENCH_HISTORY, "On the DCGAN genjax's chunk is {torch}x PyTorch and {fresh}x against "
           "the same algorithm (a fresh z for the G update); one step per dispatch {st}x / "
           "{sf}x. The same run timed genjax with XLA's default options too "
           "(`--xla_options=genjax,xla_default`): chunk {dc} and one step {ds} examples/s, so "
@@ -480,7 +564,7 @@ QUOTES = [
            "ds": _bench(_BENCH_DCGAN_XLA, "per_step_examples_per_sec", variant=_XLA_DEFAULT),
            "r": _options_speedup(_BENCH_DCGAN_XLA, "chunk"),
            "rs": _options_speedup(_BENCH_DCGAN_XLA, "per_step")}),
-    Quote("README.md", "Two more runs of the same command that day "
+    Quote(_BENCH_HISTORY, "Two more runs of the same command that day "
           "(`dcgan_mnist_xla_options_run1.json`, `_run3.json`): chunk {c1}x / {c3}x PyTorch "
           "and {f1}x / {f3}x with a fresh z, one step {s1}x / {s3}x and {sf1}x / {sf3}x.",
           {f"{key}{run}": _over(f"benchmarks/dcgan_mnist_xla_options_run{run}.json", kind, ref)
@@ -489,13 +573,13 @@ QUOTES = [
                                   ("f", "chunk", "pytorch+fresh_noise"),
                                   ("s", "per_step", "pytorch"),
                                   ("sf", "per_step", "pytorch+fresh_noise"))}),
-    Quote("README.md", "its chunk ran {r}x the fresh-z chunk, and like for like genjax ran "
+    Quote(_BENCH_HISTORY, "its chunk ran {r}x the fresh-z chunk, and like for like genjax ran "
           "{rt}x PyTorch with the fake batch reused ({rc} against {pt} examples/s) and {ft}x "
           "with a fresh z ({fc} against {pf}); one step per dispatch {rs}x / {fs}x.",
           _reuse_fields(_BENCH_DCGAN_REUSE)),
-    Quote("README.md", "A second run (`_run2.json`): {r}x; {rt}x / {ft}x; one step {rs}x / {fs}x.",
+    Quote(_BENCH_HISTORY, "A second run (`_run2.json`): {r}x; {rt}x / {ft}x; one step {rs}x / {fs}x.",
           _reuse_fields(_BENCH_DCGAN_REUSE.replace(".json", "_run2.json"))),
-    Quote("README.md", "the options make the chunk {r}x faster ({c} against {d} examples/s), "
+    Quote(_BENCH_HISTORY, "the options make the chunk {r}x faster ({c} against {d} examples/s), "
           "and its importance-sampled log-likelihood decoded {nll} posterior samples/s "
           "(k={k}), {x}x its training examples/s",
           {"r": _options_speedup(_BENCH_CONV_VAE_XLA, "chunk"),
@@ -505,7 +589,7 @@ QUOTES = [
            "k": _bench(_BENCH_CONV_VAE_XLA, "nll_samples", "d", variant=_GENJAX),
            "x": _bench(_BENCH_CONV_VAE_XLA, "nll_over_chunk", ".1f", variant=_GENJAX)}),
     Quote("README.md", "trained every conv config faster on this AVX-512 CPU: the DCGAN's "
-          "chunk {d}x and the conv VAE's {c}x in the benchmark runs below",
+          "chunk {d}x and the conv VAE's {c}x in the benchmark runs of 2026-12-05",
           {"d": _options_speedup(_BENCH_DCGAN_XLA, "chunk"),
            "c": _options_speedup(_BENCH_CONV_VAE_XLA, "chunk")}),
     Quote(_BENCH_HISTORY, "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "

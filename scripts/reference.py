@@ -35,6 +35,10 @@ How each framework is driven (its usual fast path, nothing exotic):
 The images are random (binary for the VAE, uniform for the DCGAN), 60,000 of
 them: the arithmetic of these models does not depend on the pixel values.
 
+`--keep_freed_memory` runs the reference under the glibc malloc settings
+genjax's launcher uses (`genjax.host_memory`), for a like-for-like comparison
+(`--reference=pytorch+keep_freed_memory` in scripts/benchmark.py).
+
 `--serve` is the mode `scripts/benchmark.py` drives: the script warms up,
 prints one JSON line, then for every line "N" it reads on stdin times N
 training steps and prints {"examples_per_sec": ...}; it idles between rounds,
@@ -45,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -64,8 +69,13 @@ def main() -> None:
                       help="dcgan: the G update draws new z, as genjax's step (Goodfellow et "
                       "al.'s Algorithm 1); default: it reuses the D update's fake batch, as "
                       "PyTorch's DCGAN example does")
+  parser.add_argument("--keep_freed_memory", action="store_true",
+                      help="glibc keeps freed memory for reuse, as genjax's launcher and "
+                      "benchmark set it (genjax/host_memory.py)")
   parser.add_argument("--serve", action="store_true", help="rounds on request (stdin)")
   args = parser.parse_args()
+  if args.keep_freed_memory:
+    _keep_freed_memory()
   if args.framework == "keras" and args.model != "vae_mnist":
     parser.error("the keras reference has only vae_mnist")
   make = _pytorch_runner if args.framework == "pytorch" else _keras_runner
@@ -77,6 +87,14 @@ def main() -> None:
   rates = [run_steps(args.steps) for _ in range(args.rounds)]
   print(json.dumps({"framework": version, "model": args.model, "batch_size": args.batch_size,
                     "examples_per_sec": statistics.median(rates), "rounds": rates}))
+
+
+def _keep_freed_memory() -> None:
+  # genjax's own module (it needs only the standard library), from this checkout.
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  from genjax import host_memory
+  if not host_memory.keep_freed_memory():
+    raise SystemExit("reference: --keep_freed_memory needs Linux with glibc")
 
 
 def _serve(run_steps, version: str) -> None:

@@ -24,9 +24,8 @@ def _convolutions(hlo: str) -> tuple[int, int]:
 @pytest.fixture
 def xla_defaults():
   """genjax's jits built inside the test compile with XLA's defaults."""
-  xla_options.set_enabled(False)
-  yield
-  xla_options.set_enabled(True)
+  with xla_options.enabled(False):
+    yield
 
 
 def _dcgan_step_hlo() -> str:
@@ -67,3 +66,11 @@ def test_an_xla_flags_setting_of_your_own_wins(monkeypatch):
   assert xla_options.compiler_options() == xla_options.CPU_OPTIONS
   monkeypatch.setenv("XLA_FLAGS", f"--{xla_options.YNN_FLAG}=")
   assert xla_options.compiler_options() is None
+
+
+def test_enabled_restores_the_setting_after_its_block():
+  with pytest.raises(RuntimeError):
+    with xla_options.enabled(False):
+      assert xla_options.compiler_options() is None
+      raise RuntimeError("the block fails")
+  assert xla_options.compiler_options() == xla_options.CPU_OPTIONS
