@@ -185,6 +185,7 @@ _BENCH_VAE_HM, _BENCH_DCGAN_HM, _BENCH_DCGAN_HM2 = (
     f"benchmarks/{name}.json" for name in ("vae_mnist_host_memory", "dcgan_mnist_host_memory",
                                            "dcgan_mnist_host_memory_run2"))
 _HM_PAIRS = "benchmarks/host_memory_pairs.json"
+_BENCH_VAE_SGD = "benchmarks/vae_mnist_sgd_bound.json"
 _FRESH, _REUSED = (f"gan.g_update_fake={v}" for v in ("fresh", "reused"))
 _KEEP = "+keep_freed_memory"
 
@@ -210,23 +211,25 @@ def _options_speedup(file: str, kind: str):
   return num(file, (f"{_GENJAX} / {_XLA_DEFAULT} ({kind}_examples_per_sec)",), ".2f")
 
 
+def _variant_over(file: str, variant: str, ref: str, kind: str = "chunk"):
+  """A field: genjax `variant`'s `kind` ("chunk", "per_step") examples/s over
+  reference `ref`, "1.23x"-style."""
+  return ratio(file, ("variants", variant, f"{kind}_examples_per_sec"),
+               ("references", ref, "examples_per_sec"), ".2f")
+
+
 def _reuse_fields(file: str) -> dict:
   """The fields of the g_update_fake sentence: each genjax variant against the
   PyTorch reference that runs the same algorithm."""
-  reused, fresh = (f"gan.g_update_fake={v}" for v in ("reused", "fresh"))
-
-  def over(variant, kind, ref):
-    return ratio(file, ("variants", variant, kind),
-                 ("references", ref, "examples_per_sec"), ".2f")
-  return {"r": num(file, (f"{reused} / {fresh} (chunk_examples_per_sec)",), ".2f"),
-          "rt": over(reused, "chunk_examples_per_sec", "pytorch"),
-          "rc": _bench(file, "chunk_examples_per_sec", variant=reused),
+  return {"r": num(file, (f"{_REUSED} / {_FRESH} (chunk_examples_per_sec)",), ".2f"),
+          "rt": _variant_over(file, _REUSED, "pytorch"),
+          "rc": _bench(file, "chunk_examples_per_sec", variant=_REUSED),
           "pt": _reference(file, "pytorch"),
-          "ft": over(fresh, "chunk_examples_per_sec", "pytorch+fresh_noise"),
-          "fc": _bench(file, "chunk_examples_per_sec", variant=fresh),
+          "ft": _variant_over(file, _FRESH, "pytorch+fresh_noise"),
+          "fc": _bench(file, "chunk_examples_per_sec", variant=_FRESH),
           "pf": _reference(file, "pytorch+fresh_noise"),
-          "rs": over(reused, "per_step_examples_per_sec", "pytorch"),
-          "fs": over(fresh, "per_step_examples_per_sec", "pytorch+fresh_noise")}
+          "rs": _variant_over(file, _REUSED, "pytorch", "per_step"),
+          "fs": _variant_over(file, _FRESH, "pytorch+fresh_noise", "per_step")}
 
 
 def _host_memory_fields(file: str) -> dict:
@@ -234,16 +237,14 @@ def _host_memory_fields(file: str) -> dict:
   reused-fake-batch variants over the PyTorch reference of the same algorithm
   (glibc's defaults; with genjax's glibc settings: `k`), and the fresh-z
   default over PyTorch's example as written (`d`)."""
-  def over(variant, kind, ref):
-    return ratio(file, ("variants", variant, f"{kind}_examples_per_sec"),
-                 ("references", ref, "examples_per_sec"), ".2f")
+  over = functools.partial(_variant_over, file)
   fields = {}
   for tag, kind in (("", "chunk"), ("s", "per_step")):
-    fields.update({f"f{tag}": over(_FRESH, kind, "pytorch+fresh_noise"),
-                   f"r{tag}": over(_REUSED, kind, "pytorch"),
-                   f"fk{tag}": over(_FRESH, kind, "pytorch+fresh_noise" + _KEEP),
-                   f"rk{tag}": over(_REUSED, kind, "pytorch" + _KEEP),
-                   f"d{tag}": over(_FRESH, kind, "pytorch")})
+    fields.update({f"f{tag}": over(_FRESH, "pytorch+fresh_noise", kind),
+                   f"r{tag}": over(_REUSED, "pytorch", kind),
+                   f"fk{tag}": over(_FRESH, "pytorch+fresh_noise" + _KEEP, kind),
+                   f"rk{tag}": over(_REUSED, "pytorch" + _KEEP, kind),
+                   f"d{tag}": over(_FRESH, "pytorch", kind)})
   return fields
 
 
@@ -524,6 +525,14 @@ QUOTES = [
         _HM_PAIRS, "page_faults_per_step.keep.per_step", ",.0f")}),
     Quote("README.md", "one step per dispatch went from {default} to {keep} examples/s",
           {"default": _pairs("dcgan_mnist", "default"), "keep": _pairs("dcgan_mnist", "keep")}),
+    Quote("README.md", "genjax's chunk ran at {sk}x Keras's Adam `fit` and {st}x PyTorch's "
+          "Adam in the same rounds (Adam: {ak}x / {at}x), the step at {u}% of the run's dense "
+          "matmul rate.",
+          {"sk": _variant_over(_BENCH_VAE_SGD, "optimizer.name=sgd", "keras"),
+           "st": _variant_over(_BENCH_VAE_SGD, "optimizer.name=sgd", "pytorch"),
+           "ak": _variant_over(_BENCH_VAE_SGD, "optimizer.name=adam", "keras"),
+           "at": _variant_over(_BENCH_VAE_SGD, "optimizer.name=adam", "pytorch"),
+           "u": _bench(_BENCH_VAE_SGD, "flop_utilisation", ".0f", "optimizer.name=sgd", 100)}),
     # The runs with genjax.xla_options (2026-12-05), moved out of the README.
     Quote(_BENCH_HISTORY, "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "
           "{keras} | {keras100} |",
