@@ -79,7 +79,11 @@ def main() -> None:
   if args.framework == "keras" and args.model != "vae_mnist":
     parser.error("the keras reference has only vae_mnist")
   make = _pytorch_runner if args.framework == "pytorch" else _keras_runner
-  run_steps, version = make(args)
+  try:
+    run_steps, version = make(args)
+  except ImportError as e:  # run with genjax's environment instead of the reference one
+    raise SystemExit(f"reference: error: {e} (run this script with the Python of an "
+                     "environment that has torch / keras; see its docstring)") from None
   run_steps(max(args.steps // 10, 20))  # warm-up: compilation, allocator, caches
   if args.serve:
     _serve(run_steps, version)
@@ -94,7 +98,7 @@ def _keep_freed_memory() -> None:
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   from genjax import host_memory
   if not host_memory.keep_freed_memory():
-    raise SystemExit("reference: --keep_freed_memory needs Linux with glibc")
+    raise SystemExit("reference: error: --keep_freed_memory needs Linux with glibc")
 
 
 def _serve(run_steps, version: str) -> None:

@@ -42,3 +42,13 @@ def test_benchmark_names_a_misspelt_key_in_one_line():
   assert proc.returncode == 1 and proc.stdout == ""
   assert proc.stderr.strip().splitlines() == [
       "genjax: error: unknown config key 'optimizer.lrr'; did you mean 'optimizer.lr'?"]
+
+
+def test_reference_without_its_framework_says_so_in_one_line():
+  # `import torch` fails (as in genjax's own environment, whatever is installed).
+  code = ("import runpy, sys; sys.modules['torch'] = None; "
+          "sys.argv = ['reference.py', '--framework=pytorch']; "
+          "runpy.run_path('scripts/reference.py', run_name='__main__')")
+  proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+  assert proc.returncode == 1
+  assert proc.stderr.startswith("reference: error: ") and len(proc.stderr.splitlines()) == 1
