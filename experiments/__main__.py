@@ -20,6 +20,7 @@ from absl import app, flags
 
 import experiments
 from experiments import report
+from genjax import host_memory
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Parent directory of the experiments.")
 _QUICK = flags.DEFINE_bool("quick", False, "Reduced budgets (each a few minutes).")
@@ -43,6 +44,7 @@ def main(argv):
   unknown = set(chosen) - set(names())
   if unknown:
     raise app.UsageError(f"unknown experiments {sorted(unknown)}; known: {', '.join(names())}")
+  host_memory.keep_freed_memory()  # as the launcher: steps reuse freed memory
   lines = ["# Experiments", "",
            f"Budget: {'--quick' if _QUICK.value else 'full'}.", ""]
   failed = []

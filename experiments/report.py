@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from genjax import train
+from genjax import host_memory, train
 from genjax.config import ConfigDict, load_config_file
 
 try:
@@ -159,6 +159,7 @@ def cli(run: Callable[[str, bool], str]) -> None:
   def main(argv):
     if len(argv) > 1:
       raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    host_memory.keep_freed_memory()  # as the launcher: steps reuse freed memory
     print(run(flags.FLAGS.workdir, flags.FLAGS.quick))
 
   app.run(main)

@@ -13,9 +13,10 @@ step. Raising glibc's mmap and trim thresholds (`mallopt`) keeps freed blocks
 in the heap, where the next call reuses them. The price: the process's resident
 memory stays near its peak instead of shrinking between calls.
 
-genjax's launcher calls this; so does `scripts/benchmark.py` (its
-`--host_memory=default` measures without). Elsewhere (macOS, musl) it does
-nothing and returns False.
+genjax's command lines call this (the launcher, `genjax.sample`, the
+experiments; `scripts/benchmark.py` too, whose `--host_memory=default`
+measures without); the library itself leaves the process's malloc alone.
+Elsewhere (macOS, musl) it does nothing and returns False.
 """
 
 from __future__ import annotations

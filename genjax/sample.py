@@ -101,7 +101,8 @@ def main(argv):
     raise UserError(f"unexpected arguments: {' '.join(argv[1:])} (flags take the form --name=value)")
   if not _OUT.value.endswith(".npz"):
     raise UserError(f"--out={_OUT.value} must end in .npz")
-  from genjax import model as model_lib
+  from genjax import host_memory, model as model_lib
+  host_memory.keep_freed_memory()  # batches reuse freed memory, not fresh pages
   m = model_lib.load(_WORKDIR.value, _STEP.value)
   arrays = write_samples(m, _NUM.value, _OUT.value, seed=_SEED.value, label=_LABEL.value,
                          dtype=_DTYPE.value, grid=_GRID.value)
