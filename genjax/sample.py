@@ -65,7 +65,7 @@ def write_samples(model, num: int, out: str, *, seed: int = 0, label: int | None
   import numpy as np
   from genjax import viz
   if "sample" not in model.supports:
-    raise UserError(f"a {model.config.method} model cannot sample; it supports "
+    raise UserError(f"this {model.config.method} model cannot sample; it supports "
                     f"{', '.join(f'{n}()' for n in model.supports)}")
   if num <= 0:
     raise UserError(f"--num must be positive, got {num}")

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import genjax
+from genjax import sample as sample_lib
 from genjax import train
 from genjax.errors import UserError
 
@@ -220,6 +221,13 @@ def test_sample_cli_error_is_one_line(tmp_path):
   assert proc.returncode == 1
   assert proc.stderr.strip().splitlines() == [
       f"genjax: error: no trained run at {tmp_path / 'nope'}: the directory does not exist"]
+
+
+def test_sampling_a_model_that_cannot_is_one_line(ae_run, tmp_path):
+  workdir, _ = ae_run
+  with pytest.raises(UserError, match=r"^this autoencoder model cannot sample; it supports "
+                     r"encode\(\), decode\(\), reconstruct\(\)$"):
+    sample_lib.write_samples(genjax.load(workdir), 4, str(tmp_path / "s.npz"))
 
 
 def test_trained_run_model_is_the_loaded_model(ae_run, no_data):
