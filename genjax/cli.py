@@ -87,6 +87,13 @@ def _raise_unknown_override(argv: list[str]) -> None:
     config_lib.check_keys_exist(config_lib.load_launcher_config(specs[-1]), keys)
 
 
+def reject_arguments(argv: list[str]) -> None:
+  """A command line's positional arguments (everything is a --flag) as a UserError."""
+  if len(argv) > 1:
+    raise UserError(f"unexpected arguments: {' '.join(argv[1:])} "
+                    "(flags take the form --name=value)")
+
+
 def run_app(main, flags_parser=parse_flags) -> None:
   """`absl.app.run(main)`; a `UserError` ends it with one `genjax: error:` line, status 1."""
   try:

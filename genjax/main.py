@@ -24,7 +24,6 @@ import logging as std_logging
 from absl import flags, logging
 
 from genjax import cli
-from genjax.errors import UserError
 
 _CONFIG = cli.define_config_flag()
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and images.")
@@ -46,8 +45,7 @@ class _QuietLibraries(std_logging.Filter):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise UserError(f"unexpected arguments: {' '.join(argv[1:])} (flags take the form --name=value)")
+  cli.reject_arguments(argv)
   logging.get_absl_handler().addFilter(_QuietLibraries())
   import jax  # after flag parsing, so --help stays fast
   from genjax import host_memory

@@ -97,8 +97,7 @@ def write_samples(model, num: int, out: str, *, seed: int = 0, label: int | None
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise UserError(f"unexpected arguments: {' '.join(argv[1:])} (flags take the form --name=value)")
+  cli.reject_arguments(argv)
   if not _OUT.value.endswith(".npz"):
     raise UserError(f"--out={_OUT.value} must end in .npz")
   from genjax import host_memory, model as model_lib
