@@ -196,6 +196,14 @@ def _bench(file: str, key: str, fmt: str = ",.0f", variant: str = "config", scal
   return num(file, ("variants", variant, key), fmt, scale)
 
 
+def _rates(file: str, variant: str = "config") -> dict:
+  """The fields {chunk}, {step}, {minimal} of a benchmark table row: genjax's
+  `variant`'s examples/s."""
+  return {"chunk": _bench(file, "chunk_examples_per_sec", variant=variant),
+          "step": _bench(file, "per_step_examples_per_sec", variant=variant),
+          "minimal": _bench(file, "minimal_scan_examples_per_sec", variant=variant)}
+
+
 def _reference(file: str, name: str, fmt: str = ",.0f"):
   """A field: a benchmark JSON's examples/s of reference `name` (scripts/reference.py)."""
   return num(file, ("references", name, "examples_per_sec"), fmt)
@@ -494,19 +502,14 @@ QUOTES = [
     # README's Benchmarks: genjax.xla_options and genjax.host_memory (2026-12-05).
     Quote("README.md", "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "
           "{torchk} | {keras} | {keras100} |",
-          {"chunk": _bench(_BENCH_VAE_HM, "chunk_examples_per_sec"),
-           "step": _bench(_BENCH_VAE_HM, "per_step_examples_per_sec"),
-           "minimal": _bench(_BENCH_VAE_HM, "minimal_scan_examples_per_sec"),
+          {**_rates(_BENCH_VAE_HM),
            "torch": _reference(_BENCH_VAE_HM, "pytorch"),
            "torchk": _reference(_BENCH_VAE_HM, "pytorch" + _KEEP),
            "keras": _reference(_BENCH_VAE_HM, "keras"),
            "keras100": _reference(_BENCH_VAE_HM, "keras+steps_per_execution=100")}),
     *(Quote("README.md", f"| `dcgan_mnist` (128, 10), {label} | {{chunk}} | {{step}} | "
             "{minimal} | {torch} | {torchk} | - | - |",
-            {"chunk": _bench(_BENCH_DCGAN_HM, "chunk_examples_per_sec", variant=variant),
-             "step": _bench(_BENCH_DCGAN_HM, "per_step_examples_per_sec", variant=variant),
-             "minimal": _bench(_BENCH_DCGAN_HM, "minimal_scan_examples_per_sec",
-                               variant=variant),
+            {**_rates(_BENCH_DCGAN_HM, variant),
              "torch": _reference(_BENCH_DCGAN_HM, ref),
              "torchk": _reference(_BENCH_DCGAN_HM, ref + _KEEP)})
       for label, variant, ref in (
@@ -557,18 +560,13 @@ QUOTES = [
     # The runs with genjax.xla_options (2026-12-05), moved out of the README.
     Quote(_BENCH_HISTORY, "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "
           "{keras} | {keras100} |",
-          {"chunk": _bench(_BENCH_VAE_XLA, "chunk_examples_per_sec"),
-           "step": _bench(_BENCH_VAE_XLA, "per_step_examples_per_sec"),
-           "minimal": _bench(_BENCH_VAE_XLA, "minimal_scan_examples_per_sec"),
+          {**_rates(_BENCH_VAE_XLA),
            "torch": _reference(_BENCH_VAE_XLA, "pytorch"),
            "keras": _reference(_BENCH_VAE_XLA, "keras"),
            "keras100": _reference(_BENCH_VAE_XLA, "keras+steps_per_execution=100")}),
     Quote(_BENCH_HISTORY, "| `dcgan_mnist` (128, 10) | {chunk} | {step} | {minimal} | {torch} "
           "(G step reuses D's fake batch) / {fresh} (fresh z, as genjax) | - | - |",
-          {"chunk": _bench(_BENCH_DCGAN_XLA, "chunk_examples_per_sec", variant=_GENJAX),
-           "step": _bench(_BENCH_DCGAN_XLA, "per_step_examples_per_sec", variant=_GENJAX),
-           "minimal": _bench(_BENCH_DCGAN_XLA, "minimal_scan_examples_per_sec",
-                             variant=_GENJAX),
+          {**_rates(_BENCH_DCGAN_XLA, _GENJAX),
            "torch": _reference(_BENCH_DCGAN_XLA, "pytorch"),
            "fresh": _reference(_BENCH_DCGAN_XLA, "pytorch+fresh_noise")}),
     Quote(_BENCH_HISTORY, "On the MLP VAE genjax's chunk runs at {torch}x PyTorch eager and "
@@ -624,16 +622,12 @@ QUOTES = [
            "c": _options_speedup(_BENCH_CONV_VAE_XLA, "chunk")}),
     Quote(_BENCH_HISTORY, "| `vae_mnist` (128, 100) | {chunk} | {step} | {minimal} | {torch} | "
           "{keras} | {keras100} |",
-          {"chunk": _bench(_BENCH_VAE, "chunk_examples_per_sec"),
-           "step": _bench(_BENCH_VAE, "per_step_examples_per_sec"),
-           "minimal": _bench(_BENCH_VAE, "minimal_scan_examples_per_sec"),
+          {**_rates(_BENCH_VAE),
            "torch": _reference(_BENCH_VAE, "pytorch"), "keras": _reference(_BENCH_VAE, "keras"),
            "keras100": _reference(_BENCH_VAE, "keras+steps_per_execution=100")}),
     Quote(_BENCH_HISTORY, "| `dcgan_mnist` (128, 10) | {chunk} | {step} | {minimal} | {torch} "
           "(G step reuses D's fake batch) / {fresh} (fresh z, as genjax)",
-          {"chunk": _bench(_BENCH_DCGAN, "chunk_examples_per_sec"),
-           "step": _bench(_BENCH_DCGAN, "per_step_examples_per_sec"),
-           "minimal": _bench(_BENCH_DCGAN, "minimal_scan_examples_per_sec"),
+          {**_rates(_BENCH_DCGAN),
            "torch": _reference(_BENCH_DCGAN, "pytorch"),
            "fresh": _reference(_BENCH_DCGAN, "pytorch+fresh_noise")}),
     Quote(_BENCH_HISTORY, "genjax's chunk runs at {torch}x PyTorch eager and {keras}x Keras's "
