@@ -173,7 +173,8 @@ _BENCH_VAE_1205, _BENCH_DCGAN_1205 = (
     f"benchmarks/{name}_2026-12-05.json" for name in ("vae_mnist", "dcgan_mnist"))
 
 
-# The figures measured before genjax.xla_options, moved out of the README.
+# Runs the README quoted before, moved to the benchmark history README: those
+# from before genjax.xla_options and the xla_options runs of 2026-12-05.
 _BENCH_HISTORY = "experiments/results/benchmarks/README.md"
 _BENCH_VAE_XLA, _BENCH_DCGAN_XLA, _BENCH_CONV_VAE_XLA = (
     f"benchmarks/{name}_xla_options.json"
@@ -260,8 +261,8 @@ def _host_memory_fields(file: str) -> dict:
 def _like_for_like_span(keep: bool):
   """A field "lo-hi": the smallest and largest chunk ratio, over the three DCGAN
   host-memory runs and both G-update variants, against the PyTorch reference of
-  the same algorithm (with genjax's glibc settings if `keep`): "3-22%" (gain)
-  without, "0.99-1.10x" with."""
+  the same algorithm (with genjax's glibc settings if `keep`): a gain in percent
+  ("lo-hi%") without, ratios ("lo-hix") with."""
   def field(root):
     suffix = _KEEP if keep else ""
     ratios = [float(_variant_over(file, variant, ref + suffix)(root))
@@ -540,8 +541,8 @@ QUOTES = [
                          ("as this README says)", _BENCH_DCGAN_HM3))),
     Quote("README.md", "So like for like genjax's DCGAN chunk is ahead of PyTorch as its users "
           "run it, by {gain} over these three runs, and at {keep} PyTorch under the same glibc "
-          "settings.", {"gain": _like_for_like_span(False),
-                                   "keep": _like_for_like_span(True)}),
+          "settings.",
+          {"gain": _like_for_like_span(False), "keep": _like_for_like_span(True)}),
     Quote("README.md", "a DCGAN step (batch 64) dispatched one at a time took {faults} page "
           "faults (one-off, `getrusage`).", {"faults": num(
               _HM_PAIRS, "page_faults_per_step.default.per_step", ",.0f")}),
