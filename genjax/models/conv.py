@@ -32,17 +32,12 @@ dimension numbers ``("NHWC", "HWIO", "NHWC")`` (generalised to 1-3 spatial dims)
 written with explicit operand transposes, kernel flips, lhs/rhs dilations and
 explicit paddings, and arranged so that the operand used as the kernel is the
 smaller one (so XLA does not swap it). The compiled DCGAN step then contains no
-naive-loop convolution, per step or inside ``lax.scan``, and costs ~0.36
-CPU-seconds either way: 2.7x faster than flax per step, ~16x inside
-``lax.scan`` (MNIST DCGAN, batch 128, float32, Adam; medians over repeated
-runs on a shared 2-core machine, where turning YNNPACK off made no
-difference; on the AVX-512 CPU measured since it did, and genjax's jits keep
-convolutions out of YNNPACK: ``genjax.xla_options``). ``tests/test_conv.py``
-checks outputs and all gradients against flax.
-Against the same DCGAN as a PyTorch eager step
-(``scripts/reference.py``, idle machine, 2026-11-24) the scanned loop
-runs at 0.82-1.05x PyTorch's examples/s and one step per dispatch at
-0.62-0.80x (README, Benchmarks).
+naive-loop convolution, per step or inside ``lax.scan``. ``tests/test_conv.py``
+checks outputs and all gradients against flax. The speed-ups over flax, the
+timings behind the second-derivative design below and the designs tried and
+rejected (phase decomposition, one matrix product per convolution) are in
+``experiments/results/benchmarks/conv.md``; genjax against PyTorch is in the
+README (Benchmarks).
 
 Second derivatives. A gradient penalty (R1: D's loss includes
 ||d logit / dx||^2, differentiated again with respect to D's parameters)
@@ -51,34 +46,8 @@ forward pass in the loss) the forward rule too. So each input gradient is
 computed by calling the *other* custom-VJP function (a convolution's input
 gradient is a transposed convolution and vice versa), each forward rule calls
 its own custom-VJP function, never ``lax`` directly, and the gradient of a
-gradient is canonical as well. Measured: an R1 gradient of the DCGAN D
-(batch 64, jitted, medians of 7, two training jobs sharing the CPU) took 116
-ms, against 516 ms when the input gradient called ``lax`` (523 ms with flax's
-convolutions); five scanned R1 DCGAN training steps took 0.97 s, against 4.21
-s when the forward rules called ``lax`` (one job sharing the CPU).
-
-Tried and rejected: phase decomposition. A stride-2 transposed convolution
-as written here multiplies a zero-dilated input (3 of every 4 entries zero in
-2-D), and a strided convolution's input gradient does the same. Rewriting
-them as stride-1 convolutions on space-to-depth inputs (one sub-kernel per
-output phase, interleaved afterwards) removes those zeros, but measured on
-the DCGAN's layers (batch 64, forward + both gradients, jitted, medians of
-15) it was slower: 54.6 vs 46.9 ms for ConvTranspose 128->64 7->14, 30.9 vs
-27.3 ms for Conv 64->128 14->7. XLA:CPU's convolution kernels already skip
-the dilation zeros, so there is no wasted arithmetic left to remove.
-
-Tried and rejected: one matrix product per convolution. A strided conv as
-space-to-depth, one dot with all kernel taps side by side and a sum of
-shifted slices; a transposed conv as one dot giving every input pixel's
-contribution to its K x K outputs, spread by K x K interior-padded adds
-(col2im); plain autodiff. Outputs and gradients matched, but forward +
-both gradients through a leaky ReLU, batch 64, in a 10-step scan, medians
-of 7 (2026-12-05, two training jobs sharing the CPU) were slower: Conv
-64->128 40.4 vs 35.1 ms, ConvTranspose 128->64 93.1 vs 35.5 ms, Conv 1->64
-20.0 vs 3.8 ms, ConvTranspose 64->1 7.4 vs 4.2 ms; the whole DCGAN step
-0.53x (scanned chunk). (Timed without the forward pass, as a linear layer's
-gradient lets XLA drop it, the dot forms looked 1.3x faster: time layers
-through a nonlinearity.)
+gradient is canonical as well (calling ``lax`` in either place brings the
+naive loops back, 4x slower for an R1 step).
 
 How the gradients are derived (one spatial dim, others are independent)
 -----------------------------------------------------------------------
