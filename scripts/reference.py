@@ -1,9 +1,11 @@
-r"""Speed references: genjax's benchmark models written the way a PyTorch or Keras user would.
+r"""Speed references: genjax's benchmark models written the way a PyTorch or Keras user
+would, and the VAE's matrix products alone as the bound any of them could reach.
 
     # In a separate environment (neither is a genjax dependency):
     python3 -m venv ../refenv && ../refenv/bin/pip install torch keras "jax==<genjax's jax>"
     ../refenv/bin/python scripts/reference.py --framework=pytorch --model=vae_mnist
     ../refenv/bin/python scripts/reference.py --framework=keras --model=vae_mnist
+    ../refenv/bin/python scripts/reference.py --framework=matmuls --model=vae_mnist
     # Interleaved with genjax's own rounds, ratios in one JSON (what the README quotes):
     .venv/bin/python scripts/benchmark.py --config=configs/vae_mnist.py \
         --reference=pytorch,keras --reference_python=../refenv/bin/python
@@ -31,6 +33,19 @@ How each framework is driven (its usual fast path, nothing exotic):
            JAX"), jit-compiled; `--steps_per_execution` as in `compile`
            (default 1, Keras's default). One round is one epoch of `fit`,
            timed by a callback from its first batch to the epoch's end.
+  matmuls  not a framework but a bound, vae_mnist only: the VAE step's
+           matrix products and nothing else, in JAX. The four dense layers
+           as bare matmuls (784x500, 500x40, 20x500, 500x784; no biases,
+           activations, sampling or likelihood), the gradient of
+           0.5 * ||output||^2 by autodiff (so every forward product is kept
+           and the backward ones come in autodiff's dependency order), a plain
+           SGD update (`--adam`: Adam's, written out), each batch a
+           contiguous slice of a device-resident array at a random row, 10
+           steps per `lax.scan` dispatch. Every implementation of this model's
+           step computes at least these products (tests/test_reference.py
+           checks genjax's step does the same matmul FLOPs), so with the same
+           matmul kernels a framework's examples/s over this one is how close
+           it comes to the machine's limit for the model.
 
 The images are random (binary for the VAE, uniform for the DCGAN), 60,000 of
 them: the arithmetic of these models does not depend on the pixel values.
@@ -59,7 +74,7 @@ NUM_TRAIN = 60_000
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--framework", choices=("pytorch", "keras"), required=True)
+  parser.add_argument("--framework", choices=("pytorch", "keras", "matmuls"), required=True)
   parser.add_argument("--model", choices=("vae_mnist", "dcgan_mnist"), default="vae_mnist")
   parser.add_argument("--batch_size", type=int, default=128)
   parser.add_argument("--steps", type=int, default=300, help="steps per timed round")
@@ -69,6 +84,8 @@ def main() -> None:
                       help="dcgan: the G update draws new z, as genjax's step (Goodfellow et "
                       "al.'s Algorithm 1); default: it reuses the D update's fake batch, as "
                       "PyTorch's DCGAN example does")
+  parser.add_argument("--adam", action="store_true",
+                      help="matmuls: update with Adam (written out) instead of plain SGD")
   parser.add_argument("--keep_freed_memory", action="store_true",
                       help="glibc keeps freed memory for reuse, as genjax's launcher and "
                       "benchmark set it (genjax/host_memory.py)")
@@ -76,9 +93,10 @@ def main() -> None:
   args = parser.parse_args()
   if args.keep_freed_memory:
     _keep_freed_memory()
-  if args.framework == "keras" and args.model != "vae_mnist":
-    parser.error("the keras reference has only vae_mnist")
-  make = _pytorch_runner if args.framework == "pytorch" else _keras_runner
+  if args.framework != "pytorch" and args.model != "vae_mnist":
+    parser.error(f"the {args.framework} reference has only vae_mnist")
+  make = {"pytorch": _pytorch_runner, "keras": _keras_runner,
+          "matmuls": _matmuls_runner}[args.framework]
   try:
     run_steps, version = make(args)
   except ImportError as e:  # run with genjax's environment instead of the reference one
@@ -274,6 +292,83 @@ def _keras_vae(keras, jax):
   model = VAE()
   model(ops.zeros((1, 784)))  # creates the variables
   return model
+
+
+# ----------------------------------------------------------------------------
+# The VAE's matrix products alone (a bound, not a framework)
+# ----------------------------------------------------------------------------
+
+VAE_MATMULS = ((784, 500), (500, 40), (20, 500), (500, 784))  # encoder, heads, decoder
+
+
+def matmuls_loss(weights, x):
+  """0.5 * ||decoder(encoder(x))||^2 through the VAE's layers as bare matmuls,
+  z the sum of the heads' two halves (mean and log-variance, both with a
+  gradient); the gradient needs every forward product, so XLA drops none."""
+  w1, w2, w3, w4 = weights
+  heads = (x @ w1) @ w2
+  latent = w3.shape[0]
+  r = ((heads[:, :latent] + heads[:, latent:]) @ w3) @ w4
+  return 0.5 * (r * r).sum() / x.shape[0]
+
+
+def matmuls_steps(batch_size: int, adam: bool):
+  """(steps(state, data, starts) -> state, init(weights) -> state): one SGD or
+  Adam step on `matmuls_loss` per start index, batches sliced from `data`."""
+  import jax
+  import jax.numpy as jnp
+  from jax import lax
+  lr, b1, b2, eps = 1e-6, 0.9, 0.999, 1e-8  # tiny steps: the weights stay O(1)
+
+  def update(state, grads):
+    weights, m, v, t = state
+    if not adam:
+      return [w - lr * g for w, g in zip(weights, grads)], m, v, t
+    t = t + 1
+    m = [b1 * mi + (1 - b1) * g for mi, g in zip(m, grads)]
+    v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads)]
+    scale = lr * jnp.sqrt(1 - b2**t) / (1 - b1**t)
+    return [w - scale * mi / (jnp.sqrt(vi) + eps) for w, mi, vi in zip(weights, m, v)], m, v, t
+
+  def steps(state, data, starts):
+    def body(state, start):
+      x = lax.dynamic_slice_in_dim(data, start, batch_size)
+      return update(state, jax.grad(matmuls_loss)(state[0], x)), None
+    return lax.scan(body, state, starts)[0]
+
+  def init(weights):
+    def zeros():
+      return [jnp.zeros_like(w) for w in weights] if adam else []
+    return weights, zeros(), zeros(), jnp.float32(0)
+
+  return jax.jit(steps, donate_argnums=0), init
+
+
+def _matmuls_runner(args):
+  """(run_steps(n) -> examples/s, version) for the VAE's matmuls alone."""
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+  b = args.batch_size
+  keys = jax.random.split(jax.random.key(0), len(VAE_MATMULS))
+  weights = [jax.random.normal(k, s) / np.sqrt(s[0]) for k, s in zip(keys, VAE_MATMULS)]
+  data = jnp.asarray((np.random.default_rng(0).random((NUM_TRAIN, 784)) < 0.13), jnp.float32)
+  steps, init = matmuls_steps(b, args.adam)
+  state, rng = init(weights), np.random.default_rng(1)
+  per_dispatch = 10  # one compiled scan length, so no round pays a compilation
+
+  def run_steps(n: int) -> float:
+    nonlocal state
+    dispatches = -(-n // per_dispatch)
+    starts = rng.integers(0, NUM_TRAIN - b + 1, (dispatches, per_dispatch)).astype(np.int32)
+    start = time.perf_counter()
+    for row in starts:
+      state = steps(state, data, row)
+    jax.block_until_ready(state)
+    return dispatches * per_dispatch * b / (time.perf_counter() - start)
+
+  update = "Adam" if args.adam else "SGD"
+  return run_steps, f"jax {jax.__version__}, the VAE's matmuls alone, {update}"
 
 
 if __name__ == "__main__":

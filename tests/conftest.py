@@ -117,16 +117,21 @@ def run_launcher(*args: str, env: dict | None = None, timeout: float = 300,
                         timeout=timeout, **popen_kwargs)
 
 
-def conv_equations(jaxpr) -> list:
-  """All conv_general_dilated equations in a jaxpr, nested ones included."""
+def equations(jaxpr, primitive: str) -> list:
+  """All equations of one primitive in a jaxpr, nested ones included."""
   import jax.extend
   found = []
   for eqn in jaxpr.eqns:
-    if eqn.primitive.name == "conv_general_dilated":
+    if eqn.primitive.name == primitive:
       found.append(eqn)
     for sub in jax.extend.core.jaxprs_in_params(eqn.params):
-      found.extend(conv_equations(sub))
+      found.extend(equations(sub, primitive))
   return found
+
+
+def conv_equations(jaxpr) -> list:
+  """All conv_general_dilated equations in a jaxpr, nested ones included."""
+  return equations(jaxpr, "conv_general_dilated")
 
 
 def experiment_results(path, tmp_path, num_verdicts: int, figures) -> dict:
