@@ -32,7 +32,8 @@ Measures, in one process on the real dataset:
   references   with --reference=pytorch,keras: examples/s of the same model in
              PyTorch eager and in Keras 3 `fit` (scripts/reference.py, run by
              --reference_python, an environment with torch / keras), timed in
-             the same rounds, and genjax's chunk and per-step rates over each.
+             the same rounds, and genjax's chunk and per-step rates over each;
+             `matmuls` (vae_mnist): the step's matrix products alone, the bound.
 
 Chunk and per-step rounds are interleaved and medians reported, because this
 is a shared, noisy machine: compare ratios from one run, not absolute numbers
@@ -75,7 +76,8 @@ _HOST_MEMORY = flags.DEFINE_enum(
     "first, as the launcher does; default: glibc's defaults (freed blocks over 32 MiB unmapped).")
 _REFERENCE = flags.DEFINE_list(
     "reference", [], "Frameworks from scripts/reference.py timed in the same rounds "
-    "(pytorch, keras; +FLAG adds --FLAG, e.g. pytorch+fresh_noise); needs --reference_python.")
+    "(pytorch, keras, matmuls; +FLAG adds --FLAG, e.g. pytorch+fresh_noise); needs "
+    "--reference_python.")
 _REFERENCE_PYTHON = flags.DEFINE_string(
     "reference_python", None, "Python of an environment with torch / keras installed.")
 _REFERENCE_MODEL = flags.DEFINE_string(
