@@ -8,7 +8,8 @@ Measures, in one process on the real dataset:
   chunk      examples/s of the compiled `lax.scan` chunk (K = steps_per_dispatch
              steps per dispatch, state donated), steady state.
   minimal    examples/s of the shortest scanned loop of the same method step
-             (`minimal_scan`): one fixed permutation, no epoch boundaries.
+             (`minimal_scan`): one fixed permutation, no epoch boundaries, the
+             metrics the chunk computes at every step.
   per_step   examples/s of one jitted, donated step per dispatch, the loop a
              flax user writes: the host draws a permutation once per epoch
              (numpy) and passes each step's batch indices; the step gathers
@@ -108,20 +109,27 @@ def minimal_scan(train_step, dataset, batch_size: int, num_steps: int):
 
   One fixed permutation for every epoch (passed in), a key folded per step,
   no epoch boundaries, no sharding constraints: what a user would write to
-  time the model alone. Its gap to genjax's chunk is the price of genjax's
-  loop (per-epoch permutations for exact resume, batch sharding).
+  time the model alone. It computes the metrics the chunk computes at every
+  step (a chunk of `train.SAMPLE_FROM_STEPS` steps or more computes gradient
+  norms at its last step only; so does none of this loop's steps), so its gap
+  to genjax's chunk is the price of genjax's loop (per-epoch permutations for
+  exact resume, per-step key derivation, batch sharding).
   """
   import jax
   import jax.numpy as jnp
   from jax import lax
+  from genjax import train as train_lib
   spe = dataset.steps_per_epoch(batch_size)
+  every_metric = num_steps < train_lib.SAMPLE_FROM_STEPS
 
   def chunk(state, train, perm, start, rng):
     def body(state, i):
       step = start + i
       idx = lax.dynamic_slice_in_dim(perm, (step % spe) * batch_size, batch_size)
       key = jax.random.fold_in(rng, step)
-      return train_step(state, dataset.train_batch(train, idx, key), key)
+      state, metrics = train_step(state, dataset.train_batch(train, idx, key), key)
+      return state, {k: v for k, v in metrics.items()
+                     if every_metric or not train_lib.sampled_metric(k)}
     return lax.scan(body, state, jnp.arange(num_steps))
 
   return xla_options.jit(chunk, donate_argnums=0)
