@@ -326,12 +326,13 @@ def g_update(parts: GanParts, state: GanState, labels: jax.Array, rng: jax.Array
   objective = lambda p: _g_objective(parts, p, state, inputs, key_d, images)
   (_, (batch_stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
       g_vars["params"])
-  return _apply_g_gradients(parts, state, grads, batch_stats), {
-      **metrics, "g_grad_norm": optax.tree.norm(grads)}
+  state, norm = _apply_g_gradients(parts, state, grads, batch_stats)
+  return state, {**metrics, **norm}
 
 
-def _apply_g_gradients(parts: GanParts, state: GanState, grads, batch_stats) -> GanState:
-  """The state after one G optimiser step (G's new batch statistics, its EMA)."""
+def _apply_g_gradients(parts: GanParts, state: GanState, grads, batch_stats):
+  """(the state after one G optimiser step (G's new batch statistics, its EMA),
+  {"g_grad_norm": the gradients' global norm})."""
   g_vars = state.g
   updates, g_opt = parts.g_tx.update(grads, state.g_opt, g_vars["params"])
   g_params = optax.apply_updates(g_vars["params"], updates)
@@ -341,7 +342,7 @@ def _apply_g_gradients(parts: GanParts, state: GanState, grads, batch_stats) -> 
   new_state = state.replace(g=new_g, g_opt=g_opt)
   if parts.ema_decay > 0:
     new_state = new_state.replace(g_ema=ema_update(state.g_ema, g_params, parts.ema_decay))
-  return new_state
+  return new_state, {"g_grad_norm": optax.tree.norm(grads)}
 
 
 def reused_fake_step(parts: GanParts, state: GanState, x: jax.Array, labels: jax.Array,
@@ -362,8 +363,8 @@ def reused_fake_step(parts: GanParts, state: GanState, x: jax.Array, labels: jax
   loss_on = lambda f: _g_loss_on(parts, state, f, inputs, key_g, images)
   d_fake, g_metrics = jax.grad(loss_on, has_aux=True)(fake)
   (grads,) = pull_back(d_fake)
-  state = _apply_g_gradients(parts, state, grads, batch_stats)
-  return state, {**d_metrics, **g_metrics, "g_grad_norm": optax.tree.norm(grads)}
+  state, norm = _apply_g_gradients(parts, state, grads, batch_stats)
+  return state, {**d_metrics, **g_metrics, **norm}
 
 
 def train_step(parts: GanParts, state: GanState, batch, rng: jax.Array):
