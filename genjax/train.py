@@ -145,7 +145,7 @@ class Trainer:
     def body(state, i, sampled=False):
       step = start_step + i
       state, metrics = self._step(state, train, perms, step // spe - first_epoch, step, rng)
-      return state, {k: v for k, v in metrics.items() if sampled or not sampled_metric(k)}
+      return state, metrics if sampled else unsampled(metrics)
 
     if num_steps < SAMPLE_FROM_STEPS:
       return lax.scan(lambda state, i: body(state, i, sampled=True), state,
@@ -199,6 +199,12 @@ def sampled_metric(name: str) -> bool:
   """Train metrics a chunk computes at its last step only: the diagnostics
   that cost a pass of their own over the gradients (`*grad_norm`)."""
   return name.endswith("grad_norm")
+
+
+def unsampled(metrics: dict[str, Any]) -> dict[str, Any]:
+  """`metrics` less the sampled ones (`sampled_metric`): what every step of a
+  long chunk but its last keeps, so that XLA drops their computation."""
+  return {k: v for k, v in metrics.items() if not sampled_metric(k)}
 
 
 def _check_finite(step: int, split: str, metrics: dict[str, Any]) -> None:

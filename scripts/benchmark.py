@@ -128,8 +128,7 @@ def minimal_scan(train_step, dataset, batch_size: int, num_steps: int):
       idx = lax.dynamic_slice_in_dim(perm, (step % spe) * batch_size, batch_size)
       key = jax.random.fold_in(rng, step)
       state, metrics = train_step(state, dataset.train_batch(train, idx, key), key)
-      return state, {k: v for k, v in metrics.items()
-                     if every_metric or not train_lib.sampled_metric(k)}
+      return state, metrics if every_metric else train_lib.unsampled(metrics)
     return lax.scan(body, state, jnp.arange(num_steps))
 
   return xla_options.jit(chunk, donate_argnums=0)
