@@ -194,12 +194,14 @@ _BENCH_DCGAN_RUNS = (_BENCH_DCGAN_HM, _BENCH_DCGAN_HM2, _BENCH_DCGAN_HM3, _BENCH
                      _BENCH_DCGAN_HM5)
 _HM_PAIRS = "benchmarks/host_memory_pairs.json"
 _BENCH_VAE_SGD = "benchmarks/vae_mnist_sgd_bound.json"
-# Three runs of the VAE command with the matmuls bound (`--reference=...,matmuls,matmuls+adam`).
+# Four runs of the VAE command with the matmuls bound (`--reference=...,matmuls,matmuls+adam`).
 _BENCH_VAE_MM = tuple(f"benchmarks/vae_mnist_matmuls{run}.json"
                       for run in ("", "_run2", "_run3", "_run4"))
 # The README's VAE row: run 4, the first with the minimal scan's metrics as the chunk's.
 _BENCH_VAE_NOW = _BENCH_VAE_MM[-1]
 _FRESH, _REUSED = (f"gan.g_update_fake={v}" for v in ("fresh", "reused"))
+# The PyTorch reference that runs each genjax G-update variant's algorithm.
+_SAME_ALGORITHM = {_FRESH: "pytorch+fresh_noise", _REUSED: "pytorch"}
 _KEEP = "+keep_freed_memory"
 
 
@@ -261,20 +263,18 @@ def _host_memory_fields(file: str) -> dict:
   over = functools.partial(_variant_over, file)
   fields = {}
   for tag, kind in (("", "chunk"), ("s", "per_step")):
-    fields.update({f"f{tag}": over(_FRESH, "pytorch+fresh_noise", kind),
-                   f"r{tag}": over(_REUSED, "pytorch", kind),
-                   f"fk{tag}": over(_FRESH, "pytorch+fresh_noise" + _KEEP, kind),
-                   f"rk{tag}": over(_REUSED, "pytorch" + _KEEP, kind),
-                   f"d{tag}": over(_FRESH, "pytorch", kind)})
+    for name, variant in (("f", _FRESH), ("r", _REUSED)):
+      fields[f"{name}{tag}"] = over(variant, _SAME_ALGORITHM[variant], kind)
+      fields[f"{name}k{tag}"] = over(variant, _SAME_ALGORITHM[variant] + _KEEP, kind)
+    fields[f"d{tag}"] = over(_FRESH, "pytorch", kind)
   return fields
 
 
 def _like_for_like_ratios(root, keep: bool, variants=(_FRESH, _REUSED)) -> list[float]:
   """The chunk ratios of `variants` over the PyTorch reference of the same
   algorithm (with genjax's glibc settings if `keep`), over the five DCGAN runs."""
-  refs = {_FRESH: "pytorch+fresh_noise", _REUSED: "pytorch"}
   suffix = _KEEP if keep else ""
-  return [float(_variant_over(file, variant, refs[variant] + suffix)(root))
+  return [float(_variant_over(file, variant, _SAME_ALGORITHM[variant] + suffix)(root))
           for file in _BENCH_DCGAN_RUNS for variant in variants]
 
 
@@ -566,12 +566,12 @@ QUOTES = [
     *(Quote("README.md", f"| `dcgan_mnist` (128, 10), {label} | {{chunk}} | {{step}} | "
             "{minimal} | {torch} | {torchk} | - | - |",
             {**_rates(_BENCH_DCGAN_HM, variant),
-             "torch": _reference(_BENCH_DCGAN_HM, ref),
-             "torchk": _reference(_BENCH_DCGAN_HM, ref + _KEEP)})
-      for label, variant, ref in (
-          ("fresh z for G's update (genjax's default)", _FRESH, "pytorch+fresh_noise"),
+             "torch": _reference(_BENCH_DCGAN_HM, _SAME_ALGORITHM[variant]),
+             "torchk": _reference(_BENCH_DCGAN_HM, _SAME_ALGORITHM[variant] + _KEEP)})
+      for label, variant in (
+          ("fresh z for G's update (genjax's default)", _FRESH),
           ("G's update reuses D's fake batch (`gan.g_update_fake=reused`; PyTorch's DCGAN "
-           "example)", _REUSED, "pytorch"))),
+           "example)", _REUSED))),
     Quote("README.md", "On the MLP VAE (`vae_mnist_matmuls_run4.json`, the VAE command on this "
           "README's main) " + _VAE_SENTENCE, _vae_ratio_fields(_BENCH_VAE_NOW)),
     # The VAE row and paragraph the README quoted before (benchmark history).
