@@ -201,8 +201,9 @@ def _d_objective(parts: GanParts, d_params, d_vars: dict, x: jax.Array, fake: ja
   return loss, (stats, metrics)
 
 
-def _apply_d_gradients(parts: GanParts, state: GanState, grads, stats) -> GanState:
-  """The state after one D optimiser step (and D's new batch statistics, if any)."""
+def _apply_d_gradients(parts: GanParts, state: GanState, grads, stats):
+  """(the state after one D optimiser step (and D's new batch statistics, if any),
+  {"d_grad_norm": the gradients' global norm})."""
   d_params = state.d["params"]
   updates, d_opt = parts.d_tx.update(grads, state.d_opt, d_params)
   new_d = {**state.d, "params": optax.apply_updates(d_params, updates)}
@@ -212,7 +213,7 @@ def _apply_d_gradients(parts: GanParts, state: GanState, grads, stats) -> GanSta
   if parts.d_ema_decay > 0:
     d_ema = ema_update(d_ema, {"params": new_d["params"], "weight": jnp.ones((), jnp.float32)},
                        parts.d_ema_decay)
-  return state.replace(d=new_d, d_opt=d_opt, d_ema=d_ema)
+  return state.replace(d=new_d, d_opt=d_opt, d_ema=d_ema), {"d_grad_norm": optax.tree.norm(grads)}
 
 
 def d_update(parts: GanParts, state: GanState, x: jax.Array, labels: jax.Array, rng: jax.Array,
@@ -244,8 +245,8 @@ def _d_step(parts: GanParts, state: GanState, x: jax.Array, fake: jax.Array, inp
                                      key_fake, labelled)
   (_, (stats, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
       state.d["params"])
-  new_state = _apply_d_gradients(parts, state, grads, stats)
-  return new_state, {**metrics, "d_grad_norm": optax.tree.norm(grads)}
+  new_state, norm = _apply_d_gradients(parts, state, grads, stats)
+  return new_state, {**metrics, **norm}
 
 
 def supervised_update(parts: GanParts, state: GanState, labelled, rng: jax.Array):
@@ -260,8 +261,8 @@ def supervised_update(parts: GanParts, state: GanState, labelled, rng: jax.Array
     return loss, {"d_loss": loss, "d_supervised_loss": loss, **metrics}
 
   (_, metrics), grads = jax.value_and_grad(objective, has_aux=True)(state.d["params"])
-  new_state = _apply_d_gradients(parts, state, grads, None)
-  return new_state, {**metrics, "d_grad_norm": optax.tree.norm(grads)}
+  new_state, norm = _apply_d_gradients(parts, state, grads, None)
+  return new_state, {**metrics, **norm}
 
 
 def _feature_matching(parts: GanParts, state: GanState, fake: jax.Array, images: jax.Array,
